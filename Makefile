@@ -1,0 +1,35 @@
+# PanDA DB: the two commands are `make run` and `make test`.
+# Both install what they need: Debian's PostgreSQL 15 with pg_partman and pg_cron, and a .venv.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_LIB := /usr/lib/postgresql/15/lib
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test postgres venv clean-test
+
+run: postgres venv
+	$(BIN)/pandadb run
+
+test: postgres venv
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Debian's PostgreSQL 15 with the two extensions PanDA's PostgreSQL deployment uses
+postgres:
+	@if [ ! -x /usr/lib/postgresql/15/bin/pg_ctl ] || [ ! -f $(PG_LIB)/pg_cron.so ] || [ ! -f $(PG_LIB)/pg_partman_bgw.so ]; then \
+		echo "installing postgresql-15, postgresql-15-partman, postgresql-15-cron"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql-15 postgresql-15-partman postgresql-15-cron postgresql-client-15 >/dev/null; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,bench]'
+	touch $@
+
+clean-test:
+	rm -rf .pandadb-test

@@ -1,0 +1,114 @@
+"""`pandadb register site|queue|cloud|harvester|show`: what a DBA registers before the first job (seed 004, 5.5)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from psycopg.types.json import Jsonb
+
+from pandadb.db import connect
+from pandadb.procedures import ProcedureError, call_function
+
+
+def _call(sql: str, params: tuple) -> dict:
+    with connect() as conn:
+        try:
+            return call_function(conn, sql, params)
+        except ProcedureError as error:
+            raise click.ClickException(error.message) from error
+
+
+def _parse_settings(settings: tuple[str, ...], config_file) -> dict:
+    config: dict = json.load(config_file) if config_file else {}
+    if not isinstance(config, dict):
+        raise click.BadParameter("the JSON file must hold an object", param_hint="--json")
+    for item in settings:
+        if "=" not in item:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--set")
+        key, raw = item.split("=", 1)
+        try:
+            config[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            config[key] = raw
+    return config
+
+
+@click.group("register")
+def register_group() -> None:
+    """Register sites, PanDA queues, clouds and harvester instances (idempotent: re-running updates)."""
+
+
+@register_group.command("site")
+@click.argument("site_name")
+@click.option("--role", help="free-text role, e.g. production")
+@click.option("--tier", "tier_level", type=int, help="tier level")
+def register_site(site_name: str, role: str | None, tier_level: int | None) -> None:
+    """Add or update a site (doma_panda.site)."""
+    row = _call("SELECT * FROM doma_panda.register_site(%s, %s, %s)", (site_name, role, tier_level))
+    click.echo(f"site {row['site_name']} registered (role={row['role']}, tier={row['tier_level']})")
+
+
+@register_group.command("queue")
+@click.argument("panda_queue")
+@click.option("--site", "site_name", required=True, help="the registered site the queue belongs to")
+@click.option("--cloud", help="registered cloud/resource group (sets 'cloud')")
+@click.option("--status", type=click.Choice(["online", "offline", "test", "brokeroff", "paused"]), help="queue status (default online)")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="a schedconfig attribute; VALUE is JSON or a string")
+@click.option("--json", "config_file", type=click.File(), help="a JSON file with the queue's schedconfig attributes")
+def register_queue(panda_queue: str, site_name: str, cloud: str | None, status: str | None,
+                   settings: tuple[str, ...], config_file) -> None:
+    """Add or update a PanDA queue (panda_site + schedconfig_json)."""
+    config = _parse_settings(settings, config_file)
+    if cloud:
+        config["cloud"] = cloud
+    if status:
+        config["status"] = status
+    row = _call("SELECT doma_panda.register_panda_queue(%s, %s, %s) AS config", (panda_queue, site_name, Jsonb(config)))
+    click.echo(f"queue {panda_queue} registered at {site_name}: {json.dumps(row['config'], sort_keys=True)}")
+
+
+@register_group.command("cloud")
+@click.argument("cloud_name")
+@click.option("--description", default="", help="free text")
+@click.option("--status", type=click.Choice(["online", "offline", "test", "brokeroff"]), default="online", show_default=True)
+@click.option("--vo", help="the organisation, e.g. wlcg")
+def register_cloud(cloud_name: str, description: str, status: str, vo: str | None) -> None:
+    """Add or update a cloud / resource group (doma_pandameta.cloudconfig)."""
+    row = _call("SELECT * FROM doma_pandameta.register_cloud(%s, %s, %s, %s)", (cloud_name, description, status, vo))
+    click.echo(f"cloud {row['name']} registered (status={row['status']}, vo={row['vo']})")
+
+
+@register_group.command("harvester")
+@click.argument("harvester_id")
+@click.option("--description", help="free text")
+@click.option("--owner", help="who runs it")
+@click.option("--hostname", help="where it runs")
+def register_harvester(harvester_id: str, description: str | None, owner: str | None, hostname: str | None) -> None:
+    """Add or update a harvester instance (doma_panda.harvester_instances)."""
+    row = _call("SELECT * FROM doma_panda.register_harvester_instance(%s, %s, %s, %s)", (harvester_id, description, owner, hostname))
+    click.echo(f"harvester {row['harvester_id']} registered")
+
+
+@register_group.command("show")
+def register_show() -> None:
+    """List what is registered: clouds, sites, queues, harvesters, resource types, shares."""
+    queries = {
+        "clouds": "SELECT name, status, vo FROM doma_pandameta.cloudconfig ORDER BY name",
+        "sites": "SELECT site_name, role, tier_level FROM doma_panda.site ORDER BY site_name",
+        "queues": "SELECT p.panda_site_name, p.site_name, s.data->>'status' AS status, s.data->>'cloud' AS cloud "
+                  "FROM doma_panda.panda_site p LEFT JOIN doma_panda.schedconfig_json s ON s.panda_queue = p.panda_site_name "
+                  "ORDER BY 1",
+        "harvesters": "SELECT harvester_id, description FROM doma_panda.harvester_instances ORDER BY 1",
+        "resource types": "SELECT resource_name, mincore, maxcore, minrampercore, maxrampercore FROM doma_panda.resource_types ORDER BY 1",
+        "global shares": "SELECT name, value, parent, prodsourcelabel FROM doma_panda.global_shares ORDER BY coalesce(parent, ''), name",
+    }
+    with connect() as conn:
+        for title, sql in queries.items():
+            rows = conn.execute(sql).fetchall()
+            click.echo(f"{title} ({len(rows)}):")
+            for row in rows:
+                click.echo("  " + "  ".join("-" if value is None else str(value) for value in row))
+
+
+commands = [register_group]

@@ -1,0 +1,34 @@
+"""Where the database is, and connections to it."""
+
+from __future__ import annotations
+
+import psycopg
+
+from pandadb.cluster import ClusterError, EmbeddedCluster
+from pandadb.settings import Settings, load_settings
+
+
+def resolve_database_url(settings: Settings | None = None, start_embedded: bool = False) -> str:
+    """PANDADB_URL if set, else the embedded cluster's URL (started on request)."""
+    settings = settings or load_settings()
+    if settings.database_url:
+        return settings.database_url
+    cluster = EmbeddedCluster(settings)
+    if start_embedded:
+        return cluster.start()
+    if not cluster.is_running():
+        raise ClusterError(f"the embedded database under {settings.home} is not running: run 'pandadb db start' or set PANDADB_URL")
+    return cluster.url()
+
+
+def sqlalchemy_url(database_url: str) -> str:
+    """The SQLAlchemy spelling of a libpq/oracle URL (psycopg 3 and python-oracledb drivers)."""
+    for prefix, driver in (("postgresql://", "postgresql+psycopg://"), ("postgres://", "postgresql+psycopg://"),
+                           ("oracle://", "oracle+oracledb://")):
+        if database_url.startswith(prefix):
+            return driver + database_url[len(prefix):]
+    return database_url
+
+
+def connect(database_url: str | None = None, autocommit: bool = False) -> psycopg.Connection:
+    return psycopg.connect(database_url or resolve_database_url(), autocommit=autocommit)
