@@ -1,0 +1,96 @@
+"""Test fixtures: one real PostgreSQL 15 cluster per test session, one database per test.
+
+The cluster is a throw-away embedded cluster (pandadb.cluster) under a temporary PANDADB_HOME,
+with pg_cron preloaded when installed. Set PANDADB_TEST_URL to a superuser URL of an existing
+server to use that instead. A template database is migrated to head once; each test that asks
+for `database_url` gets its own copy (CREATE DATABASE ... TEMPLATE), dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from pandadb.cli.migrate_commands import migrate_to_head
+from pandadb.cluster import EmbeddedCluster
+from pandadb.settings import Settings, find_postgres_bin_directory
+
+TEMPLATE_DATABASE = "pandadb_test_template"
+
+
+def url_for_database(server_url: str, database: str) -> str:
+    parts = urlsplit(server_url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
+
+
+def create_database(server_url: str, name: str, template: str | None = None) -> str:
+    with psycopg.connect(url_for_database(server_url, "postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    return url_for_database(server_url, name)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    with psycopg.connect(url_for_database(server_url, "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    """URL of the session's PostgreSQL server (database 'postgres')."""
+    explicit = os.environ.get("PANDADB_TEST_URL")
+    if explicit:
+        yield url_for_database(explicit, "postgres")
+        return
+    home = Path(tempfile.mkdtemp(prefix="pandadb-test-"))
+    previous = os.environ.get("PANDADB_FAST_UNSAFE")
+    os.environ["PANDADB_FAST_UNSAFE"] = "1"
+    cluster = EmbeddedCluster(Settings(database_url=None, home=home, pg_bin=find_postgres_bin_directory()))
+    try:
+        cluster.start()
+    finally:
+        if previous is None:
+            os.environ.pop("PANDADB_FAST_UNSAFE", None)
+    yield url_for_database(cluster.url(), "postgres")
+    cluster.stop()
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def template_database(server_url):
+    """Name of a database migrated to head, used as the template of each test database."""
+    drop_database(server_url, TEMPLATE_DATABASE)
+    url = create_database(server_url, TEMPLATE_DATABASE)
+    migrate_to_head(url)
+    return TEMPLATE_DATABASE
+
+
+@pytest.fixture
+def fresh_database_url(server_url):
+    """An empty database of its own (not migrated)."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = create_database(server_url, name)
+    yield url
+    drop_database(server_url, name)
+
+
+@pytest.fixture
+def database_url(server_url, template_database):
+    """A database of its own, migrated to head."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = create_database(server_url, name, template=template_database)
+    yield url
+    drop_database(server_url, name)
+
+
+@pytest.fixture
+def db(database_url):
+    """An autocommit connection to this test's migrated database."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        yield conn
