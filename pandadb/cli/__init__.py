@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "pandadb.cli.migrate_commands",
     "pandadb.cli.register_commands",
     "pandadb.cli.run_commands",
+    "pandadb.cli.bench_commands",
 )
 
 

@@ -35,6 +35,9 @@ $drop$;
 
 
 def upgrade() -> None:
+    if dialect_directory_name() == "postgres":
+        # bodies are checked when called, so files may reference each other in any order
+        op.execute("SET LOCAL check_function_bodies = off")
     apply_sql_files(procedure_files())
 
 
