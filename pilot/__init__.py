@@ -1,0 +1,1 @@
+"""The PanDA pilot (`pandapilot`): acquire a job, run it, heartbeat, report."""
