@@ -1,0 +1,87 @@
+"""The scheduled-job registry: partitions/scheduled_jobs.tsv loaded into doma_panda.pandadb_scheduled_jobs.
+
+New databases get the registry and run-log tables from revision 0001 (schema/postgres/97_scheduler.sql)
+and the stored logic from 0002 (procedures/postgres/scheduler.sql); databases migrated before those
+files existed get them here. Both files are idempotent. Then the registry file is loaded (upsert,
+jobs no longer listed are deleted). PostgreSQL only: pg_cron and `pandadb scheduler` run against
+PostgreSQL, so the Oracle script has nothing to do here.
+
+Downgrade deletes the registry rows this revision loaded, and drops the tables (and the scheduler
+routines) when this revision created them.
+
+Revision ID: 0004_scheduler
+Revises: 0003_partitioning
+Create Date: 2026-11-21
+"""
+
+import re
+
+from alembic import op
+
+from pandadb.migrations.sqlfiles import apply_sql_files, apply_sql_text, dialect_directory_name
+from pandadb.scheduler import load_registry_sql, read_registry_file
+from pandadb.settings import PROCEDURES_DIR, SCHEMA_DIR
+
+revision = "0004_scheduler"
+down_revision = "0003_partitioning"
+branch_labels = None
+depends_on = None
+
+SCHEDULER_SCHEMA_FILE = SCHEMA_DIR / "postgres" / "97_scheduler.sql"
+SCHEDULER_PROCEDURES_FILE = PROCEDURES_DIR / "postgres" / "scheduler.sql"
+SCHEDULER_TABLES = ("doma_panda.pandadb_scheduler_runs", "doma_panda.pandadb_scheduled_jobs")
+# appended to the table comments when this revision (not 0001) created the tables
+CREATED_HERE_MARK = "[created by revision 0004_scheduler]"
+RUNS_KEEP_DAYS_DEFAULT = """
+INSERT INTO doma_panda.config (app, component, key, value, type, vo, descr)
+VALUES ('pandaserver', 'scheduler', 'RUNS_KEEP_DAYS', '7', 'int', 'default',
+        'pandadb scheduler run-log rows older than this are purged (purge_scheduler_runs)')
+ON CONFLICT (app, component, key, vo) DO NOTHING;
+"""
+
+
+def _is_offline() -> bool:
+    return op.get_context().as_sql
+
+
+def _scalar(sql: str):
+    return op.get_bind().exec_driver_sql(sql).scalar()
+
+
+def upgrade() -> None:
+    if dialect_directory_name() != "postgres":
+        return
+    created_here = not _is_offline() and _scalar("SELECT to_regclass('doma_panda.pandadb_scheduled_jobs') IS NULL")
+    apply_sql_files([SCHEDULER_SCHEMA_FILE])
+    if created_here:
+        for table in SCHEDULER_TABLES:
+            apply_sql_text(f"DO $mark$ BEGIN EXECUTE format('COMMENT ON TABLE {table} IS %L', "
+                           f"obj_description('{table}'::regclass, 'pg_class') || ' {CREATED_HERE_MARK}'); END $mark$;",
+                           f"mark {table} as created by 0004_scheduler")
+    # bodies are checked when called (as in revision 0002)
+    apply_sql_text("SET LOCAL check_function_bodies = off;", "check bodies when called")
+    apply_sql_files([SCHEDULER_PROCEDURES_FILE])
+    apply_sql_text(load_registry_sql(read_registry_file()), "partitions/scheduled_jobs.tsv")
+    # gdpconfig default read by purge_scheduler_runs() (kept out of 99_registration_defaults.sql,
+    # whose rows have an Oracle twin; the scheduler is PostgreSQL only)
+    apply_sql_text(RUNS_KEEP_DAYS_DEFAULT, "gdpconfig scheduler RUNS_KEEP_DAYS")
+
+
+def _scheduler_routines() -> list[str]:
+    return re.findall(r"CREATE OR REPLACE FUNCTION (doma_panda\.\w+)\(", SCHEDULER_PROCEDURES_FILE.read_text())
+
+
+def downgrade() -> None:
+    if dialect_directory_name() != "postgres":
+        return
+    created_here = not _is_offline() and bool(_scalar(
+        "SELECT strpos(coalesce(obj_description(to_regclass('doma_panda.pandadb_scheduled_jobs'), 'pg_class'), ''), "
+        f"'{CREATED_HERE_MARK}') > 0"))
+    if created_here:
+        for table in SCHEDULER_TABLES:
+            apply_sql_text(f"DROP TABLE IF EXISTS {table};", f"drop {table}")
+        for routine in _scheduler_routines():
+            apply_sql_text(f"DROP FUNCTION IF EXISTS {routine};", f"drop {routine}")
+        return
+    names = ", ".join("'" + job["name"].replace("'", "''") + "'" for job in read_registry_file())
+    apply_sql_text(f"DELETE FROM doma_panda.pandadb_scheduled_jobs WHERE name IN ({names});", "unload the registry")
