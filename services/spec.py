@@ -1,0 +1,265 @@
+"""Endpoints declared once: their parameters check requests and generate the OpenAPI document.
+
+Each API function is one `Endpoint` (module, name, method, roles, parameters, handler). The
+same declaration is used by `validate` (type, required, unknown parameter) and by
+`services.openapi` (the document served at /api/v1/openapi.json), so the two cannot drift.
+
+Types are the JSON ones. GET parameters arrive as strings and are converted; POST bodies are
+JSON, where the usual lenient spellings PanDA clients send are accepted as well:
+  integer  an int, or a string of digits
+  number   an int or float, or a numeric string
+  boolean  true/false, or the strings true/false/1/0 (any case)
+  string   a string (numbers are accepted and turned into their decimal text)
+  array    a JSON array, or a string holding a JSON array or a comma-separated list
+  object   a JSON object, or a string holding one
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+STRING, INTEGER, NUMBER, BOOLEAN, ARRAY, OBJECT = "string", "integer", "number", "boolean", "array", "object"
+_INTEGER_TEXT = re.compile(r"^[+-]?\d+$")
+_TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+class ValidationError(Exception):
+    """The request does not match the endpoint's declaration (HTTP 400); `parameter` names the culprit."""
+
+    def __init__(self, parameter: str | None, message: str):
+        super().__init__(message)
+        self.parameter = parameter
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Param:
+    """One API parameter: its seed-000 name, JSON type, whether it is required, its default."""
+
+    name: str
+    type: str
+    description: str = ""
+    required: bool = False
+    default: Any = None
+    items: str | None = None  # element type of an array
+    element: tuple["Param", ...] | None = None  # declared keys of each object in an array
+
+    def schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": self.type}
+        if self.type == ARRAY:
+            if self.element is not None:
+                schema["items"] = object_schema(self.element)
+            else:
+                schema["items"] = {"type": self.items or STRING}
+        if self.default is not None:
+            schema["default"] = self.default
+        return schema
+
+
+def object_schema(params: tuple[Param, ...]) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": OBJECT, "properties": {p.name: {**p.schema(), "description": p.description} for p in params},
+                              "additionalProperties": False}
+    required = [p.name for p in params if p.required]
+    if required:
+        schema["required"] = required
+    return schema
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who calls: from the verified token (services.auth)."""
+
+    user: str
+    vo: str
+    groups: tuple[str, ...]
+    is_production: bool
+    claims: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass
+class Call:
+    """What a handler gets: the validated parameters, the caller, the database, the raw request."""
+
+    params: dict[str, Any]
+    identity: Identity | None
+    database: Any  # services.database.Database
+    request: Any  # falcon.Request
+
+    def given(self, *exclude: str) -> dict[str, Any]:
+        """The parameters the caller actually sent (defaults left out), minus `exclude`."""
+        sent = self.request.context.sent_parameters
+        return {name: value for name, value in self.params.items() if name in sent and name not in exclude}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A handler's answer when it is not plain success data: the envelope's three fields."""
+
+    success: bool = True
+    message: str = ""
+    data: Any = None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    module: str
+    name: str
+    method: str  # GET or POST
+    summary: str
+    params: tuple[Param, ...]
+    handler: Callable[[Call], Any]
+    secure: bool = True  # "Requires a secure connection": HTTPS (unless --insecure) and a token
+    production: bool = False  # "... and production role"
+    extra_params: bool = False  # accepts any further parameter (system/get_attributes)
+
+    @property
+    def path(self) -> str:
+        return f"/api/v1/{self.module}/{self.name}"
+
+
+def endpoint(module: str, method: str, summary: str, params: list[Param] | tuple[Param, ...] = (), *,
+             secure: bool = True, production: bool = False, extra_params: bool = False):
+    """Decorator: declare the function below as the handler of /api/v1/<module>/<function name>."""
+
+    def register(handler: Callable[[Call], Any]) -> Endpoint:
+        return Endpoint(module=module, name=handler.__name__, method=method.upper(), summary=summary,
+                        params=tuple(params), handler=handler, secure=secure, production=production,
+                        extra_params=extra_params)
+
+    return register
+
+
+def endpoints_of(module: Any) -> list[Endpoint]:
+    return [value for value in vars(module).values() if isinstance(value, Endpoint)]
+
+
+# ---------------------------------------------------------------------------------------------
+# validation
+
+
+def _type_error(name: str, expected: str, value: Any) -> ValidationError:
+    shown = json.dumps(value)[:60] if not isinstance(value, str) else repr(value[:60])
+    return ValidationError(name, f"parameter '{name}' must be {expected}, got {shown}")
+
+
+def convert(name: str, type_: str, value: Any, items: str | None = None,
+            element: tuple[Param, ...] | None = None) -> Any:
+    """`value` as `type_`, or ValidationError naming `name`."""
+    if type_ == STRING:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        raise _type_error(name, "a string", value)
+    if type_ == INTEGER:
+        number = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        elif isinstance(value, str) and _INTEGER_TEXT.match(value.strip()):
+            number = int(value.strip())
+        if number is None:
+            raise _type_error(name, "an integer", value)
+        if not _INT64_MIN <= number <= _INT64_MAX:
+            raise ValidationError(name, f"parameter '{name}' is out of the 64-bit integer range")
+        return number
+    if type_ == NUMBER:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            try:
+                number = float(value.strip())
+            except ValueError:
+                raise _type_error(name, "a number", value) from None
+            if number == number and abs(number) != float("inf"):
+                return int(number) if _INTEGER_TEXT.match(value.strip()) else number
+        raise _type_error(name, "a number", value)
+    if type_ == BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        raise _type_error(name, "a boolean (true or false)", value)
+    if type_ == OBJECT:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise _type_error(name, "a JSON object", value) from None
+        if not isinstance(value, dict):
+            raise _type_error(name, "a JSON object", value)
+        return value
+    if type_ == ARRAY:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    value = json.loads(text)
+                except ValueError:
+                    raise _type_error(name, "a JSON array", value) from None
+            else:
+                value = [part.strip() for part in text.split(",") if part.strip()] if text else []
+        if not isinstance(value, list):
+            raise _type_error(name, "an array", value)
+        if element is not None:
+            return [validate_object(f"{name}[{index}]", item, element) for index, item in enumerate(value)]
+        return [convert(f"{name}[{index}]", items or STRING, item) for index, item in enumerate(value)]
+    raise AssertionError(f"unknown parameter type {type_}")
+
+
+def validate_object(name: str, value: Any, params: tuple[Param, ...]) -> dict[str, Any]:
+    """An element of an array of objects, checked against its declared keys."""
+    if not isinstance(value, dict):
+        raise _type_error(name, "a JSON object", value)
+    declared = {param.name: param for param in params}
+    for key in value:
+        if key not in declared:
+            raise ValidationError(f"{name}.{key}", f"unknown parameter '{name}.{key}'")
+    checked = {}
+    for param in params:
+        if value.get(param.name) is None:
+            if param.required:
+                raise ValidationError(f"{name}.{param.name}", f"missing required parameter '{name}.{param.name}'")
+            continue
+        checked[param.name] = convert(f"{name}.{param.name}", param.type, value[param.name], param.items, param.element)
+    return checked
+
+
+def validate(spec: Endpoint, raw: dict[str, Any], from_query: bool = False) -> dict[str, Any]:
+    """The request's parameters checked against `spec`: converted values, defaults filled in.
+
+    Raises ValidationError for an unknown parameter, a missing required one or a wrong type.
+    A JSON null counts as "not given". `from_query`: the values come from a query string, where a
+    repeated key arrives as a list.
+    """
+    declared = {param.name: param for param in spec.params}
+    extras = {}
+    for name in raw:
+        if name not in declared:
+            if not spec.extra_params:
+                accepted = ", ".join(declared) or "none"
+                raise ValidationError(name, f"unknown parameter '{name}' for {spec.module}/{spec.name} (accepted: {accepted})")
+            extras[name] = raw[name]
+    checked: dict[str, Any] = {}
+    for param in spec.params:
+        value = raw.get(param.name)
+        if from_query and isinstance(value, list) and param.type != ARRAY:
+            # a repeated query-string key
+            if len(value) != 1:
+                raise _type_error(param.name, f"a single {param.type}", value)
+            value = value[0]
+        if value is None:
+            if param.required:
+                raise ValidationError(param.name, f"missing required parameter '{param.name}'")
+            checked[param.name] = param.default
+            continue
+        checked[param.name] = convert(param.name, param.type, value, param.items, param.element)
+    checked.update(extras)
+    return checked

@@ -1,0 +1,66 @@
+"""`pandadb run` serves the API on plain HTTP (insecure development mode) and HTTPS at once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from http_helpers import free_port
+from pandadb.tokens import issue_token
+
+BIN = Path(sys.executable).parent
+
+
+def _wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"pandadb run exited with {process.returncode}"
+        try:
+            return httpx.get(url, verify=False, timeout=5)
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer within {timeout}s")
+
+
+def test_run_serves_http_and_https_and_stops_on_sigint(database_url, tmp_path):
+    http_port, https_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PANDADB_")}
+    env.update(PANDADB_URL=database_url, PANDADB_HOME=str(tmp_path))
+    process = subprocess.Popen([str(BIN / "pandadb"), "run", "--http-port", str(http_port), "--https-port", str(https_port)],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert _wait_for(f"http://127.0.0.1:{http_port}/server/panda/isAlive", process).text == "alive=yes"
+        assert _wait_for(f"https://127.0.0.1:{https_port}/server/panda/isAlive", process).text == "alive=yes"
+        assert (tmp_path / "tls" / "dev_cert.pem").exists()
+        headers = {"Authorization": f"Bearer {issue_token('rita', 'atlas', [], 600, home=tmp_path)}", "Origin": "atlas"}
+        # insecure development mode: secure endpoints answer over plain HTTP too
+        plain = httpx.get(f"http://127.0.0.1:{http_port}/api/v1/system/get_user_attributes", headers=headers)
+        assert plain.status_code == 200 and plain.json()["data"]["user"] == "rita"
+        tls = httpx.get(f"https://127.0.0.1:{https_port}/api/v1/system/get_user_attributes", headers=headers, verify=False)
+        assert tls.status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert f"http://127.0.0.1:{http_port}/api/v1/" in output
+    # both gunicorn masters are gone: the ports are free again
+    for port in (http_port, https_port):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/server/panda/isAlive", timeout=2)
+            raise AssertionError(f"port {port} still answers after pandadb run stopped")
+        except httpx.TransportError:
+            pass
+
+
+def test_serve_without_a_database_says_what_to_do(tmp_path):
+    from cli_helpers import run_cli
+
+    result = run_cli("pandadb", "serve", "--port", str(free_port()), env={"PANDADB_HOME": str(tmp_path)}, timeout=30)
+    assert result.returncode != 0
+    assert "pandadb db start" in result.stderr or "PANDADB_URL" in result.stderr
