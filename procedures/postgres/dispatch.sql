@@ -1,0 +1,414 @@
+-- Job dispatch, pull mode (seed 004 sections 2.8, 7.2, 14.4; REST pilot/acquire_jobs of seed 000):
+-- a pilot (or harvester) asks for jobs for its queue and resources; acquire_jobs picks activated jobs
+-- that fit, in global-share order, locks them with FOR UPDATE SKIP LOCKED, marks them 'sent' and
+-- returns the job descriptions the pilot reads (keys of shared/reference/pilot_job_description_keys.txt).
+--
+-- Global-share order (seed 004 section 14.4: "the share furthest away from its target first, then
+-- priority inside the share"): each share's target is its fraction of the tree (global_shares.value
+-- relative to its siblings, multiplied down from the root); its actual is its fraction of the jobs
+-- occupying the queue's slots right now (sent + starting + running at this queue). We measure the
+-- actual at the queue, not globally: it is exact, costs one index range of the queue, and a queue that
+-- keeps every share near its target keeps the whole grid near it (PanDA's assumption of healthy
+-- distributions across resources). Leaf shares are served by deficit (target - actual) descending, then
+-- inner shares, then jobs without a share; inside a share by currentpriority DESC, pandaid.
+-- One statement per share, each a LIMIT over the partial index jobsactive4_dispatch_idx with SKIP
+-- LOCKED, as PanDA's getJobs loops over its sorted shares: at 1M activated jobs over 200 queues the
+-- pick reads ~n index entries per call, whatever the queue's depth.
+
+-- global_share_targets: every global share with its target fraction of the whole (values relative to
+-- siblings, multiplied down from the roots) and whether it is a leaf.
+CREATE OR REPLACE FUNCTION doma_panda.global_share_targets()
+RETURNS TABLE (share_name text, target numeric, is_leaf boolean)
+LANGUAGE sql STABLE AS $$
+    WITH RECURSIVE weighted AS (
+        SELECT s.name, s.parent,
+               s.value::numeric / nullif(sum(s.value) OVER (PARTITION BY s.parent), 0) AS fraction
+          FROM doma_panda.global_shares s
+    ), tree AS (
+        SELECT w.name, coalesce(w.fraction, 0) AS target FROM weighted w WHERE w.parent IS NULL
+        UNION ALL
+        SELECT w.name, t.target * coalesce(w.fraction, 0) FROM weighted w JOIN tree t ON w.parent = t.name
+    )
+    SELECT t.name::text, t.target,
+           NOT EXISTS (SELECT 1 FROM doma_panda.global_shares c WHERE c.parent = t.name)
+      FROM tree t;
+$$;
+
+-- dispatch_share_order: the order in which acquire_jobs serves the shares at a queue (see above).
+-- share_key is the share name, '' for jobs without a share (the dispatch index's coalesce(gshare, '')).
+--   p_site_name  the PanDA queue
+CREATE OR REPLACE FUNCTION doma_panda.dispatch_share_order(p_site_name text)
+RETURNS TABLE (share_key text, target numeric, actual numeric, rank bigint)
+LANGUAGE sql STABLE AS $$
+    WITH busy AS (
+        SELECT coalesce(j.gshare, '')::text AS share_key, count(*)::numeric AS n
+          FROM doma_panda.jobsactive4 j
+         WHERE j.computingsite = p_site_name AND j.jobstatus IN ('sent', 'starting', 'running')
+         GROUP BY 1
+    ), total AS (
+        SELECT sum(n) AS n FROM busy
+    ), shares AS (
+        SELECT t.share_name AS share_key, t.target, coalesce(b.n / nullif(total.n, 0), 0) AS actual, t.is_leaf
+          FROM doma_panda.global_share_targets() t
+         CROSS JOIN total
+          LEFT JOIN busy b ON b.share_key = t.share_name
+        UNION ALL
+        SELECT '', 0, 0, false
+    )
+    SELECT s.share_key, s.target, s.actual,
+           row_number() OVER (ORDER BY s.share_key = '', NOT s.is_leaf, s.target - s.actual DESC, s.target DESC, s.share_key)
+      FROM shares s
+     ORDER BY 4;
+$$;
+
+-- dispatch_request_bigint: an integer parameter of a request, NULL when absent; PD002 naming it otherwise.
+CREATE OR REPLACE FUNCTION doma_panda.dispatch_request_bigint(p_request jsonb, p_key text)
+RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF p_request -> p_key IS NULL OR jsonb_typeof(p_request -> p_key) = 'null' THEN
+        RETURN NULL;
+    END IF;
+    IF jsonb_typeof(p_request -> p_key) NOT IN ('number', 'string') OR (p_request ->> p_key) !~ '^\s*-?[0-9]+(\.0*)?\s*$' THEN
+        RAISE EXCEPTION '% must be an integer, not %', p_key, p_request -> p_key USING ERRCODE = 'PD002';
+    END IF;
+    RETURN (p_request ->> p_key)::numeric::bigint;
+END;
+$$;
+
+-- pilot_job_description: the job description a pilot receives (PanDA's Protocol.Response.appendJob),
+-- with exactly the keys of shared/reference/pilot_job_description_keys.txt. File fields are
+-- comma-separated, one entry per file in file order (input files for inFiles, GUID, fsize, checksum,
+-- scopeIn, realDatasetsIn, dispatchDblock, prodDBlocks, ddmEndPointIn...; output and log files for
+-- outFiles, destinationDblock, realDatasets, fileDestinationSE, ddmEndPointOut...); unset file fields
+-- read 'NULL' as in PanDA. Keys PanDA leaves out when unset are given as '' (strings), 'False' (flags)
+-- or true (loopingCheck). jobPars comes from jobparamstable; taskID is the JEDI task when the job has one.
+--   p_job           the job row (jobsactive4)
+--   p_in_endpoint   the queue's default input DDM endpoint ('' if none)
+--   p_out_endpoint  the queue's default output DDM endpoint ('' if none)
+CREATE OR REPLACE FUNCTION doma_panda.pilot_job_description(p_job doma_panda.jobsactive4, p_in_endpoint text, p_out_endpoint text)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    -- PL/pgSQL, not SQL: its plan is prepared once per session, not at every call
+    RETURN (
+    WITH sh AS (
+        SELECT string_to_array(coalesce(p_job.specialhandling, ''), ',') AS items
+    ), inputs AS (
+        SELECT string_agg(f.lfn, ',' ORDER BY f.row_id) AS lfns,
+               string_agg(coalesce(f.guid, 'NULL'), ',' ORDER BY f.row_id) AS guids,
+               string_agg(f.fsize::text, ',' ORDER BY f.row_id) AS sizes,
+               string_agg(CASE WHEN coalesce(f.checksum, '') NOT IN ('', 'NULL') THEN f.checksum ELSE coalesce(f.md5sum, 'NULL') END,
+                          ',' ORDER BY f.row_id) AS checksums,
+               string_agg(coalesce(f.scope, 'NULL'), ',' ORDER BY f.row_id) AS scopes,
+               string_agg(coalesce(f.dataset, 'NULL'), ',' ORDER BY f.row_id) AS datasets,
+               string_agg(coalesce(f.dispatchdblock, 'NULL'), ',' ORDER BY f.row_id) AS dispatch_blocks,
+               string_agg(coalesce(f.dispatchdblocktoken, 'NULL'), ',' ORDER BY f.row_id) AS dispatch_tokens,
+               string_agg(coalesce(f.proddblock, 'NULL'), ',' ORDER BY f.row_id) AS prod_blocks,
+               string_agg(coalesce(f.proddblocktoken, 'NULL'), ',' ORDER BY f.row_id) AS prod_tokens,
+               string_agg(p_in_endpoint, ',' ORDER BY f.row_id) AS endpoints
+          FROM doma_panda.filestable4 f
+         WHERE f.pandaid = p_job.pandaid AND f.type = 'input'
+    ), outputs AS (
+        SELECT string_agg(f.lfn, ',' ORDER BY f.row_id) AS lfns,
+               string_agg(coalesce(f.destinationdblock, 'NULL'), ',' ORDER BY f.row_id) AS destination_blocks,
+               string_agg(coalesce(f.dataset, 'NULL'), ',' ORDER BY f.row_id) AS datasets,
+               string_agg(coalesce(f.destinationse, 'NULL'), ',' ORDER BY f.row_id) AS destination_ses,
+               string_agg(regexp_replace(split_part(coalesce(f.destinationdblocktoken, 'NULL'), ',', 1), '^ddd:', 'dst:'),
+                          ',' ORDER BY f.row_id) AS destination_tokens,
+               string_agg(coalesce(f.dispatchdblocktoken, 'NULL'), ',' ORDER BY f.row_id) AS dispatch_tokens,
+               string_agg(coalesce(f.proddblocktoken, 'NULL'), ',' ORDER BY f.row_id) AS prod_tokens,
+               string_agg(p_out_endpoint, ',' ORDER BY f.row_id) AS endpoints,
+               string_agg(coalesce(f.scope, 'NULL'), ',' ORDER BY f.row_id) FILTER (WHERE f.type = 'output') AS scopes,
+               max(f.lfn) FILTER (WHERE f.type = 'log') AS log_file,
+               max(coalesce(f.guid, 'NULL')) FILTER (WHERE f.type = 'log') AS log_guid,
+               max(coalesce(f.scope, 'NULL')) FILTER (WHERE f.type = 'log') AS log_scope
+          FROM doma_panda.filestable4 f
+         WHERE f.pandaid = p_job.pandaid AND f.type IN ('output', 'log')
+    ), inputs_by_dataset AS (  -- writeToFile: tmpin_<dataset>:lfn,lfn^...
+        SELECT string_agg('tmpin_' || d.short_name || ':' || d.lfns, '^' ORDER BY d.first_row) AS text
+          FROM (SELECT split_part(regexp_replace(coalesce(f.dataset, ''), '/$', ''), ':', -1) AS short_name,
+                       string_agg(f.lfn, ',' ORDER BY f.row_id) AS lfns, min(f.row_id) AS first_row
+                  FROM doma_panda.filestable4 f
+                 WHERE f.pandaid = p_job.pandaid AND f.type = 'input'
+                 GROUP BY 1) d
+    ), parameters AS (
+        SELECT coalesce((SELECT p.jobparameters FROM doma_panda.jobparamstable p WHERE p.pandaid = p_job.pandaid
+                          ORDER BY p.modificationtime DESC LIMIT 1), p_job.jobparameters) AS text
+    ), task AS (
+        SELECT t.iointensity, t.iointensityunit FROM doma_panda.jedi_tasks t WHERE t.jeditaskid = p_job.jeditaskid
+    )
+    SELECT jsonb_build_object(
+               'PandaID', p_job.pandaid,
+               'prodSourceLabel', p_job.prodsourcelabel,
+               'swRelease', p_job.atlasrelease,
+               'homepackage', p_job.homepackage,
+               'transformation', p_job.transformation,
+               'jobName', p_job.jobname,
+               'jobDefinitionID', p_job.jobdefinitionid,
+               'cloud', p_job.cloud,
+               'inFiles', coalesce(inputs.lfns, ''),
+               'dispatchDblock', coalesce(inputs.dispatch_blocks, ''),
+               'dispatchDBlockToken', coalesce(inputs.dispatch_tokens, ''),
+               'dispatchDBlockTokenForOut', coalesce(outputs.dispatch_tokens, ''),
+               'outFiles', coalesce(outputs.lfns, ''),
+               'destinationDblock', coalesce(outputs.destination_blocks, ''),
+               'destinationDBlockToken', coalesce(outputs.destination_tokens, ''),
+               'prodDBlocks', coalesce(inputs.prod_blocks, ''),
+               'prodDBlockToken', coalesce(inputs.prod_tokens, ''),
+               'prodDBlockTokenForOutput', coalesce(outputs.prod_tokens, ''),
+               'realDatasets', coalesce(outputs.datasets, ''),
+               'realDatasetsIn', coalesce(inputs.datasets, ''),
+               'fileDestinationSE', coalesce(outputs.destination_ses, ''),
+               'logFile', coalesce(outputs.log_file, ''),
+               'logGUID', coalesce(outputs.log_guid, ''),
+               'jobPars', coalesce(parameters.text, ''),
+               'attemptNr', p_job.attemptnr)
+        || jsonb_build_object(
+               'GUID', coalesce(inputs.guids, ''),
+               'checksum', coalesce(inputs.checksums, ''),
+               'fsize', coalesce(inputs.sizes, ''),
+               'scopeIn', coalesce(inputs.scopes, ''),
+               'scopeOut', coalesce(outputs.scopes, ''),
+               'scopeLog', coalesce(outputs.log_scope, ''),
+               'ddmEndPointIn', coalesce(inputs.endpoints, ''),
+               'ddmEndPointOut', coalesce(outputs.endpoints, ''),
+               'destinationSE', p_job.destinationse,
+               'prodUserID', p_job.produserid,
+               'maxCpuCount', p_job.maxcpucount,
+               'minRamCount', p_job.minramcount,
+               'maxDiskCount', p_job.maxdiskcount,
+               'cmtConfig', p_job.cmtconfig,
+               'processingType', p_job.processingtype,
+               'transferType', p_job.transfertype,
+               'sourceSite', p_job.sourcesite,
+               'currentPriority', p_job.currentpriority,
+               'taskID', CASE WHEN p_job.lockedby = 'jedi' OR p_job.taskid IS NULL THEN p_job.jeditaskid ELSE p_job.taskid END,
+               'coreCount', coalesce(p_job.corecount, 1),
+               'jobsetID', p_job.jobsetid,
+               'reqID', p_job.reqid,
+               'nucleus', p_job.nucleus,
+               'maxWalltime', p_job.maxwalltime)
+        || jsonb_build_object(
+               'resource_type', p_job.resource_type,
+               'loopingCheck', NOT ('lc' = ANY (sh.items)),
+               'debug', CASE WHEN sh.items && '{dm,debug}' THEN 'True' ELSE 'False' END,
+               'cloneJob', CASE WHEN p_job.eventservice = 3
+                                THEN coalesce((SELECT split_part(i, ':', 2) FROM unnest(sh.items) i WHERE i LIKE 'sc:%' LIMIT 1), '')
+                                ELSE '' END,
+               'eventService', CASE WHEN p_job.eventservice IN (1, 4, 5, 6) THEN 'True' ELSE 'False' END,
+               'eventServiceMerge', CASE WHEN p_job.eventservice = 2 THEN 'True' ELSE 'False' END,
+               'writeToFile', CASE WHEN 'wf' = ANY (sh.items) THEN coalesce(inputs_by_dataset.text, '') ELSE '' END,
+               'container_name', p_job.container_name,
+               'allowNoOutput', '',
+               'altStageOut', coalesce((SELECT split_part(i, ':', 2) FROM unnest(sh.items) i WHERE i LIKE 'ao:%' LIMIT 1), ''),
+               'putLogToOS', CASE WHEN 'po' = ANY (sh.items) THEN 'True' ELSE 'False' END,
+               'noExecStrCnv', CASE WHEN 'nc' = ANY (sh.items) THEN 'True' ELSE 'False' END,
+               'inFilePosEvtNum', CASE WHEN 'if' = ANY (sh.items) THEN 'True' ELSE 'False' END,
+               'usePrefetcher', CASE WHEN 'up' = ANY (sh.items) THEN 'True' ELSE 'False' END,
+               'ioIntensity', (SELECT task.iointensity FROM task),
+               'ioIntensityUnit', (SELECT task.iointensityunit FROM task),
+               'isHPO', CASE WHEN 'ho' = ANY (sh.items) THEN 'True' ELSE 'False' END,
+               'useVP', 'False',
+               'onSiteMerging', CASE WHEN 'om' = ANY (sh.items) THEN 'True' ELSE 'False' END,
+               'errorDialog', '',
+               'pandaProxySecretKey', '')
+      FROM sh, inputs, outputs, inputs_by_dataset, parameters);
+END;
+$$;
+
+-- acquire_jobs: give a pilot up to n jobs of its queue that fit its resources (REST pilot/acquire_jobs),
+-- in global-share order then currentpriority DESC, pandaid (see the top of this file). Fitting:
+-- minramcount <= memory, maxdiskcount <= disk_space, resource_type, prodsourcelabel (prod_source_label
+-- 'user' also takes 'panda', 'unified'/'any' takes every label; job_type 'user'/'analysis' or
+-- 'managed'/'production' restricts to analysis or production labels), jeditaskid = task_id, owner =
+-- prod_user_id, maxwalltime <= remaining_time, corecount <= the queue's 'corecount', no pending kill.
+-- An 'offline' or 'paused' queue gets no job; a 'test' queue only test labels. The jobs become 'sent'
+-- (modificationhost = node, computingelement, schedulerid = scheduler_id or harvester_id, batchid of
+-- the harvester worker, state-change and modification time now), each transition is logged in
+-- jobs_statuslog, and harvester_rel_jobs_workers records harvester_id/worker_id when given.
+-- Returns a JSON array of job descriptions (pilot_job_description), [] when nothing fits.
+-- Concurrency: FOR UPDATE SKIP LOCKED, so concurrent callers never receive the same job.
+--   p_site_name  the PanDA queue (computingsite)
+--   p_n_jobs     how many jobs (NULL = 1; capped by gdpconfig dispatcher MAX_JOBS_PER_ACQUIRE)
+--   p_request    the other acquire_jobs API parameters by their API names (memory, disk_space,
+--                prod_source_label, node, computing_element, prod_user_id, task_id, resource_type,
+--                harvester_id, worker_id, scheduler_id, job_type, remaining_time, background, ...)
+CREATE OR REPLACE FUNCTION doma_panda.acquire_jobs(p_site_name text, p_n_jobs integer, p_request jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_now timestamp without time zone := doma_panda.panda_now();
+    v_request jsonb;
+    v_unknown text;
+    v_queue jsonb;
+    v_queue_status text;
+    v_wanted integer;
+    v_memory bigint;
+    v_disk bigint;
+    v_label text;
+    v_labels text[];
+    v_job_type_labels text[];
+    v_resource_type text;
+    v_task_id bigint;
+    v_user text;
+    v_remaining bigint;
+    v_core_limit bigint;
+    v_node text;
+    v_computing_element text;
+    v_scheduler text;
+    v_harvester text;
+    v_worker bigint;
+    v_batch text;
+    v_share record;
+    v_picked bigint[];
+    v_ids bigint[] := '{}';
+    v_ranks bigint[] := '{}';
+    v_in_endpoint text;
+    v_out_endpoint text;
+BEGIN
+    IF coalesce(p_site_name, '') = '' THEN
+        RAISE EXCEPTION 'site_name is required' USING ERRCODE = 'PD002';
+    END IF;
+    IF p_n_jobs IS NOT NULL AND p_n_jobs < 1 THEN
+        RAISE EXCEPTION 'n_jobs must be at least 1, not %', p_n_jobs USING ERRCODE = 'PD002';
+    END IF;
+    IF p_request IS NOT NULL AND jsonb_typeof(p_request) <> 'object' THEN
+        RAISE EXCEPTION 'the acquire_jobs request must be a JSON object' USING ERRCODE = 'PD002';
+    END IF;
+    SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb) INTO v_request
+      FROM jsonb_each(coalesce(p_request, '{}'::jsonb)) e WHERE jsonb_typeof(e.value) <> 'null';
+    SELECT string_agg(k, ', ' ORDER BY k) INTO v_unknown
+      FROM jsonb_object_keys(v_request) k
+     WHERE k NOT IN ('site_name', 'timeout', 'memory', 'disk_space', 'prod_source_label', 'node', 'computing_element',
+                     'prod_user_id', 'get_proxy_key', 'task_id', 'n_jobs', 'background', 'resource_type', 'harvester_id',
+                     'worker_id', 'scheduler_id', 'job_type', 'via_topic', 'remaining_time');
+    IF v_unknown IS NOT NULL THEN
+        RAISE EXCEPTION 'acquire_jobs: unknown parameters %', v_unknown USING ERRCODE = 'PD002';
+    END IF;
+    SELECT string_agg(k, ', ' ORDER BY k) INTO v_unknown
+      FROM jsonb_object_keys(v_request) k
+     WHERE k IN ('prod_source_label', 'node', 'computing_element', 'prod_user_id', 'resource_type', 'harvester_id',
+                 'scheduler_id', 'job_type') AND jsonb_typeof(v_request -> k) NOT IN ('string', 'number');
+    IF v_unknown IS NOT NULL THEN
+        RAISE EXCEPTION 'acquire_jobs: % must be strings', v_unknown USING ERRCODE = 'PD002';
+    END IF;
+    v_memory := doma_panda.dispatch_request_bigint(v_request, 'memory');
+    v_disk := doma_panda.dispatch_request_bigint(v_request, 'disk_space');
+    v_task_id := doma_panda.dispatch_request_bigint(v_request, 'task_id');
+    v_worker := doma_panda.dispatch_request_bigint(v_request, 'worker_id');
+    v_remaining := doma_panda.dispatch_request_bigint(v_request, 'remaining_time');
+    PERFORM doma_panda.dispatch_request_bigint(v_request, 'timeout');
+    -- 0 means "not given" for the resource limits, as pilots send it
+    v_memory := nullif(v_memory, 0);
+    v_disk := nullif(v_disk, 0);
+    v_remaining := nullif(v_remaining, 0);
+    v_label := v_request ->> 'prod_source_label';
+    v_resource_type := nullif(v_request ->> 'resource_type', '');
+    v_user := nullif(v_request ->> 'prod_user_id', '');
+    v_node := v_request ->> 'node';
+    v_computing_element := v_request ->> 'computing_element';
+    v_harvester := v_request ->> 'harvester_id';
+    v_scheduler := coalesce(v_request ->> 'scheduler_id', v_harvester);
+
+    SELECT least(coalesce(p_n_jobs, 1), coalesce(doma_panda.get_config_value('dispatcher', 'MAX_JOBS_PER_ACQUIRE')::integer, 1000))
+      INTO v_wanted;
+
+    SELECT q.data::jsonb INTO v_queue FROM doma_panda.schedconfig_json q WHERE q.panda_queue = p_site_name;
+    v_queue_status := v_queue ->> 'status';
+    IF v_queue_status IN ('offline', 'paused') THEN
+        RETURN '[]'::jsonb;
+    END IF;
+    IF (v_queue ->> 'corecount') ~ '^[0-9]+$' AND (v_queue ->> 'corecount')::bigint > 0 THEN
+        v_core_limit := (v_queue ->> 'corecount')::bigint;
+    END IF;
+
+    v_labels := CASE
+        WHEN v_label IS NULL OR v_label IN ('', 'unified', 'any') THEN NULL
+        WHEN v_label = 'user' THEN ARRAY['user', 'panda']
+        WHEN v_label IN ('ptest', 'prod_test') THEN ARRAY['ptest', 'prod_test']
+        ELSE ARRAY[v_label] END;
+    v_job_type_labels := CASE
+        WHEN v_request ->> 'job_type' IN ('user', 'analysis', 'panda') THEN ARRAY['user', 'panda']
+        WHEN v_request ->> 'job_type' IN ('managed', 'production') THEN ARRAY['managed']
+        END;
+    IF v_job_type_labels IS NOT NULL THEN
+        v_labels := CASE WHEN v_labels IS NULL THEN v_job_type_labels
+                         ELSE ARRAY(SELECT unnest(v_labels) INTERSECT SELECT unnest(v_job_type_labels)) END;
+    END IF;
+    IF v_queue_status = 'test' THEN
+        v_labels := ARRAY(SELECT l FROM unnest(coalesce(v_labels, ARRAY['test', 'ptest', 'prod_test', 'rc_test', 'rc_test2'])) l
+                           WHERE l IN ('test', 'ptest', 'prod_test', 'rc_test', 'rc_test2'));
+    END IF;
+    IF v_harvester IS NOT NULL AND v_worker IS NOT NULL THEN
+        SELECT w.batchid INTO v_batch FROM doma_panda.harvester_workers w
+         WHERE w.harvesterid = v_harvester AND w.workerid = v_worker ORDER BY w.lastupdate DESC LIMIT 1;
+    END IF;
+
+    FOR v_share IN SELECT o.share_key, o.rank FROM doma_panda.dispatch_share_order(p_site_name) o ORDER BY o.rank LOOP
+        EXIT WHEN cardinality(v_ids) >= v_wanted;
+        WITH candidates AS (
+            SELECT j.pandaid
+              FROM doma_panda.jobsactive4 j
+             WHERE j.computingsite = p_site_name
+               AND j.jobstatus = 'activated'
+               AND coalesce(j.gshare, '') = v_share.share_key
+               AND (v_labels IS NULL OR j.prodsourcelabel = ANY (v_labels))
+               AND (v_memory IS NULL OR j.minramcount <= v_memory)
+               AND (v_disk IS NULL OR j.maxdiskcount <= v_disk)
+               AND (v_resource_type IS NULL OR j.resource_type = v_resource_type)
+               AND (v_core_limit IS NULL OR coalesce(j.corecount, 1) <= v_core_limit)
+               AND (v_task_id IS NULL OR j.jeditaskid = v_task_id)
+               AND (v_user IS NULL OR j.produserid = v_user OR j.produsername = v_user)
+               AND (v_remaining IS NULL OR coalesce(j.maxwalltime, 0) <= v_remaining)
+               AND j.commandtopilot IS DISTINCT FROM 'tobekilled'
+             ORDER BY j.currentpriority DESC, j.pandaid
+             LIMIT v_wanted - cardinality(v_ids)
+               FOR UPDATE OF j SKIP LOCKED
+        ), sent AS (
+            UPDATE doma_panda.jobsactive4 j
+               SET jobstatus = 'sent', modificationtime = v_now, statechangetime = v_now,
+                   modificationhost = coalesce(v_node, j.modificationhost),
+                   computingelement = coalesce(v_computing_element, j.computingelement),
+                   schedulerid = coalesce(v_scheduler, j.schedulerid),
+                   batchid = coalesce(v_batch, j.batchid)
+              FROM candidates c
+             WHERE j.pandaid = c.pandaid
+            RETURNING j.pandaid
+        )
+        SELECT coalesce(array_agg(s.pandaid), '{}') INTO v_picked FROM sent s;
+        v_ids := v_ids || v_picked;
+        v_ranks := v_ranks || array_fill(v_share.rank, ARRAY[cardinality(v_picked)]);
+    END LOOP;
+    IF cardinality(v_ids) = 0 THEN
+        RETURN '[]'::jsonb;
+    END IF;
+
+    INSERT INTO doma_panda.jobs_statuslog (pandaid, modificationtime, jobstatus, prodsourcelabel, cloud, computingsite,
+                                          modificationhost, modiftime_extended)
+    SELECT j.pandaid, j.modificationtime, j.jobstatus, j.prodsourcelabel, j.cloud, j.computingsite, j.modificationhost,
+           doma_panda.job_precise_now()
+      FROM doma_panda.jobsactive4 j
+     WHERE j.pandaid = ANY (v_ids);
+    IF v_harvester IS NOT NULL AND v_worker IS NOT NULL THEN
+        INSERT INTO doma_panda.harvester_rel_jobs_workers (harvesterid, workerid, pandaid, lastupdate)
+        SELECT v_harvester, v_worker, id, v_now FROM unnest(v_ids) AS id
+        ON CONFLICT (harvesterid, workerid, pandaid) DO UPDATE SET lastupdate = EXCLUDED.lastupdate;
+    END IF;
+
+    SELECT coalesce((SELECT r.ddm_endpoint_name FROM doma_panda.panda_ddm_relation r
+                      WHERE r.panda_site_name = p_site_name AND r.default_read = 'Y'
+                      ORDER BY r.order_read NULLS LAST, r.ddm_endpoint_name LIMIT 1),
+                    (SELECT s.default_ddm_endpoint FROM doma_panda.panda_site s WHERE s.panda_site_name = p_site_name), ''),
+           coalesce((SELECT r.ddm_endpoint_name FROM doma_panda.panda_ddm_relation r
+                      WHERE r.panda_site_name = p_site_name AND r.default_write = 'Y'
+                      ORDER BY r.order_write NULLS LAST, r.ddm_endpoint_name LIMIT 1),
+                    (SELECT s.default_ddm_endpoint FROM doma_panda.panda_site s WHERE s.panda_site_name = p_site_name), '')
+      INTO v_in_endpoint, v_out_endpoint;
+
+    RETURN (SELECT jsonb_agg(doma_panda.pilot_job_description(j, v_in_endpoint, v_out_endpoint)
+                             ORDER BY o.rank, j.currentpriority DESC, j.pandaid)
+              FROM unnest(v_ids, v_ranks) AS o(pandaid, rank)
+              JOIN doma_panda.jobsactive4 j ON j.pandaid = o.pandaid);
+END;
+$$;
