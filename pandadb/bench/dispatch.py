@@ -78,9 +78,9 @@ def prepare(url: str, jobs: int, queues: int, shares: int) -> None:
         load_in_chunks(conn, jobs, 100_000, LOAD_RAW_SQL, "raw reference rows", params)
         conn.execute("CREATE INDEX bench_raw_jobs_queue_idx ON bench_raw_jobs (queue, status, priority DESC)")
         conn.commit()
+        conn.autocommit = True  # VACUUM cannot run in a transaction block
         conn.execute("VACUUM ANALYZE bench_raw_jobs")
-        conn.execute("ANALYZE doma_panda.jobsactive4")
-        conn.commit()
+        conn.execute("VACUUM ANALYZE doma_panda.jobsactive4")
 
 
 def measure_raw(url: str, clients: int, seconds: float, queues: int) -> float:
