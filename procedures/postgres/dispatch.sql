@@ -19,7 +19,10 @@
 -- siblings, multiplied down from the roots) and whether it is a leaf.
 CREATE OR REPLACE FUNCTION doma_panda.global_share_targets()
 RETURNS TABLE (share_name text, target numeric, is_leaf boolean)
-LANGUAGE sql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
+-- plpgsql, not sql: a non-inlinable SQL function is planned on every call; plpgsql caches its plan
+BEGIN
+    RETURN QUERY
     WITH RECURSIVE weighted AS (
         SELECT s.name, s.parent,
                s.value::numeric / nullif(sum(s.value) OVER (PARTITION BY s.parent), 0) AS fraction
@@ -32,6 +35,7 @@ LANGUAGE sql STABLE AS $$
     SELECT t.name::text, t.target,
            NOT EXISTS (SELECT 1 FROM doma_panda.global_shares c WHERE c.parent = t.name)
       FROM tree t;
+END;
 $$;
 
 -- dispatch_share_order: the order in which acquire_jobs serves the shares at a queue (see above).
@@ -39,7 +43,9 @@ $$;
 --   p_site_name  the PanDA queue
 CREATE OR REPLACE FUNCTION doma_panda.dispatch_share_order(p_site_name text)
 RETURNS TABLE (share_key text, target numeric, actual numeric, rank bigint)
-LANGUAGE sql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN QUERY
     WITH busy AS (
         SELECT coalesce(j.gshare, '')::text AS share_key, count(*)::numeric AS n
           FROM doma_panda.jobsactive4 j
@@ -59,6 +65,7 @@ LANGUAGE sql STABLE AS $$
            row_number() OVER (ORDER BY s.share_key = '', NOT s.is_leaf, s.target - s.actual DESC, s.target DESC, s.share_key)
       FROM shares s
      ORDER BY 4;
+END;
 $$;
 
 -- dispatch_request_bigint: an integer parameter of a request, NULL when absent; PD002 naming it otherwise.
