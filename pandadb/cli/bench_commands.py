@@ -10,6 +10,9 @@ import importlib
 import click
 
 BENCH_SCENARIO_MODULES: tuple[str, ...] = (
+    "pandadb.bench.dispatch",
+    "pandadb.bench.aggregates",
+    "pandadb.bench.archive",
 )
 
 

@@ -1,0 +1,57 @@
+"""Archival from Python: thin calls of procedures/postgres/archive.sql.
+
+`run_archive` CALLs doma_panda.archive_old_partitions() exactly as the scheduler does and reports
+each step (copy; verify + drop) of each partition as the procedure announces it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from pandadb.procedures import call_function
+
+NOTICE_PREFIX = "pandadb archive: "
+
+
+def candidates(conn: psycopg.Connection, older_than_days: int | None = None) -> list[dict[str, Any]]:
+    """Partitions due for archival, oldest first, with their state ('to copy' or 'copied')."""
+    return call_function(conn, "SELECT * FROM doma_panda.archive_candidates(%s)", (older_than_days,), one=False)
+
+
+def run_archive(conn: psycopg.Connection, older_than_days: int | None = None,
+                on_step: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """CALL doma_panda.archive_old_partitions(); `conn` must be in autocommit mode (the procedure commits)."""
+    steps: list[dict[str, Any]] = []
+
+    def on_notice(diagnostic: psycopg.errors.Diagnostic) -> None:
+        message = diagnostic.message_primary or ""
+        if message.startswith(NOTICE_PREFIX):
+            step = json.loads(message[len(NOTICE_PREFIX):])
+            steps.append(step)
+            if on_step:
+                on_step(step)
+
+    conn.add_notice_handler(on_notice)
+    try:
+        conn.execute("CALL doma_panda.archive_old_partitions(%s)", (older_than_days,))
+    finally:
+        conn.remove_notice_handler(on_notice)
+    return steps
+
+
+def archive_status(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """doma_panda.tablepart4copying with the row counts of each archived partition."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute("SELECT * FROM doma_panda.archive_status()")
+        return cur.fetchall()
+
+
+def archive_table_counts(conn: psycopg.Connection, exact: bool = True) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute("SELECT * FROM doma_panda.archive_table_counts(%s)", (exact,))
+        return cur.fetchall()
