@@ -159,7 +159,7 @@ def test_rows_in_the_default_partition_end_up_in_their_partition(engine_db):
                     VALUES (1, %s, 'finished'), (2, %s, 'failed'), (3, %s, 'finished')""",
                  (now + timedelta(days=12), now - timedelta(days=9), now))
     conn.execute("INSERT INTO doma_panda.jobs_statuslog (pandaid, modificationtime, jobstatus) VALUES (1, %s, 'running'), "
-                 "(2, %s, 'running')", (now - timedelta(days=5), now - timedelta(days=45)))
+                 "(2, %s, 'running')", (now - timedelta(days=5), now - timedelta(days=120)))
     assert set(child_of(conn, "doma_panda.jobsarchived4", "pandaid IN (1, 2)", ())) == {"doma_panda.jobsarchived4_default"}
 
     listing = run_cli("pandadb", "partitions", "list", "--table", "doma_panda.jobsarchived4",
@@ -216,7 +216,7 @@ def test_partitions_cover_now_and_the_highest_id_plus_premake(engine_db):
 
 def test_retention_drops_expired_partitions_only_where_the_policy_says(engine_db):
     conn = engine_db
-    old = db_now(conn) - timedelta(days=45)
+    old = db_now(conn) - timedelta(days=120)  # jobs_statuslog keeps 93 days (partitions/policy.tsv)
     assert conn.execute("SELECT doma_panda.create_partition_for_value('doma_panda.jobs_statuslog', %s)",
                         (str(old),)).fetchone()[0] == f"jobs_statuslog_p{old:%Y_%m_%d}"
     conn.execute("SELECT doma_panda.create_partition_for_value('doma_panda.jobsarchived4', %s)", (str(old),))
@@ -227,14 +227,14 @@ def test_retention_drops_expired_partitions_only_where_the_policy_says(engine_db
 
 def test_pinned_clock_moves_the_pandadb_engine(plain_db):
     conn = plain_db
-    clock = db_now(conn).replace(microsecond=0) + timedelta(days=40)
+    clock = db_now(conn).replace(microsecond=0) + timedelta(days=100)
     conn.execute(f"SET pandadb.clock = '{clock}'")
     for _ in range(2):  # retention never drops the last child in one run; the second run finishes
         conn.execute("CALL doma_panda.run_partition_maintenance()")
     daily = children(conn, "doma_panda.jobsarchived4")
     for offset in range(4):
         assert f"jobsarchived4_p{clock + timedelta(days=offset):%Y_%m_%d}" in daily
-    cutoff = clock - timedelta(days=30)
+    cutoff = clock - timedelta(days=93)  # jobs_statuslog retention (partitions/policy.tsv)
     for name, (lower, _) in children(conn, "doma_panda.jobs_statuslog").items():
         assert datetime.fromisoformat(lower) + timedelta(days=1) >= cutoff, f"{name} is past retention"
 

@@ -261,3 +261,22 @@ def test_bad_arguments_are_rejected_and_change_nothing(pinned):
         assert raised.value.sqlstate == sqlstate, call
         assert words in raised.value.diag.message_primary, call
         assert remaining(pinned, "doma_panda.jobs_statuslog", "modificationtime") == {datetime(2025, 1, 1): 2}
+
+
+def test_partition_retention_of_each_windowed_table_equals_its_window_default(db):
+    """Partition drops (policy retention, pg_partman or ours) and row deletions (windows) agree per table."""
+    import re
+
+    policy = dict(((s + "." + t), r) for s, t, r in db.execute(
+        "SELECT schema_name, table_name, retention FROM doma_panda.partition_policy WHERE retention IS NOT NULL"
+        " AND retention <> ''").fetchall()) if db.execute(
+        "SELECT to_regclass('doma_panda.partition_policy') IS NOT NULL").fetchone()[0] else None
+    assert policy, "the partition policy is loaded"
+    mismatches = []
+    for procedure, (table, _column, default_days, _insert) in WINDOWS.items():
+        arguments = db.execute("SELECT pg_get_function_arguments(%s::regproc)", (f"doma_panda.{procedure}",)).fetchone()[0]
+        declared = int(re.search(r"p_retention_days integer DEFAULT (\d+)", arguments).group(1))
+        assert declared == default_days, f"{procedure}: declared default {declared}, test table says {default_days}"
+        if table in policy and policy[table] != f"{declared} days":
+            mismatches.append(f"{table}: policy retention {policy[table]!r}, window default {declared} days")
+    assert not mismatches, "\n".join(mismatches)
