@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psycopg
 
 from http_helpers import free_port
 from pandadb.tokens import issue_token
@@ -32,7 +33,8 @@ def test_run_serves_http_and_https_and_stops_on_sigint(database_url, tmp_path):
     http_port, https_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PANDADB_")}
     env.update(PANDADB_URL=database_url, PANDADB_HOME=str(tmp_path))
-    process = subprocess.Popen([str(BIN / "pandadb"), "run", "--http-port", str(http_port), "--https-port", str(https_port)],
+    process = subprocess.Popen([str(BIN / "pandadb"), "run", "--http-port", str(http_port), "--https-port", str(https_port),
+                                "--scheduler", "builtin"],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert _wait_for(f"http://127.0.0.1:{http_port}/server/panda/isAlive", process).text == "alive=yes"
@@ -49,6 +51,11 @@ def test_run_serves_http_and_https_and_stops_on_sigint(database_url, tmp_path):
         output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output
     assert f"http://127.0.0.1:{http_port}/api/v1/" in output
+    assert "built-in scheduler running" in output
+    with psycopg.connect(database_url) as conn:  # period jobs run when the scheduler starts (PanDA daemon)
+        succeeded = conn.execute("SELECT count(*) FROM doma_panda.pandadb_scheduler_runs "
+                                 "WHERE job_name = 'update_jobsactive_stats' AND status = 'succeeded'").fetchone()[0]
+    assert succeeded >= 1, output
     # both gunicorn masters are gone: the ports are free again
     for port in (http_port, https_port):
         try:
@@ -64,3 +71,16 @@ def test_serve_without_a_database_says_what_to_do(tmp_path):
     result = run_cli("pandadb", "serve", "--port", str(free_port()), env={"PANDADB_HOME": str(tmp_path)}, timeout=30)
     assert result.returncode != 0
     assert "pandadb db start" in result.stderr or "PANDADB_URL" in result.stderr
+
+
+def test_run_registers_the_scheduled_jobs_in_pg_cron_when_usable(database_url):
+    from pandadb.cli.run_commands import start_scheduled_jobs
+    from pandadb.scheduler import cron_listing, cron_uninstall
+
+    assert start_scheduled_jobs(database_url, "auto") is None, "pg_cron is preloaded in the test cluster"
+    try:
+        listing, _ = cron_listing(database_url)
+        installed = {job.name for job in listing if job.cron_schedule is not None}
+        assert {"update_jobsactive_stats", "job_watchdog", "partition_maintenance"} <= installed
+    finally:
+        cron_uninstall(database_url)
