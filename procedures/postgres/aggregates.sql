@@ -17,6 +17,50 @@
 -- Upstream's Oracle originals run DELETE + INSERT + COMMIT; the differences are noted per procedure.
 
 
+-- aggregate_run_lock: take this transaction's advisory lock of one aggregate procedure; false (with a
+-- NOTICE that the run is skipped) when another session holds it.
+--   p_procedure_name  the aggregate procedure's name, e.g. 'update_jobsactive_stats'
+CREATE OR REPLACE FUNCTION doma_panda.aggregate_run_lock(p_procedure_name text)
+RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF pg_try_advisory_xact_lock(hashtext('pandadb.aggregates'), hashtext(p_procedure_name)) THEN
+        RETURN true;
+    END IF;
+    RAISE NOTICE '% is running in another session: this run is skipped', p_procedure_name;
+    RETURN false;
+END;
+$$;
+
+
+-- refresh_share_stats: replace the rows of a share-statistics table (jobs_share_stats,
+-- jobsdefined_share_stats) with the figures of one job table, per gshare, workqueue_id,
+-- resource_type, computingsite, jobstatus, vo, nucleus (choices: see update_jobsact_stats_by_gshare).
+--   p_job_table     the job table read, e.g. 'doma_panda.jobsactive4'
+--   p_stats_table   the statistics table written, e.g. 'doma_panda.jobs_share_stats'
+CREATE OR REPLACE PROCEDURE doma_panda.refresh_share_stats(p_job_table regclass, p_stats_table regclass)
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('DELETE FROM %s', p_stats_table);
+    EXECUTE format($sql$
+        INSERT INTO %s
+            (ts, gshare, workqueue_id, resource_type, computingsite, jobstatus, maxpriority,
+             prorated_diskio_avg, prorated_mem_avg, njobs, hs, vo, nucleus)
+        SELECT doma_panda.panda_now(), j.gshare, j.workqueue_id, j.resource_type, j.computingsite, j.jobstatus,
+               max(j.currentpriority),
+               round(avg(j.diskio::numeric / coalesce(nullif(j.corecount, 0), 1)), 2),
+               round(avg(j.minramcount::numeric / coalesce(nullif(j.corecount, 0), 1)), 2),
+               count(*),
+               round(sum(coalesce(nullif(j.corecount, 0), 1) * q.corepower)),
+               j.vo, j.nucleus
+          FROM %s j
+          LEFT JOIN doma_panda.queue_corepower() q ON q.panda_queue = j.computingsite
+         GROUP BY j.gshare, j.workqueue_id, j.resource_type, j.computingsite, j.jobstatus, j.vo, j.nucleus
+    $sql$, p_stats_table, p_job_table);
+END;
+$$;
+
+
 -- update_jobsactive_stats: refresh doma_panda.mv_jobsactive4_stats, the job counts of the active
 -- table that the monitor and the server read instead of grouping jobsactive4.
 -- As upstream (UPDATE_JOBSACTIVE_STATS ver 1.4): jobsactive4 only (the defined and waiting tables
@@ -27,8 +71,7 @@
 CREATE OR REPLACE PROCEDURE doma_panda.update_jobsactive_stats()
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT pg_try_advisory_xact_lock(hashtext('pandadb.aggregates'), hashtext('update_jobsactive_stats')) THEN
-        RAISE NOTICE 'update_jobsactive_stats is running in another session: this run is skipped';
+    IF NOT doma_panda.aggregate_run_lock('update_jobsactive_stats') THEN
         RETURN;
     END IF;
     DELETE FROM doma_panda.mv_jobsactive4_stats;
@@ -73,24 +116,10 @@ $$;
 CREATE OR REPLACE PROCEDURE doma_panda.update_jobsact_stats_by_gshare()
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT pg_try_advisory_xact_lock(hashtext('pandadb.aggregates'), hashtext('update_jobsact_stats_by_gshare')) THEN
-        RAISE NOTICE 'update_jobsact_stats_by_gshare is running in another session: this run is skipped';
+    IF NOT doma_panda.aggregate_run_lock('update_jobsact_stats_by_gshare') THEN
         RETURN;
     END IF;
-    DELETE FROM doma_panda.jobs_share_stats;
-    INSERT INTO doma_panda.jobs_share_stats
-        (ts, gshare, workqueue_id, resource_type, computingsite, jobstatus, maxpriority,
-         prorated_diskio_avg, prorated_mem_avg, njobs, hs, vo, nucleus)
-    SELECT doma_panda.panda_now(), j.gshare, j.workqueue_id, j.resource_type, j.computingsite, j.jobstatus,
-           max(j.currentpriority),
-           round(avg(j.diskio::numeric / coalesce(nullif(j.corecount, 0), 1)), 2),
-           round(avg(j.minramcount::numeric / coalesce(nullif(j.corecount, 0), 1)), 2),
-           count(*),
-           round(sum(coalesce(nullif(j.corecount, 0), 1) * q.corepower)),
-           j.vo, j.nucleus
-      FROM doma_panda.jobsactive4 j
-      LEFT JOIN doma_panda.queue_corepower() q ON q.panda_queue = j.computingsite
-     GROUP BY j.gshare, j.workqueue_id, j.resource_type, j.computingsite, j.jobstatus, j.vo, j.nucleus;
+    CALL doma_panda.refresh_share_stats('doma_panda.jobsactive4', 'doma_panda.jobs_share_stats');
 END;
 $$;
 
@@ -100,24 +129,10 @@ $$;
 CREATE OR REPLACE PROCEDURE doma_panda.update_jobsdef_stats_by_gshare()
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT pg_try_advisory_xact_lock(hashtext('pandadb.aggregates'), hashtext('update_jobsdef_stats_by_gshare')) THEN
-        RAISE NOTICE 'update_jobsdef_stats_by_gshare is running in another session: this run is skipped';
+    IF NOT doma_panda.aggregate_run_lock('update_jobsdef_stats_by_gshare') THEN
         RETURN;
     END IF;
-    DELETE FROM doma_panda.jobsdefined_share_stats;
-    INSERT INTO doma_panda.jobsdefined_share_stats
-        (ts, gshare, workqueue_id, resource_type, computingsite, jobstatus, maxpriority,
-         prorated_diskio_avg, prorated_mem_avg, njobs, hs, vo, nucleus)
-    SELECT doma_panda.panda_now(), j.gshare, j.workqueue_id, j.resource_type, j.computingsite, j.jobstatus,
-           max(j.currentpriority),
-           round(avg(j.diskio::numeric / coalesce(nullif(j.corecount, 0), 1)), 2),
-           round(avg(j.minramcount::numeric / coalesce(nullif(j.corecount, 0), 1)), 2),
-           count(*),
-           round(sum(coalesce(nullif(j.corecount, 0), 1) * q.corepower)),
-           j.vo, j.nucleus
-      FROM doma_panda.jobsdefined4 j
-      LEFT JOIN doma_panda.queue_corepower() q ON q.panda_queue = j.computingsite
-     GROUP BY j.gshare, j.workqueue_id, j.resource_type, j.computingsite, j.jobstatus, j.vo, j.nucleus;
+    CALL doma_panda.refresh_share_stats('doma_panda.jobsdefined4', 'doma_panda.jobsdefined_share_stats');
 END;
 $$;
 
@@ -132,8 +147,7 @@ $$;
 CREATE OR REPLACE PROCEDURE doma_panda.update_job_stats_hp()
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT pg_try_advisory_xact_lock(hashtext('pandadb.aggregates'), hashtext('update_job_stats_hp')) THEN
-        RAISE NOTICE 'update_job_stats_hp is running in another session: this run is skipped';
+    IF NOT doma_panda.aggregate_run_lock('update_job_stats_hp') THEN
         RETURN;
     END IF;
     DELETE FROM doma_panda.job_stats_hp;
@@ -175,8 +189,7 @@ $$;
 CREATE OR REPLACE PROCEDURE doma_panda.update_num_input_data_files()
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT pg_try_advisory_xact_lock(hashtext('pandadb.aggregates'), hashtext('update_num_input_data_files')) THEN
-        RAISE NOTICE 'update_num_input_data_files is running in another session: this run is skipped';
+    IF NOT doma_panda.aggregate_run_lock('update_num_input_data_files') THEN
         RETURN;
     END IF;
     DELETE FROM doma_panda.typical_num_input;
@@ -212,8 +225,7 @@ $$;
 CREATE OR REPLACE PROCEDURE doma_panda.update_total_walltime()
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT pg_try_advisory_xact_lock(hashtext('pandadb.aggregates'), hashtext('update_total_walltime')) THEN
-        RAISE NOTICE 'update_total_walltime is running in another session: this run is skipped';
+    IF NOT doma_panda.aggregate_run_lock('update_total_walltime') THEN
         RETURN;
     END IF;
     DELETE FROM doma_panda.total_walltime_cache;
@@ -254,8 +266,7 @@ $$;
 CREATE OR REPLACE PROCEDURE doma_panda.jedi_refr_mintaskids_bystatus()
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT pg_try_advisory_xact_lock(hashtext('pandadb.aggregates'), hashtext('jedi_refr_mintaskids_bystatus')) THEN
-        RAISE NOTICE 'jedi_refr_mintaskids_bystatus is running in another session: this run is skipped';
+    IF NOT doma_panda.aggregate_run_lock('jedi_refr_mintaskids_bystatus') THEN
         RETURN;
     END IF;
     WITH current_minimum AS (
@@ -287,8 +298,7 @@ $$;
 CREATE OR REPLACE PROCEDURE doma_panda.update_run_jumbo_count()
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT pg_try_advisory_xact_lock(hashtext('pandadb.aggregates'), hashtext('update_run_jumbo_count')) THEN
-        RAISE NOTICE 'update_run_jumbo_count is running in another session: this run is skipped';
+    IF NOT doma_panda.aggregate_run_lock('update_run_jumbo_count') THEN
         RETURN;
     END IF;
     DELETE FROM doma_panda.mv_running_jumbo_task_count;
@@ -315,8 +325,7 @@ $$;
 CREATE OR REPLACE PROCEDURE doma_panda.update_ups_stats()
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT pg_try_advisory_xact_lock(hashtext('pandadb.aggregates'), hashtext('update_ups_stats')) THEN
-        RAISE NOTICE 'update_ups_stats is running in another session: this run is skipped';
+    IF NOT doma_panda.aggregate_run_lock('update_ups_stats') THEN
         RETURN;
     END IF;
     WITH live_workers AS (
