@@ -6,14 +6,13 @@ each step (copy; verify + drop) of each partition as the procedure announces it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 
-from pandadb.procedures import call_function
+from pandadb.procedures import call_function, call_procedure_with_progress
 
 NOTICE_PREFIX = "pandadb archive: "
 
@@ -26,22 +25,8 @@ def candidates(conn: psycopg.Connection, older_than_days: int | None = None) -> 
 def run_archive(conn: psycopg.Connection, older_than_days: int | None = None,
                 on_step: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
     """CALL doma_panda.archive_old_partitions(); `conn` must be in autocommit mode (the procedure commits)."""
-    steps: list[dict[str, Any]] = []
-
-    def on_notice(diagnostic: psycopg.errors.Diagnostic) -> None:
-        message = diagnostic.message_primary or ""
-        if message.startswith(NOTICE_PREFIX):
-            step = json.loads(message[len(NOTICE_PREFIX):])
-            steps.append(step)
-            if on_step:
-                on_step(step)
-
-    conn.add_notice_handler(on_notice)
-    try:
-        conn.execute("CALL doma_panda.archive_old_partitions(%s)", (older_than_days,))
-    finally:
-        conn.remove_notice_handler(on_notice)
-    return steps
+    return call_procedure_with_progress(conn, "CALL doma_panda.archive_old_partitions(%s)", (older_than_days,),
+                                        NOTICE_PREFIX, on_step)
 
 
 def archive_status(conn: psycopg.Connection) -> list[dict[str, Any]]:

@@ -6,14 +6,13 @@ functions run it and hand its results back, one dict per table.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 
-from pandadb.procedures import call_function
+from pandadb.procedures import call_function, call_procedure_with_progress
 
 NOTICE_PREFIX = "pandadb partitions: "
 
@@ -38,22 +37,8 @@ def run_maintenance(conn: psycopg.Connection, include_manual: bool = False,
                     on_table_done: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
     """CALL doma_panda.run_partition_maintenance() (one transaction per table, as the scheduler runs it);
     `on_table_done` gets each table's result as it is reported. `conn` must be in autocommit mode."""
-    results: list[dict[str, Any]] = []
-
-    def on_notice(diagnostic: psycopg.errors.Diagnostic) -> None:
-        message = diagnostic.message_primary or ""
-        if message.startswith(NOTICE_PREFIX):
-            result = json.loads(message[len(NOTICE_PREFIX):])
-            results.append(result)
-            if on_table_done:
-                on_table_done(result)
-
-    conn.add_notice_handler(on_notice)
-    try:
-        conn.execute("CALL doma_panda.run_partition_maintenance(%s)", (include_manual,))
-    finally:
-        conn.remove_notice_handler(on_notice)
-    return results
+    return call_procedure_with_progress(conn, "CALL doma_panda.run_partition_maintenance(%s)", (include_manual,),
+                                        NOTICE_PREFIX, on_table_done)
 
 
 def partition_report(conn: psycopg.Connection, parent_table: str | None = None) -> list[dict[str, Any]]:

@@ -7,6 +7,8 @@ them without re-checking the rule.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -65,3 +67,26 @@ def call_function(conn: psycopg.Connection, sql: str, params: Any = None, *, one
         if error.sqlstate and (error.sqlstate.startswith(PANDA_ERROR_CLASS) or error.sqlstate in INPUT_ERROR_SQLSTATES):
             raise _as_procedure_error(error) from error
         raise
+
+
+def call_procedure_with_progress(conn: psycopg.Connection, sql: str, params: Any, notice_prefix: str,
+                                 on_progress: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """CALL a long procedure that reports each step as a NOTICE '<notice_prefix>{json}'; returns the steps
+    and hands each one to `on_progress` as it arrives (for progress bars). The procedure may COMMIT as it
+    goes, so `conn` must be in autocommit mode."""
+    steps: list[dict[str, Any]] = []
+
+    def on_notice(diagnostic: psycopg.errors.Diagnostic) -> None:
+        message = diagnostic.message_primary or ""
+        if message.startswith(notice_prefix):
+            step = json.loads(message[len(notice_prefix):])
+            steps.append(step)
+            if on_progress:
+                on_progress(step)
+
+    conn.add_notice_handler(on_notice)
+    try:
+        conn.execute(sql, params)
+    finally:
+        conn.remove_notice_handler(on_notice)
+    return steps

@@ -24,6 +24,9 @@ from pandadb.settings import Settings, find_postgres_bin_directory
 
 TEMPLATE_DATABASE = "pandadb_test_template"
 
+# the real-server fixtures (api_server, secure_api_server, module_database_url, services_home)
+pytest_plugins = ["http_helpers"]
+
 
 def url_for_database(server_url: str, database: str) -> str:
     parts = urlsplit(server_url)

@@ -50,12 +50,7 @@ POSTGRES_TO_ORACLE_SCHEMA = {v: k for k, v in ORACLE_TO_POSTGRES_SCHEMA.items()}
 # schema/postgres files whose Oracle twin is not written yet, with the reason. They are left out of
 # the comparisons; test_postgres_files_without_an_oracle_twin_are_the_listed_ones fails for any other
 # file without a twin, and for a listed file once its twin exists (then remove it from here).
-POSTGRES_FILES_AWAITING_AN_ORACLE_TWIN = {
-    "97_scheduler.sql": "scheduled-job registry and run log of `pandadb scheduler`, added by the scheduler "
-                        "work after the Oracle twin was written (boolean and interval columns to be mapped)",
-    "41_jobs_dispatch.sql": "partial index of acquire_jobs, added by the dispatch work after the Oracle twin "
-                            "was written (Oracle has no partial index: a function-based index is needed)",
-}
+POSTGRES_FILES_AWAITING_AN_ORACLE_TWIN: dict[str, str] = {}
 
 # Partitioned only in Oracle (seed 004, section 8.4, ATLAS_PANDAARCH): partition key and interval.
 ORACLE_ONLY_PARTITIONED = {
@@ -282,6 +277,8 @@ class Table:
     columns: list[tuple[str, str]] = field(default_factory=list)  # (name, type)
     quoted_columns: set[str] = field(default_factory=set)
     keys: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (constraint, columns)
+    checks: list[str] = field(default_factory=list)  # CHECK conditions as Oracle SQL, upper case
+    defaults: dict[str, str] = field(default_factory=dict)  # column (upper case) -> DEFAULT as Oracle SQL
     partition_kind: str | None = None
     partition_column: str | None = None
     interval: str | None = None
@@ -300,6 +297,7 @@ class Index:
     unique: bool
     local: bool
     invisible: bool
+    predicate: str | None = None  # a PostgreSQL partial index's WHERE, as comparable text
 
 
 @dataclass
@@ -344,25 +342,43 @@ def oracle_types_as_written(create_table: str) -> dict[str, str]:
     items.append("".join(current))
     types = {}
     for item in items:
-        match = re.match(r'\s*("[^"]+"|\S+)\s+(\w+(?:\s*\([\d\s,]*\))?)', item)
+        match = re.match(r'\s*("[^"]+"|\S+)\s+(INTERVAL\s+(?:DAY|YEAR)(?:\s*\(\d+\))?\s+TO\s+(?:SECOND|MONTH)'
+                         r'(?:\s*\(\d+\))?|\w+(?:\s*\([\d\s,]*\))?)', item, re.I)
         if match and match[1].upper() not in ("CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"):
-            types[match[1].strip('"').upper()] = re.sub(r"\s+", "", match[2]).upper()
+            written = re.sub(r"\s*\(\s*|\s*,\s*|\s*\)", lambda m: m[0].strip(), re.sub(r"\s+", " ", match[2].strip()))
+            types[match[1].strip('"').upper()] = written.upper()
     return types
 
 
+def comparable_sql(node: exp.Expression) -> str:
+    """An expression as comparable text: Oracle SQL, upper case, without PostgreSQL's casts and
+    parentheses (upper((col)::text) is UPPER(COL)) and without the quotes of plain names."""
+    def plain(n: exp.Expression) -> exp.Expression:
+        while isinstance(n, (exp.Cast, exp.Paren)):
+            n = n.this
+        return n
+    return re.sub(r'"([A-Za-z0-9_$#]+)"', r"\1", plain(node.copy()).transform(plain).sql("oracle").upper())
+
+
 def index_column_text(ordered: exp.Expression) -> str:
-    """An index key as comparable text: COL, COL DESC, or the expression without PostgreSQL's casts
-    and parentheses (upper((col)::text) is UPPER(COL)), upper case."""
+    """An index key as comparable text: COL, COL DESC, or the expression (comparable_sql)."""
     node = ordered.this
-    if isinstance(node, exp.Column):
-        text = node.name.upper()
-    else:
-        def plain(n: exp.Expression) -> exp.Expression:
-            while isinstance(n, (exp.Cast, exp.Paren)):
-                n = n.this
-            return n
-        text = re.sub(r'"([A-Za-z0-9_$#]+)"', r"\1", plain(node.copy()).transform(plain).sql("oracle").upper())
+    text = node.name.upper() if isinstance(node, exp.Column) else comparable_sql(node)
     return text + (" DESC" if ordered.args.get("desc") else "")
+
+
+def oracle_twin_of_partial_index(columns: tuple[str, ...], predicate: str) -> tuple[str, ...]:
+    """The key of the Oracle function-based index that stands for a PostgreSQL partial index: each key
+    column becomes CASE WHEN <predicate> THEN <column> END (rows outside the predicate get an all-NULL
+    key, which a B-tree does not hold), with '' written ' ' (Oracle has no empty string)."""
+    twin = []
+    for column in columns:
+        key, desc = (column[:-5], " DESC") if column.endswith(" DESC") else (column, "")
+        case = sqlglot.parse_one(f"CASE WHEN {predicate} THEN {key} END", read="oracle")
+        case = case.transform(lambda n: exp.Literal.string(" ") if isinstance(n, exp.Literal) and n.is_string
+                              and n.this == "" else n)
+        twin.append(comparable_sql(case) + desc)
+    return tuple(twin)
 
 
 def add_table(model: Model, tree: exp.Create, statement: Statement, clauses: OracleClauses, dialect: str) -> None:
@@ -374,9 +390,14 @@ def add_table(model: Model, tree: exp.Create, statement: Statement, clauses: Ora
             table.columns.append((item.name, column_type or "?"))
             if item.this.quoted:
                 table.quoted_columns.add(item.name)
+            for constraint in item.args.get("constraints") or []:
+                if isinstance(constraint.kind, exp.DefaultColumnConstraint):
+                    table.defaults[item.name.upper()] = constraint.kind.this.sql("oracle").upper()
         elif isinstance(item, exp.Constraint):
             for kind in item.expressions:
-                if isinstance(kind, exp.PrimaryKey):
+                if isinstance(kind, exp.CheckColumnConstraint):
+                    table.checks.append(re.sub(r'"([A-Za-z0-9_$#]+)"', r"\1", kind.this.sql("oracle").upper()))
+                elif isinstance(kind, exp.PrimaryKey):
                     table.keys.append((item.name, tuple(identifier_name(c).upper() for c in kind.expressions)))
                 elif isinstance(kind, exp.UniqueColumnConstraint):
                     table.keys.append((item.name, tuple(identifier_name(c).upper() for c in kind.this.expressions)))
@@ -419,8 +440,10 @@ def build_model(directory: Path, dialect: str) -> Model:
             index = tree.this
             schema, table = table_key(index.args["table"], dialect)
             columns = tuple(index_column_text(o) for o in index.args["params"].args.get("columns") or [])
+            where = index.args["params"].args.get("where")
             model.indexes.append(Index(schema, index.name, table, columns, bool(tree.args.get("unique")),
-                                       clauses.local, clauses.invisible))
+                                       clauses.local, clauses.invisible,
+                                       comparable_sql(where.this) if where is not None else None))
         elif tree.kind == "VIEW" and tree.find(exp.MaterializedProperty) is not None:
             key = table_key(tree.this, dialect)
             model.views[key] = [s.alias_or_name.lower() for s in tree.expression.selects]
@@ -528,6 +551,9 @@ def oracle_counterpart(postgres_type: str) -> str | None:
     if m := re.fullmatch(r"DECIMAL(\(\d+(?:,\d+)?\))?", t):
         return f"NUMBER{m[1] or ''}"
     return {
+        # booleans: NUMBER(1) with CHECK (... IN (0, 1)) (test_boolean_columns_are_checked_zero_or_one)
+        "BOOLEAN": "NUMBER(1)",
+        "INTERVAL": "INTERVAL DAY TO SECOND",
         "BIGINT": "NUMBER(19)",
         "INT": "NUMBER(10)",
         "SMALLINT": "NUMBER(5)",
@@ -563,10 +589,36 @@ def test_every_oracle_type_is_the_counterpart_of_the_postgres_type():
 def test_the_type_mapping_itself():
     postgres = model_of("postgres").tables
     written = {t for table in postgres.values() for _, t in table.columns}
-    assert {"VARCHAR(52)", "BIGINT", "INT", "SMALLINT", "TIMESTAMP", "TEXT", "JSONB", "CHAR(1)"} <= written
+    assert {"VARCHAR(52)", "BIGINT", "INT", "SMALLINT", "TIMESTAMP", "TEXT", "JSONB", "CHAR(1)", "BOOLEAN",
+            "INTERVAL"} <= written
     assert oracle_counterpart("DECIMAL(10, 2)") == "NUMBER(10,2)" and oracle_counterpart("DECIMAL") == "NUMBER"
     assert oracle_counterpart("BIGINT") != oracle_counterpart("INT")
-    assert oracle_counterpart("TIMESTAMPTZ") is None and oracle_counterpart("BOOLEAN") is None
+    assert oracle_counterpart("BOOLEAN") == "NUMBER(1)" and oracle_counterpart("INTERVAL") == "INTERVAL DAY TO SECOND"
+    assert oracle_counterpart("TIMESTAMPTZ") is None and oracle_counterpart("INTERVAL YEAR") is None
+    assert oracle_types_as_written("CREATE TABLE A.T (D INTERVAL DAY TO SECOND NOT NULL, E INTERVAL  DAY (3) TO "
+                                   "SECOND, F NUMBER(1) DEFAULT 1)") == {
+        "D": "INTERVAL DAY TO SECOND", "E": "INTERVAL DAY(3) TO SECOND", "F": "NUMBER(1)"}
+
+
+def test_boolean_columns_are_checked_zero_or_one():
+    # a PostgreSQL boolean is an Oracle NUMBER(1) that only takes 0 and 1 (CHECK), DEFAULT true is DEFAULT 1
+    oracle, postgres = model_of("oracle").tables, model_of("postgres").tables
+    problems, compared = [], 0
+    for key in sorted(set(oracle) & set(postgres)):
+        for column, pg_type in postgres[key].columns:
+            if pg_type != "BOOLEAN":
+                continue
+            compared += 1
+            name, column = ".".join(key), column.upper()
+            if not any(re.fullmatch(rf"{column} IN \(0, 1\)", check) for check in oracle[key].checks):
+                problems.append(f"{name}.{column.lower()}: no CHECK ({column} IN (0, 1)) on the Oracle side")
+            pg_default = postgres[key].defaults.get(column)
+            expected = {"TRUE": "1", "FALSE": "0", None: None}.get(pg_default, "?")
+            if oracle[key].defaults.get(column) != expected:
+                problems.append(f"{name}.{column.lower()}: DEFAULT {oracle[key].defaults.get(column)} in Oracle, "
+                                f"{pg_default} in PostgreSQL (expected {expected})")
+    assert not problems, "\n".join(problems)
+    assert compared >= 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -730,8 +782,10 @@ def test_oracle_files_read_well_in_sqlplus():
 def test_indexes_match_by_name_and_columns():
     oracle, postgres = model_of("oracle"), model_of("postgres")
     ora = {(i.schema, i.name.lower()): (i.table, i.columns, i.unique) for i in oracle.indexes}
-    pg = {(i.schema, i.name.lower()): (i.table, i.columns, i.unique) for i in postgres.indexes}
-    assert len(pg) > 100
+    # a partial index's Oracle twin is the function-based index of oracle_twin_of_partial_index
+    pg = {(i.schema, i.name.lower()): (i.table, oracle_twin_of_partial_index(i.columns, i.predicate)
+                                       if i.predicate else i.columns, i.unique) for i in postgres.indexes}
+    assert len(pg) > 100 and any(i.predicate for i in postgres.indexes)
     problems = [f"index {'.'.join(k)} is missing on the Oracle side" for k in sorted(set(pg) - set(ora))]
     problems += [f"index {'.'.join(k)} is only on the Oracle side" for k in sorted(set(ora) - set(pg))]
     problems += [f"index {'.'.join(k)}: (table, columns, unique) {ora[k]} in Oracle, {pg[k]} in PostgreSQL"
@@ -897,14 +951,26 @@ ROUTINE = re.compile(
 )
 
 
-def routines(path: Path, dialect: str) -> dict[tuple[str, str], list[tuple[str, bool]]]:
-    """(schema, name) -> parameters (name, has a default) of each routine the file creates."""
+def parameter(part: str, dialect: str) -> tuple[str, bool, bool]:
+    """(name, has a default, is OUT) of one parameter declaration: PostgreSQL writes the mode first
+    ('OUT job jsonb'), Oracle after the name ('job OUT CLOB', 'p IN OUT NOCOPY JSON_OBJECT_T')."""
+    words = part.split()
+    if dialect == "postgres" and words[0].upper() in ("IN", "OUT", "INOUT", "VARIADIC") and len(words) > 2:
+        name, out = words[1], words[0].upper() in ("OUT", "INOUT")
+    else:
+        name = words[0]
+        modes = [w.upper() for w in words[1:3]]
+        out = dialect == "oracle" and "OUT" in modes
+    return name.lower(), bool(re.search(r"\bDEFAULT\b|:=", part, re.I)), out
+
+
+def routines(path: Path, dialect: str) -> dict[tuple[str, str], list[tuple[str, bool, bool]]]:
+    """(schema, name) -> parameters (name, has a default, is OUT) of each routine the file creates."""
     found = {}
     for match in ROUTINE.finditer(without_comments_and_literals(path.read_text())):
         schema = ORACLE_TO_POSTGRES_SCHEMA.get(match["schema"].upper(), match["schema"]) if dialect == "oracle" \
             else match["schema"]
-        params = [(part.split()[0].lower(), bool(re.search(r"\bDEFAULT\b|:=", part, re.I)))
-                  for part in re.split(r",(?![^(]*\))", match["params"] or "") if part.strip()]
+        params = [parameter(part, dialect) for part in re.split(r",(?![^(]*\))", match["params"] or "") if part.strip()]
         found[(schema.lower(), match["name"].lower())] = params
     return found
 
@@ -937,40 +1003,85 @@ def test_plsql_twins_declare_the_same_routines_with_the_same_parameters():
         for key in sorted(set(pg) & set(ora)):
             compared += 1
             if pg[key] != ora[key]:
-                problems.append(f"{'.'.join(key)}: parameters (name, has a default) {ora[key]} in Oracle, "
+                problems.append(f"{'.'.join(key)}: parameters (name, has a default, OUT) {ora[key]} in Oracle, "
                                 f"{pg[key]} in PostgreSQL")
     assert not problems, "\n".join(problems)
     assert compared >= 6, f"only {compared} routines compared"
 
 
-def test_plsql_raises_the_same_messages_as_application_error_20001():
-    problems, compared = [], 0
+# SQLSTATE of a PL/pgSQL RAISE -> the error number of its RAISE_APPLICATION_ERROR twin. A RAISE without
+# ERRCODE is P0001 (PL/pgSQL's default: only the test-only failure injection of archive.sql).
+SQLSTATE_TO_ORACLE_ERROR = {"PD001": -20001, "PD002": -20002, "PD003": -20003, "PD004": -20004, "PD005": -20005,
+                            "P0001": -20000}
+
+
+def plpgsql_raises(body: str) -> list[tuple[str, str]]:
+    """(message, SQLSTATE) of each RAISE EXCEPTION '<message>' ... [USING ERRCODE = '<state>']; of a
+    PL/pgSQL text (comments removed). RAISE EXCEPTION USING MESSAGE = <expression> is not counted."""
+    pieces = scan_sql(body)
+    raises = []
+    for i, (kind, text) in enumerate(pieces):
+        if kind != "code" or not re.search(r"\bRAISE\s+EXCEPTION\s*$", text, re.I) or i + 1 == len(pieces) \
+                or pieces[i + 1][0] != "string":
+            continue
+        message, state = pieces[i + 1][1][1:-1].replace("''", "'"), "P0001"
+        for j in range(i + 2, len(pieces)):  # up to the ';' that ends the RAISE statement
+            kind_j, text_j = pieces[j]
+            if kind_j == "code" and ";" in text_j:
+                break
+            if kind_j == "string" and re.search(r"\bERRCODE\s*=\s*$", pieces[j - 1][1], re.I):
+                state = text_j[1:-1]
+        raises.append((message, state))
+    return raises
+
+
+def test_plpgsql_raise_reader():
+    body = ("RAISE EXCEPTION 'a %: b', x USING ERRCODE = 'PD002';\n"
+            "RAISE EXCEPTION 'c; %', array_to_string(v, '; ') USING ERRCODE = 'PD004';\n"
+            "RAISE EXCEPTION 'test only %', x;\nRAISE EXCEPTION USING ERRCODE = v ->> 'sqlstate', MESSAGE = m;\n")
+    assert plpgsql_raises(body) == [("a %: b", "PD002"), ("c; %", "PD004"), ("test only %", "P0001")]
+
+
+def test_plsql_raises_the_same_messages_as_application_errors():
+    # every RAISE EXCEPTION of a PL/pgSQL routine is a RAISE_APPLICATION_ERROR of its twin: the same
+    # number of raises per SQLSTATE (PD00n is -2000n), the same message text
+    problems, compared, states = [], 0, set()
     for ora_path in oracle_procedure_files():
         pg_path = POSTGRES_PROCEDURES / ora_path.name
         if not pg_path.exists():
-            continue  # reported by the test above
+            continue  # reported by test_plsql_twins_declare_the_same_routines_with_the_same_parameters
         ora_text = ora_path.read_text()
-        header = "\n".join(line for line in ora_text.splitlines()[:15] if line.startswith("--"))
+        header = "\n".join(line for line in ora_text.splitlines()[:30] if line.startswith("--"))
         if not re.search(r"-20001.*PD001|PD001.*-20001", header, re.S):
             problems.append(f"{ora_path.name}: the header comment must say that -20001 stands for SQLSTATE PD001")
+        pg_bodies = routine_bodies(pg_path.read_text())
+        for state in sorted({state for body in pg_bodies.values() for _, state in plpgsql_raises(body)} - {"PD001"}):
+            if not re.search(rf"^--.*\b{state}\s*->\s*{SQLSTATE_TO_ORACLE_ERROR[state]}\b", header, re.M):
+                problems.append(f"{ora_path.name}: the header comment must map {state} -> "
+                                f"{SQLSTATE_TO_ORACLE_ERROR[state]} (one line)")
         ora_bodies = routine_bodies(ora_text)
-        for name, body in routine_bodies(pg_path.read_text()).items():
-            messages = [m.replace("''", "'") for m in re.findall(r"RAISE\s+EXCEPTION\s+'((?:[^']|'')*)'", body)]
+        for name, body in pg_bodies.items():
+            raises = plpgsql_raises(body)
             ora_body = ora_bodies.get(name, "")
-            raised = len(re.findall(r"RAISE_APPLICATION_ERROR\s*\(\s*-20001\b", ora_body))
-            if raised != len(messages):
-                problems.append(f"{name}: {len(messages)} PD001 raises in PostgreSQL, {raised} "
-                                "RAISE_APPLICATION_ERROR(-20001, ...) in Oracle")
+            ora_code = without_comments_and_literals(ora_body)
+            for state in sorted({state for _, state in raises} | {"PD001"}):
+                states.add(state)
+                number = SQLSTATE_TO_ORACLE_ERROR.get(state)
+                expected = sum(1 for _, s in raises if s == state)
+                raised = len(re.findall(rf"RAISE_APPLICATION_ERROR\s*\(\s*{number}\b", ora_code)) if number else 0
+                if raised != expected:
+                    problems.append(f"{name}: {expected} {state} raises in PostgreSQL, {raised} "
+                                    f"RAISE_APPLICATION_ERROR({number}, ...) in Oracle")
             ora_literals = " ".join(string_literals(ora_body))
-            for message in messages:
+            for message, _ in raises:
                 for fragment in filter(None, (f.strip() for f in message.split("%"))):
                     compared += 1
                     if fragment not in ora_literals:
                         problems.append(f"{name}: message text {fragment!r} is not in the Oracle twin")
-            if re.search(r"SQLSTATE|ERRCODE|RAISE\s+EXCEPTION", without_comments_and_literals(ora_body), re.I):
+            if re.search(r"SQLSTATE|ERRCODE|RAISE\s+EXCEPTION", ora_code, re.I):
                 problems.append(f"{name}: PostgreSQL error syntax in the Oracle twin")
     assert not problems, "\n".join(problems)
-    assert compared > 10
+    assert compared > 100 and {"PD001", "PD002", "PD003", "PD004"} <= states
 
 
 def plsql_units(text: str) -> list[tuple[int, str, bool]]:

@@ -12,7 +12,6 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from http_helpers import api_server, module_database_url, services_home  # noqa: F401 (fixtures)
 
 PANDAPILOT = str(Path(sys.executable).parent / "pandapilot")
 

@@ -10,7 +10,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from cli_helpers import run_cli
-from http_helpers import api_server, module_database_url, secure_api_server, services_home  # noqa: F401 (fixtures)
 from pandadb.tokens import LOCAL_ISSUER
 
 WHOAMI = "/api/v1/system/get_user_attributes"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from http_helpers import module_database_url, running_server, services_home  # noqa: F401 (fixtures)
+from http_helpers import running_server
 
 STAND_INS = """
 DROP FUNCTION IF EXISTS doma_panda.set_command(bigint, text);

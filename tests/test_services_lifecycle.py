@@ -6,7 +6,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from http_helpers import api_server, module_database_url, services_home, table_counts  # noqa: F401 (fixtures)
+from http_helpers import table_counts
 
 @pytest.fixture
 def queue(module_database_url, request):

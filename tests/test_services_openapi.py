@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from http_helpers import api_server, module_database_url, services_home  # noqa: F401 (fixtures)
 from services.app import all_endpoints
 
 SEED_000_FUNCTIONS = {

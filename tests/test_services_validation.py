@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from http_helpers import api_server, module_database_url, services_home, table_counts  # noqa: F401 (fixtures)
+from http_helpers import table_counts
 from services.pilot import update_job
 from services.spec import ValidationError, validate
 
