@@ -158,6 +158,11 @@ def measure_pgqueuer(url: str, clients: int, seconds: float, jobs: int) -> float
                 n = min(10_000, jobs - first)
                 await queries.enqueue(["bench"] * n, [None] * n, [(first + i) * 7919 % 1000 for i in range(n)])
                 bar.update(n)
+        # fresh statistics for pgqueuer's tables too, as for ours: otherwise its dequeue plans blind
+        tables = await (await conn.execute("SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables "
+                                           "WHERE relname LIKE 'pgqueuer%'")).fetchall()
+        for (table,) in tables:
+            await conn.execute(f"VACUUM ANALYZE {table}")
         await conn.close()
 
     async def run() -> float:
