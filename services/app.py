@@ -3,6 +3,7 @@
     /api/v1/<module>/<function>   one route per declared Endpoint (services.pilot, .job, .system)
     /api/v1/openapi.json          the OpenAPI 3 document generated from the same declarations
     /server/panda/isAlive         text "alive=yes"
+    /status_summary/              the monitor's job counts per queue and status (seed 003; services.status_summary)
 
 Per request: the access-log middleware times it; the auth middleware refuses plain HTTP on
 "secure connection" endpoints (unless insecure mode), verifies the bearer token, the Origin VO
@@ -29,6 +30,7 @@ from services.envelope import EnvelopeError, envelope, install_error_handlers, w
 from services.openapi import openapi_document
 from services.settings import ServiceSettings, load_service_settings
 from services.spec import Call, Endpoint, Reply, endpoints_of, validate
+from services.status_summary import StatusSummaryResource
 
 API_MODULES = (pilot, job, system)
 access_logger = logging.getLogger("pandadb.access")
@@ -190,5 +192,7 @@ def create_app(settings: ServiceSettings | None = None) -> PandaApp:
         app.add_route(spec.path, EndpointResource(spec, database, settings))
     app.add_route("/api/v1/openapi.json", OpenApiResource(openapi_document(endpoints)))
     app.add_route("/server/panda/isAlive", IsAliveResource())
+    # public, no envelope; with strip_url_path_trailing_slash this also serves /status_summary/
+    app.add_route("/status_summary", StatusSummaryResource(database))
     app.database = database
     return app

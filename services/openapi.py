@@ -6,6 +6,7 @@ from typing import Any
 
 from pandadb import __version__
 from services.spec import Endpoint, object_schema
+from services.status_summary import PATH as STATUS_SUMMARY_PATH, openapi_path_item as status_summary_path_item
 
 ENVELOPE_SCHEMA = {
     "type": "object",
@@ -84,6 +85,7 @@ def openapi_document(endpoints: list[Endpoint]) -> dict[str, Any]:
         "summary": "Liveness probe: answers the text alive=yes",
         "responses": {"200": {"description": "alive", "content": {"text/plain": {"schema": {"type": "string", "example": "alive=yes"}}}}},
     }}
+    paths[STATUS_SUMMARY_PATH] = status_summary_path_item()
     return {
         "openapi": "3.0.3",
         "info": {"title": "PanDA DB REST API", "version": f"v1 ({__version__})",
