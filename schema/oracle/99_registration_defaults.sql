@@ -53,13 +53,15 @@ USING (SELECT 'pandaserver' AS APP, 'watchdog' AS COMPONENT, 'PENDING_TIMEOUT_MI
        UNION ALL SELECT 'pandaserver', 'watchdog', 'THROTTLED_TIMEOUT_MINUTES',    '10080', 'int', 'default', 'throttled jobs are closed after this' FROM DUAL
        UNION ALL SELECT 'pandaserver', 'watchdog', 'ACTIVATED_TIMEOUT_MINUTES',    '2880',  'int', 'default', 'activated or starting jobs are closed after this' FROM DUAL
        UNION ALL SELECT 'pandaserver', 'watchdog', 'ACTIVATED_HP_TIMEOUT_MINUTES', '240',   'int', 'default', 'activated/starting jobs with priority >= 800 at queues with no start for 2 hours' FROM DUAL
+       UNION ALL SELECT 'pandaserver', 'watchdog', 'ACTIVATED_HP_NO_START_MINUTES', '120',  'int', 'default', 'activated/starting jobs with priority >= 800 time out early at queues whose last job start is older than this' FROM DUAL
        UNION ALL SELECT 'pandaserver', 'watchdog', 'SENT_TIMEOUT_MINUTES',         '30',    'int', 'default', 'sent jobs without a heartbeat fail after this' FROM DUAL
        UNION ALL SELECT 'pandaserver', 'watchdog', 'RUNNING_TIMEOUT_MINUTES',      '30240', 'int', 'default', 'running jobs fail after this' FROM DUAL
        UNION ALL SELECT 'pandaserver', 'watchdog', 'HEARTBEAT_TIMEOUT_MINUTES',    '120',   'int', 'default', 'running/starting jobs without a heartbeat fail after this; HEARTBEAT_TIMEOUT_<workflow> overrides' FROM DUAL
        UNION ALL SELECT 'pandaserver', 'watchdog', 'HOLDING_HP_TIMEOUT_MINUTES',   '180',   'int', 'default', 'holding jobs with priority >= 800 fail after this' FROM DUAL
        UNION ALL SELECT 'pandaserver', 'watchdog', 'HOLDING_TIMEOUT_MINUTES',      '4320',  'int', 'default', 'holding jobs with priority < 800 fail after this' FROM DUAL
        UNION ALL SELECT 'pandaserver', 'dispatcher', 'MAX_JOBS_PER_ACQUIRE',       '1000',  'int', 'default', 'upper bound of n_jobs in one acquire_jobs call' FROM DUAL
-       UNION ALL SELECT 'pandaserver', 'archive', 'ARCHIVE_AFTER_DAYS',            '3',     'int', 'default', 'jobsarchived4 partitions older than this are copied to doma_pandaarch' FROM DUAL) s
+       UNION ALL SELECT 'pandaserver', 'archive', 'ARCHIVE_AFTER_DAYS',            '3',     'int', 'default', 'jobsarchived4 partitions older than this are copied to doma_pandaarch' FROM DUAL
+       UNION ALL SELECT 'pandaserver', 'scheduler', 'RUNS_KEEP_DAYS',              '7',     'int', 'default', 'days of doma_panda.pandadb_scheduler_runs kept by purge_scheduler_runs' FROM DUAL) s
 ON (t.APP = s.APP AND t.COMPONENT = s.COMPONENT AND t."KEY" = s."KEY" AND t.VO = s.VO)
 WHEN NOT MATCHED THEN
     INSERT (APP, COMPONENT, "KEY", "VALUE", "TYPE", VO, DESCR)

@@ -32,11 +32,13 @@ INSERT INTO doma_panda.config (app, component, key, value, type, vo, descr) VALU
     ('pandaserver', 'watchdog', 'THROTTLED_TIMEOUT_MINUTES',      '10080', 'int', 'default', 'throttled jobs are closed after this'),
     ('pandaserver', 'watchdog', 'ACTIVATED_TIMEOUT_MINUTES',      '2880',  'int', 'default', 'activated or starting jobs are closed after this'),
     ('pandaserver', 'watchdog', 'ACTIVATED_HP_TIMEOUT_MINUTES',   '240',   'int', 'default', 'activated/starting jobs with priority >= 800 at queues with no start for 2 hours'),
+    ('pandaserver', 'watchdog', 'ACTIVATED_HP_NO_START_MINUTES',  '120',   'int', 'default', 'activated/starting jobs with priority >= 800 time out early at queues whose last job start is older than this'),
     ('pandaserver', 'watchdog', 'SENT_TIMEOUT_MINUTES',           '30',    'int', 'default', 'sent jobs without a heartbeat fail after this'),
     ('pandaserver', 'watchdog', 'RUNNING_TIMEOUT_MINUTES',        '30240', 'int', 'default', 'running jobs fail after this'),
     ('pandaserver', 'watchdog', 'HEARTBEAT_TIMEOUT_MINUTES',      '120',   'int', 'default', 'running/starting jobs without a heartbeat fail after this; HEARTBEAT_TIMEOUT_<workflow> overrides'),
     ('pandaserver', 'watchdog', 'HOLDING_HP_TIMEOUT_MINUTES',     '180',   'int', 'default', 'holding jobs with priority >= 800 fail after this'),
     ('pandaserver', 'watchdog', 'HOLDING_TIMEOUT_MINUTES',        '4320',  'int', 'default', 'holding jobs with priority < 800 fail after this'),
     ('pandaserver', 'dispatcher', 'MAX_JOBS_PER_ACQUIRE',         '1000',  'int', 'default', 'upper bound of n_jobs in one acquire_jobs call'),
-    ('pandaserver', 'archive', 'ARCHIVE_AFTER_DAYS',              '3',     'int', 'default', 'jobsarchived4 partitions older than this are copied to doma_pandaarch')
+    ('pandaserver', 'archive', 'ARCHIVE_AFTER_DAYS',              '3',     'int', 'default', 'jobsarchived4 partitions older than this are copied to doma_pandaarch'),
+    ('pandaserver', 'scheduler', 'RUNS_KEEP_DAYS',                '7',     'int', 'default', 'days of doma_panda.pandadb_scheduler_runs kept by purge_scheduler_runs')
 ON CONFLICT (app, component, key, vo) DO NOTHING;

@@ -32,12 +32,6 @@ SCHEDULER_PROCEDURES_FILE = PROCEDURES_DIR / "postgres" / "scheduler.sql"
 SCHEDULER_TABLES = ("doma_panda.pandadb_scheduler_runs", "doma_panda.pandadb_scheduled_jobs")
 # appended to the table comments when this revision (not 0001) created the tables
 CREATED_HERE_MARK = "[created by revision 0004_scheduler]"
-RUNS_KEEP_DAYS_DEFAULT = """
-INSERT INTO doma_panda.config (app, component, key, value, type, vo, descr)
-VALUES ('pandaserver', 'scheduler', 'RUNS_KEEP_DAYS', '7', 'int', 'default',
-        'pandadb scheduler run-log rows older than this are purged (purge_scheduler_runs)')
-ON CONFLICT (app, component, key, vo) DO NOTHING;
-"""
 
 
 def _is_offline() -> bool:
@@ -62,9 +56,8 @@ def upgrade() -> None:
     apply_sql_text("SET LOCAL check_function_bodies = off;", "check bodies when called")
     apply_sql_files([SCHEDULER_PROCEDURES_FILE])
     apply_sql_text(load_registry_sql(read_registry_file()), "partitions/scheduled_jobs.tsv")
-    # gdpconfig default read by purge_scheduler_runs() (kept out of 99_registration_defaults.sql,
-    # whose rows have an Oracle twin; the scheduler is PostgreSQL only)
-    apply_sql_text(RUNS_KEEP_DAYS_DEFAULT, "gdpconfig scheduler RUNS_KEEP_DAYS")
+    # the gdpconfig default purge_scheduler_runs() reads (scheduler/RUNS_KEEP_DAYS) is in
+    # schema/<dialect>/99_registration_defaults.sql with the other defaults
 
 
 def _scheduler_routines() -> list[str]:
