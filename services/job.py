@@ -1,6 +1,6 @@
 """API v1 module `job` (seed 000): submit, inspect, kill and steer jobs.
 
-Each function is one stored-function call (procedures/postgres/jobs.sql); who may kill which
+Each function is one stored-function call (procedures/postgres/jobs.sql, job_commands.sql); who may kill which
 job, which transitions are legal, what a job spec may contain: all decided there.
 """
 
