@@ -2,7 +2,7 @@
 -- grouping the job tables itself (seed 004, section 8.3; scheduled every minute). Same procedure names,
 -- target tables and figures; the deliberate differences from upstream are those of the PostgreSQL file.
 -- Written without an Oracle server at hand (none on the development machine): checked by
--- tests/test_oracle_twin.py at the text level only, never compiled or run. Needs Oracle 12.2+.
+-- tests/test_oracle_procedures_twin.py at the text level only, never compiled or run. Needs Oracle 12.2+.
 -- Errors: PD001 -> -20001 and so on as in jobs.sql; nothing here raises one.
 -- The rules of the PostgreSQL file, in Oracle terms:
 --   * one set-based statement computes the figures; the target's old rows are deleted and the new

@@ -34,7 +34,7 @@
 -- 'before_drop' (the twin of SET pandadb.archive_test_failure).
 -- Grants: EXECUTE on DBMS_FLASHBACK and DBMS_LOCK, and INSERT/DELETE/SELECT on the ATLAS_PANDAARCH tables.
 -- Written without an Oracle server at hand (none on the development machine): checked by
--- tests/test_oracle_twin.py at the text level only, never compiled or run. Needs Oracle 12.2+.
+-- tests/test_oracle_procedures_twin.py at the text level only, never compiled or run. Needs Oracle 12.2+.
 -- Types: jsonb is CLOB holding JSON text; RETURNS TABLE is a SYS_REFCURSOR; OUT parameters make a
 -- procedure; RAISE NOTICE is DBMS_OUTPUT.PUT_LINE. Each PL/SQL unit ends with a line holding only '/'.
 

@@ -1,7 +1,7 @@
 -- PL/SQL twin of procedures/postgres/clock.sql: the clock every time-dependent procedure reads, and
 -- ATLAS_PANDA.PANDADB_SUPPORT, the Oracle-only plumbing the other PL/SQL twins share.
 -- Written without an Oracle server at hand (none on the development machine): checked by
--- tests/test_oracle_twin.py at the text level only, never compiled or run. Needs Oracle 12.2+.
+-- tests/test_oracle_procedures_twin.py at the text level only, never compiled or run. Needs Oracle 12.2+.
 -- Errors: PostgreSQL's SQLSTATE PD001 is RAISE_APPLICATION_ERROR(-20001, <same message>) here, and so on:
 --   PD002 -> -20002 (invalid input), PD003 -> -20003 (unknown object), PD004 -> -20004 (illegal state
 --   transition), PD005 -> -20005 (not allowed), P0001 -> -20000 (RAISE without ERRCODE). No routine of

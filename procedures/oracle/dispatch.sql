@@ -1,7 +1,7 @@
 -- PL/SQL twin of procedures/postgres/dispatch.sql: job dispatch, pull mode (seed 004 sections 2.8, 7.2,
 -- 14.4; REST pilot/acquire_jobs of seed 000). Same routine names, parameter names, rules and messages.
 -- Written without an Oracle server at hand (none on the development machine): checked by
--- tests/test_oracle_twin.py at the text level only, never compiled or run. Needs Oracle 12.2+.
+-- tests/test_oracle_procedures_twin.py at the text level only, never compiled or run. Needs Oracle 12.2+.
 -- Errors: where PostgreSQL raises a SQLSTATE, the twin raises RAISE_APPLICATION_ERROR with the same message:
 --   PD001 -> -20001 (not raised here)
 --   PD002 -> -20002 (invalid input)
@@ -14,7 +14,7 @@
 -- The function-based indexes of schema/oracle/41_jobs_dispatch.sql (Oracle's twin of the partial
 -- indexes) are used only by predicates written with their very expressions: the per-share pick filters
 -- and sorts on CASE WHEN JOBSTATUS = 'activated' THEN ... END, the busy count on
--- CASE WHEN JOBSTATUS IN ('sent', 'starting', 'running') THEN ... END (tests/test_oracle_twin.py checks
+-- CASE WHEN JOBSTATUS IN ('sent', 'starting', 'running') THEN ... END (tests/test_oracle_procedures_twin.py checks
 -- that these texts are here).
 -- The pick: Oracle refuses FOR UPDATE with FETCH FIRST (ORA-02014), so each share's candidates are a
 -- cursor ... ORDER BY ... FOR UPDATE SKIP LOCKED fetched with BULK COLLECT LIMIT n: with SKIP LOCKED

@@ -4,7 +4,7 @@
 -- checking values against the columns, finalising it, tagging shares and resource types, inserting files.
 -- Same routine names, parameter names, rules and messages as the PL/pgSQL functions, in schema ATLAS_PANDA.
 -- Written without an Oracle server at hand (none on the development machine): checked by
--- tests/test_oracle_twin.py at the text level only, never compiled or run. Needs Oracle 12.2+.
+-- tests/test_oracle_procedures_twin.py at the text level only, never compiled or run. Needs Oracle 12.2+.
 -- Errors: where PostgreSQL raises a SQLSTATE, the twin raises RAISE_APPLICATION_ERROR with the same message:
 --   PD001 -> -20001 (not raised here)
 --   PD002 -> -20002 (invalid input)

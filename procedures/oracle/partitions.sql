@@ -27,14 +27,14 @@
 -- The policy is ATLAS_PANDA.PARTITION_POLICY, the twin of doma_panda.partition_policy (revision 0003 loads
 -- that one from partitions/policy.tsv; Oracle has no revision 0003): created below when missing and
 -- filled by the MERGE below, whose rows are those of partitions/policy.tsv with Oracle's names
--- (tests/test_oracle_twin.py compares them). pg_partman's part_config has no twin: the table's own
+-- (tests/test_oracle_procedures_twin.py compares them). pg_partman's part_config has no twin: the table's own
 -- interval is the configuration.
 -- DDL commits: each table's maintenance is its own transaction (as run_partition_maintenance commits
 -- per table in PostgreSQL); the per-table lock is a DBMS_LOCK session lock ('pandadb partition
 -- maintenance <table>', PANDADB_SUPPORT), released at the end, because a transaction lock would go at
 -- the first DDL.
 -- Written without an Oracle server at hand (none on the development machine): checked by
--- tests/test_oracle_twin.py at the text level only, never compiled or run. Needs Oracle 12.2+.
+-- tests/test_oracle_procedures_twin.py at the text level only, never compiled or run. Needs Oracle 12.2+.
 -- Types: jsonb is CLOB holding JSON text; text[] and SETOF text are SYS.ODCIVARCHAR2LIST; RETURNS TABLE is a
 -- SYS_REFCURSOR; OUT parameters make a procedure; bounds are text ('YYYY-MM-DD HH24:MI:SS' or digits).
 -- Tables are named 'OWNER.TABLE' (upper case), partitions lower case as pg_partman's children are.

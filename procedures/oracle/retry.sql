@@ -1,7 +1,7 @@
 -- PL/SQL twin of procedures/postgres/retry.sql: the job retry module (seed 004 chapter 20; PanDA's
 -- taskbuffer/retryModule.py) and new job attempts. Same routine names, parameter names and rules.
 -- Written without an Oracle server at hand (none on the development machine): checked by
--- tests/test_oracle_twin.py at the text level only, never compiled or run. Needs Oracle 12.2+.
+-- tests/test_oracle_procedures_twin.py at the text level only, never compiled or run. Needs Oracle 12.2+.
 -- Errors: where PostgreSQL raises a SQLSTATE, the twin raises RAISE_APPLICATION_ERROR with the same message:
 --   PD001 -> -20001, PD002 -> -20002 (none is raised in this file; job_check_values, called by
 --   job_new_attempt, raises -20002).

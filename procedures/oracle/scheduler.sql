@@ -22,7 +22,7 @@
 --     keeps the PostgreSQL semantics for callers other than DBMS_SCHEDULER: advisory locks are DBMS_LOCK
 --     user locks named after the PostgreSQL key text, and a run's lock_key is the lock's id.
 -- Written without an Oracle server at hand (none on the development machine): checked by
--- tests/test_oracle_twin.py at the text level only, never compiled or run. Needs Oracle 12.2+ and
+-- tests/test_oracle_procedures_twin.py at the text level only, never compiled or run. Needs Oracle 12.2+ and
 -- CREATE JOB, EXECUTE on DBMS_LOCK, SELECT on V$LOCK and SYS.DBMS_LOCK_ALLOCATED.
 -- Types: jsonb is CLOB holding JSON text; text[] is SYS.ODCIVARCHAR2LIST; interval is INTERVAL DAY TO
 -- SECOND; boolean columns are NUMBER(1) 1/0 (schema/oracle/97_scheduler.sql), boolean parameters PL/SQL

@@ -1,7 +1,7 @@
 -- PL/SQL twin of procedures/postgres/status_summary.sql: the PanDA monitor's status_summary API
 -- (seed 003), the number of jobs per job status of each active PanDA queue. Same name, parameter,
 -- rules, messages and answer as the PL/pgSQL function (see its comments for the full description).
--- Written without an Oracle server at hand: checked by tests/test_oracle_twin.py at the text level
+-- Written without an Oracle server at hand: checked by tests/test_oracle_procedures_twin.py at the text level
 -- only, never compiled or run. Needs Oracle 12.2+ (JSON_OBJECT_T, JSON_VALUE).
 -- Errors: PostgreSQL's SQLSTATE PD001 is RAISE_APPLICATION_ERROR(-20001, <same message>) in the
 -- twins; this file raises no PD001. Invalid parameters:

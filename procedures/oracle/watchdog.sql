@@ -4,7 +4,7 @@
 -- the header of the PostgreSQL file); timeouts from gdpconfig (component 'watchdog', defaults in
 -- 99_registration_defaults.sql of schema/oracle), times from ATLAS_PANDA.PANDA_NOW().
 -- Written without an Oracle server at hand (none on the development machine): checked by
--- tests/test_oracle_twin.py at the text level only, never compiled or run. Needs Oracle 12.2+.
+-- tests/test_oracle_procedures_twin.py at the text level only, never compiled or run. Needs Oracle 12.2+.
 -- Errors: PD001 -> -20001 and the other codes as in jobs.sql (PD004 -> -20004 from job_finalize);
 -- no routine of this file raises one itself.
 -- Types: jsonb is CLOB holding JSON text; watchdog_queue_enabled and watchdog_queue_started_recently are

@@ -2,7 +2,7 @@
 -- while (seed 004, sections 8.3.1 and 8.4). Same routine names, parameter names, retentions, rules and
 -- messages as the PL/pgSQL routines; the windows are run by the scheduled job 'sliding_windows'.
 -- Written without an Oracle server at hand (none on the development machine): checked by
--- tests/test_oracle_twin.py at the text level only, never compiled or run. Needs Oracle 12.2+.
+-- tests/test_oracle_procedures_twin.py at the text level only, never compiled or run. Needs Oracle 12.2+.
 -- Errors: where PostgreSQL raises a SQLSTATE, the twin raises RAISE_APPLICATION_ERROR with the same message:
 --   PD001 -> -20001 (not raised here)
 --   PD002 -> -20002 (invalid argument)

@@ -1,7 +1,7 @@
 -- Indexes of the job dispatcher (procedures/oracle/dispatch.sql, ACQUIRE_JOBS).
 -- Oracle twin of schema/postgres/41_jobs_dispatch.sql (ATLAS_PANDA). Not an upstream object.
 -- Written without an Oracle server at hand: checked by sqlglot (Oracle dialect) and the text-level
--- checks of tests/test_oracle_twin.py only.
+-- checks of tests/test_oracle_schema_twin.py only.
 --
 -- PostgreSQL's partial indexes (CREATE INDEX ... WHERE jobstatus = 'activated') do not exist in Oracle.
 -- The twin is the usual function-based-index idiom: every key column becomes
@@ -12,7 +12,7 @@
 -- JOBSACTIVE4, most of them running, and the per-share pick would no longer be a pure index range.)
 -- The optimizer uses a function-based index only for predicates written with the very same
 -- expressions: ACQUIRE_JOBS and DISPATCH_SHARE_ORDER filter and sort with exactly these CASE
--- expressions (tests/test_oracle_twin.py checks that the text is there).
+-- expressions (tests/test_oracle_schema_twin.py checks that the text is there).
 -- coalesce(gshare, '') becomes COALESCE(GSHARE, ' '): Oracle has no empty string ('' is NULL), so
 -- the key of the jobs without a share is a single space (DISPATCH_SHARE_ORDER's share key ' ').
 

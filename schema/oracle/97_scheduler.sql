@@ -1,6 +1,6 @@
 -- Scheduled jobs: the registry (partitions/scheduled_jobs.tsv) and the run log.
 -- Oracle twin of schema/postgres/97_scheduler.sql (ATLAS_PANDA). Written without an Oracle server at
--- hand: checked by sqlglot (Oracle dialect) and the text-level checks of tests/test_oracle_twin.py only.
+-- hand: checked by sqlglot (Oracle dialect) and the text-level checks of tests/test_oracle_schema_twin.py only.
 --
 -- In Oracle the registry is run by DBMS_SCHEDULER (procedures/oracle/scheduler.sql creates one
 -- scheduler job per enabled registry row); PANDADB_SCHEDULER_RUNS logs the runs of the registry's jobs
