@@ -73,3 +73,35 @@ def test_registration_defaults_are_loaded(db):
     assert leaves >= 3
     assert db.execute("SELECT doma_panda.get_config_value('watchdog', 'SENT_TIMEOUT_MINUTES')").fetchone()[0] == "30"
     assert db.execute("SELECT queue_name FROM doma_panda.jedi_work_queue WHERE queue_id = 1").fetchone()[0] == "test_queue"
+
+
+def routine_exists(url: str, name: str) -> bool:
+    return count_catalog(url, "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                              f"WHERE n.nspname = 'doma_panda' AND p.proname = '{name}'") > 0
+
+
+def test_upgrade_makes_the_stored_logic_exactly_the_files(fresh_database_url):
+    """The stored logic is a repeatable migration: an upgrade first re-creates it from procedures/postgres,
+    so revisions see routines added since the database's last upgrade, and stale routines disappear."""
+    url = fresh_database_url
+    command.upgrade(alembic_config(url), "0002_procedures")
+    with psycopg.connect(url) as conn:  # as a database upgraded by an older checkout would look
+        conn.execute("DROP FUNCTION doma_panda.panda_now()")
+        conn.execute("CREATE FUNCTION doma_panda.obsolete_routine() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+    migrate_to_head(url)  # 0003 calls routines that need panda_now()
+    assert current_revision(url) == head_revision()
+    assert routine_exists(url, "panda_now") and not routine_exists(url, "obsolete_routine")
+
+    with psycopg.connect(url) as conn:  # at head, with no revision pending, an upgrade still refreshes
+        conn.execute("CREATE FUNCTION doma_panda.obsolete_routine() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+    migrate_to_head(url)
+    assert not routine_exists(url, "obsolete_routine")
+
+
+def test_downgrade_does_not_refresh_the_stored_logic(fresh_database_url):
+    url = fresh_database_url
+    migrate_to_head(url)
+    with psycopg.connect(url) as conn:
+        conn.execute("CREATE FUNCTION doma_panda.kept_by_downgrade() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+    command.downgrade(alembic_config(url), "0003_partitioning")
+    assert routine_exists(url, "kept_by_downgrade")

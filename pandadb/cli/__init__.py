@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "pandadb.cli.register_commands",
     "pandadb.cli.run_commands",
     "pandadb.cli.bench_commands",
+    "pandadb.cli.demo_commands",
     "pandadb.cli.scheduler_commands",
     "pandadb.cli.serve_commands",
     "pandadb.cli.partitions_commands",

@@ -5,12 +5,17 @@ pandadb CLI), PANDADB_URL, or the embedded cluster.
 """
 
 from alembic import context
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool
 
 from pandadb.db import resolve_database_url, sqlalchemy_url
+from pandadb.migrations.sqlfiles import refresh_stored_logic
 
 # the version table stays outside the doma_* schemas so that 'downgrade base' can drop them whole
 VERSION_TABLE_SCHEMA = "public"
+# from this revision on the database holds stored logic (procedures/postgres/*.sql)
+STORED_LOGIC_REVISION = "0002_procedures"
 
 
 def database_url() -> str:
@@ -31,11 +36,29 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def upgrade_of_a_database_with_stored_logic(connection) -> bool:
+    """True when this run upgrades (or re-applies head to) a database that already has its stored logic."""
+    script = ScriptDirectory.from_config(context.config)
+    try:
+        destination = script.as_revision_number(context.get_revision_argument())
+    except Exception:  # relative or unknown targets: leave the stored logic to the revisions
+        return False
+    if not isinstance(destination, str):  # None = base (a downgrade), a tuple = several heads
+        return False
+    order = [revision.revision for revision in reversed(list(script.walk_revisions()))]
+    current = MigrationContext.configure(connection, opts={"version_table_schema": VERSION_TABLE_SCHEMA}).get_current_revision()
+    if current not in order or destination not in order:
+        return False
+    return order.index(current) >= order.index(STORED_LOGIC_REVISION) and order.index(destination) >= order.index(current)
+
+
 def run_migrations_online() -> None:
     engine = create_engine(database_url(), poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(connection=connection, version_table_schema=VERSION_TABLE_SCHEMA)
         with context.begin_transaction():
+            if upgrade_of_a_database_with_stored_logic(connection):
+                refresh_stored_logic(connection.connection.driver_connection)
             context.run_migrations()
 
 

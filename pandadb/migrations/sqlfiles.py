@@ -43,3 +43,40 @@ def apply_sql_text(sql: str, label: str) -> None:
 def apply_sql_files(paths: list[Path]) -> None:
     for path in paths:
         apply_sql_text(path.read_text(), str(path.relative_to(SCHEMA_DIR.parent)))
+
+
+DROP_ALL_ROUTINES_IN_PANDA_SCHEMAS = """
+DO $drop$
+DECLARE routine record;
+BEGIN
+    FOR routine IN
+        SELECT p.oid::regprocedure AS signature, p.prokind
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname IN ('doma_panda', 'doma_pandaarch', 'doma_pandameta', 'doma_deft')
+    LOOP
+        EXECUTE format('DROP %s IF EXISTS %s CASCADE',
+                       CASE routine.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
+                       routine.signature);
+    END LOOP;
+END
+$drop$;
+"""
+
+
+def refresh_stored_logic(driver_connection) -> None:
+    """Make the stored logic of a PostgreSQL database exactly procedures/postgres/*.sql, in the caller's
+    transaction: every routine of the doma_* schemas is dropped and re-created from the files.
+
+    The stored logic is a repeatable migration: its files are the truth, revisions only change tables and
+    data. Run before pending revisions (which may call routines added since the database's last upgrade),
+    so a routine renamed, re-typed or removed in the files is renamed, re-typed or removed in the database.
+    Nothing depends on these routines (no triggers, views or defaults use them), so dropping is safe.
+    """
+    with driver_connection.cursor() as cursor:
+        cursor.execute("SET LOCAL check_function_bodies = off")
+        cursor.execute(DROP_ALL_ROUTINES_IN_PANDA_SCHEMAS)
+        for path in sorted((PROCEDURES_DIR / "postgres").glob("*.sql")):
+            try:
+                cursor.execute(path.read_text())
+            except Exception as error:
+                raise RuntimeError(f"{path.relative_to(PROCEDURES_DIR.parent)}: {error}") from error

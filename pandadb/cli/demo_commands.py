@@ -1,0 +1,126 @@
+"""`pandadb demo`: the whole system once, end to end, on the database PANDADB_URL / the embedded cluster.
+
+Registers a demo cloud, site and queue; starts the API server; submits jobs through the API;
+runs real pilots that acquire, run, heartbeat and report them; then shows the outcome from the
+job tables and the monitor's status summary. Re-runnable: registrations are upserts, jobs are new.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import click
+import httpx
+import psycopg
+from psycopg.types.json import Jsonb
+
+from pandadb.cli.migrate_commands import migrate_to_head
+from pandadb.db import resolve_database_url
+from pandadb.settings import load_settings
+from pandadb.tokens import issue_token
+
+DEMO_VO = "wlcg"
+DEMO_CLOUD = "DEMO"
+DEMO_SITE = "DEMO_SITE"
+DEMO_QUEUE = "DEMO_QUEUE"
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _register(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT doma_pandameta.register_cloud(%s, 'pandadb demo', 'online', %s)", (DEMO_CLOUD, DEMO_VO))
+        conn.execute("SELECT doma_panda.register_site(%s, 'demo', 2)", (DEMO_SITE,))
+        conn.execute("SELECT doma_panda.register_panda_queue(%s, %s, %s)",
+                     (DEMO_QUEUE, DEMO_SITE, Jsonb({"cloud": DEMO_CLOUD, "status": "online", "corecount": 1})))
+
+
+def _start_server(url: str, home: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = {**os.environ, "PANDADB_URL": url, "PANDADB_HOME": str(home)}
+    server = subprocess.Popen([str(BIN / "pandadb"), "serve", "--insecure", "--host", "127.0.0.1", "--port", str(port),
+                               "--workers", "1", "--threads", "4"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise click.ClickException(f"the API server exited with {server.returncode}: try 'pandadb serve --insecure' to see why")
+        try:
+            if httpx.get(f"{base}/server/panda/isAlive", timeout=1).text == "alive=yes":
+                return server, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.terminate()
+    raise click.ClickException("the API server did not answer within 40 s")
+
+
+def _job_specs(n_jobs: int) -> list[dict]:
+    """Short shell payloads; every fifth one fails, to show failures being reported too."""
+    specs = []
+    for i in range(n_jobs):
+        command = f"echo demo job {i}; sleep 0.5; exit {1 if i % 5 == 4 else 0}"
+        specs.append({"jobName": f"pandadb.demo.{int(time.time())}.{i}", "computingSite": DEMO_QUEUE,
+                      "prodSourceLabel": "managed", "jobStatus": "activated", "transformation": "/bin/sh",
+                      "jobParameters": f"-c '{command}'", "cloud": DEMO_CLOUD, "vo": DEMO_VO})
+    return specs
+
+
+@click.command("demo")
+@click.option("--jobs", "n_jobs", default=20, show_default=True, help="jobs to submit")
+@click.option("--pilots", default=4, show_default=True, help="concurrent pilots")
+def demo(n_jobs: int, pilots: int) -> None:
+    """Register a demo queue, serve the API, submit jobs, run pilots, show the outcome."""
+    settings = load_settings()
+    url = resolve_database_url(start_embedded=True)
+    click.echo(f"1. database {url}: migrating to head")
+    migrate_to_head(url)
+    click.echo(f"2. registering cloud {DEMO_CLOUD}, site {DEMO_SITE}, queue {DEMO_QUEUE}")
+    _register(url)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    server, base = _start_server(url, settings.home)
+    try:
+        click.echo(f"3. API server on {base}")
+        production = {"Authorization": f"Bearer {issue_token('demo-prodsys', DEMO_VO, ['production'], home=settings.home)}",
+                      "Origin": DEMO_VO}
+        envelope = httpx.post(f"{base}/api/v1/job/submit", json={"jobs": _job_specs(n_jobs)}, headers=production,
+                              timeout=60).json()
+        if not envelope.get("success"):
+            raise click.ClickException(f"job/submit refused: {envelope.get('message')}")
+        pandaids = [job["PandaID"] for job in envelope["data"]]
+        click.echo(f"4. submitted {len(pandaids)} jobs through /api/v1/job/submit: PandaIDs {pandaids[0]}..{pandaids[-1]}")
+        with tempfile.TemporaryDirectory(prefix="pandadb-demo-") as workdir:
+            token_file = Path(workdir) / "token"
+            token_file.write_text(issue_token("demo-pilot", DEMO_VO, ["pilot"], home=settings.home))
+            click.echo(f"5. running {pilots} pilots on {DEMO_QUEUE} ...")
+            pilot = subprocess.run([str(BIN / "pandapilot"), "--url", base, "--queue", DEMO_QUEUE, "--token-file",
+                                    str(token_file), "--vo", DEMO_VO, "--pilots", str(pilots), "--heartbeat", "1",
+                                    "--workdir", workdir], capture_output=True, text=True, timeout=600)
+        if pilot.returncode != 0:
+            raise click.ClickException(f"the pilots failed: {pilot.stderr.strip()[-500:]}")
+        click.echo("   " + pilot.stdout.splitlines()[0])
+        summary = httpx.get(f"{base}/status_summary/", params={"computingsite": DEMO_QUEUE, "nhours": 1}, timeout=60).json()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    with psycopg.connect(url) as conn:
+        outcome = conn.execute("SELECT jobstatus, count(*) FROM doma_panda.jobsarchived4 WHERE pandaid = ANY(%s) "
+                               "GROUP BY 1 ORDER BY 1", (pandaids,)).fetchall()
+    click.echo("6. outcome in doma_panda.jobsarchived4: " + ", ".join(f"{n} {status}" for status, n in outcome))
+    rows = [{k: v for k, v in row.items() if v} for row in summary.get("data", [])]
+    click.echo(f"7. GET /status_summary/?computingsite={DEMO_QUEUE}&nhours=1: {json.dumps(rows)}")
+
+
+commands = [demo]
