@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "pandadb.cli.serve_commands",
     "pandadb.cli.partitions_commands",
     "pandadb.cli.archive_commands",
+    "pandadb.cli.ora2pg_commands",
 )
 
 
