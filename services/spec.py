@@ -146,12 +146,24 @@ def _type_error(name: str, expected: str, value: Any) -> ValidationError:
     return ValidationError(name, f"parameter '{name}' must be {expected}, got {shown}")
 
 
+def _storable_text(name: str, value: str) -> str:
+    """PostgreSQL text holds neither NUL characters nor unpaired UTF-16 surrogates: refuse them here,
+    naming the parameter, instead of failing in the driver."""
+    if "\x00" in value:
+        raise ValidationError(name, f"parameter '{name}' must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(name, f"parameter '{name}' is not valid Unicode text (unpaired surrogate)") from None
+    return value
+
+
 def convert(name: str, type_: str, value: Any, items: str | None = None,
             element: tuple[Param, ...] | None = None) -> Any:
     """`value` as `type_`, or ValidationError naming `name`."""
     if type_ == STRING:
         if isinstance(value, str):
-            return value
+            return _storable_text(name, value)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(value)
         raise _type_error(name, "a string", value)

@@ -126,3 +126,16 @@ def test_get_attributes_echoes_parameters_but_not_credentials(api_server):
     assert data["environment"]["REQUEST_METHOD"] == "GET"
     assert "HTTP_AUTHORIZATION" not in data["environment"]
     assert headers["Authorization"].split()[1] not in response.text
+
+
+@pytest.mark.parametrize("text, fragment", [("kill\u0000me", "must not contain NUL characters"),
+                                            ("half \ud874 a pair", "not valid Unicode text")])
+def test_text_postgresql_cannot_store_is_refused_with_400(api_server, text, fragment):
+    """Found by the fuzz test: these reached the driver and came back as 500s."""
+    import json as json_module
+
+    body = json_module.dumps({"job_id": 1, "command": text})  # json escapes both as \\u sequences
+    with api_server.client(headers={**api_server.headers(), "Content-Type": "application/json"}) as client:
+        response = client.post("/api/v1/job/set_command", content=body)
+    assert response.status_code == 400, response.text
+    assert fragment in response.json()["message"] and "'command'" in response.json()["message"]
