@@ -38,8 +38,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from ora2pg.convert import (DEFAULT_INPUT_DIR, POSTGRES_SCHEMAS,
-                            POSTGRES_TO_ORACLE_SCHEMA, read_oracle_ddl)
+from ora2pg.oracle_ddl import DEFAULT_INPUT_DIR, POSTGRES_SCHEMAS, POSTGRES_TO_ORACLE_SCHEMA, read_oracle_ddl
 
 STATE_SCHEMA = "ora2pg_copy"
 STATE_TABLE = f"{STATE_SCHEMA}.copy_state"

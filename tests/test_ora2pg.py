@@ -23,7 +23,10 @@ from psycopg.types.json import Jsonb
 from cli_helpers import run_cli
 from conftest import create_database, drop_database
 from job_helpers import acquire, job_spec, register_queue, submit, update
+from ora2pg import check as catalog_check
 from ora2pg import convert as conversion
+from ora2pg import oracle_ddl
+from ora2pg import patches
 from ora2pg import copy as datacopy
 
 
@@ -41,12 +44,12 @@ def test_offline_conversion_has_the_catalog_of_the_migrated_database(converted, 
     assert converted.ora2pg_version.startswith("Ora2Pg v")
     conversion.load_converted(converted.output_dir, fresh_database_url)
 
-    result = conversion.check_databases(fresh_database_url, database_url)
+    result = catalog_check.check_databases(fresh_database_url, database_url)
 
     assert [str(d) for d in result.unexpected] == []
     assert result.stale_allowances == [], "allow-list entries that are no longer differences: remove them"
     # the comparison sees what it claims to compare
-    snapshot = conversion.catalog_snapshot(fresh_database_url)
+    snapshot = catalog_check.catalog_snapshot(fresh_database_url)
     assert snapshot["table doma_panda.jobsarchived4"] == "partitioned table RANGE (modificationtime)"
     assert snapshot["table doma_pandaarch.jobsarchived"] == "table"
     assert snapshot["column doma_panda.jobsactive4.cpuconversion"] == "numeric(9,4)"
@@ -69,7 +72,7 @@ def test_the_comparison_reports_each_difference_by_name(converted, fresh_databas
         conn.execute("DROP INDEX doma_panda.jobs_statuslog_pandaid_idx")
         conn.execute("ALTER TABLE doma_panda.cache DROP CONSTRAINT cache_pkey")
 
-    keys = {d.key: d for d in conversion.check_databases(fresh_database_url, database_url).unexpected}
+    keys = {d.key: d for d in catalog_check.check_databases(fresh_database_url, database_url).unexpected}
 
     assert set(keys) == {"column doma_panda.jobsactive4.attemptnr", "index doma_panda.jobs_statuslog_pandaid_idx",
                          "primary key doma_panda.cache", "index doma_panda.cache_pkey"}
@@ -78,13 +81,13 @@ def test_the_comparison_reports_each_difference_by_name(converted, fresh_databas
 
 
 def test_every_patch_is_a_named_documented_function(converted):
-    for patch in conversion.PATCHES:
+    for patch in patches.PATCHES:
         assert patch.__doc__ and len(patch.__doc__.split()) > 8, patch.__name__
     applied = converted.patches_applied
     for needed in ("rename_oracle_schemas", "add_partitioning", "default_partitions", "repair_expression_index_columns",
                    "check_constraints_with_state", "views_as_materialized_views", "sequence_cache_as_postgres"):
         assert applied.get(needed), f"{needed} changed nothing"
-    for reason in conversion.ALLOWED_DIFFERENCES.values():
+    for reason in catalog_check.ALLOWED_DIFFERENCES.values():
         assert len(reason.split()) > 4
     # the load order: schemas, tables, partitions, sequences, views, foreign keys last
     names = [path.name for path in converted.files]
@@ -93,26 +96,26 @@ def test_every_patch_is_a_named_documented_function(converted):
 
 
 def test_documented_patches_of_section_8_6():
-    ctx = conversion.PatchContext("ATLAS_PANDA", "doma_panda", conversion.OracleDDL([]))
+    ctx = patches.PatchContext("ATLAS_PANDA", "doma_panda", oracle_ddl.OracleDDL([]))
     # the unique keys of jedi_job_retry_history get ins_utc_tstamp (as ATLAS's Oracle lacks it)
     before = ("CREATE UNIQUE INDEX jedi_job_retry_history_uq ON jedi_job_retry_history (jeditaskid, newpandaid, oldpandaid, originpandaid);\n"
               "ALTER TABLE jedi_job_retry_history ADD UNIQUE (jeditaskid,oldpandaid,newpandaid,originpandaid);")
-    after = conversion.retry_history_unique_with_timestamp(before, ctx)
+    after = patches.retry_history_unique_with_timestamp(before, ctx)
     assert "(jeditaskid, newpandaid, oldpandaid, originpandaid, ins_utc_tstamp);" in after
     assert "ADD UNIQUE (jeditaskid,oldpandaid,newpandaid,originpandaid, ins_utc_tstamp);" in after
-    assert conversion.retry_history_unique_with_timestamp(after, ctx) == after
+    assert patches.retry_history_unique_with_timestamp(after, ctx) == after
     # sequences restart at 1 (the copy sets them past the copied ids)
-    assert conversion.reset_sequences("CREATE SEQUENCE s INCREMENT 1 MINVALUE 7 START 123456 CACHE 20;", ctx) == \
+    assert patches.reset_sequences("CREATE SEQUENCE s INCREMENT 1 MINVALUE 7 START 123456 CACHE 20;", ctx) == \
         "CREATE SEQUENCE s INCREMENT 1 MINVALUE 1 START 1 CACHE 20;"
     # schema names, including foreign-key targets written in upper case
-    assert conversion.rename_oracle_schemas("REFERENCES ATLAS_PANDA.SITE (X); atlas_pandameta.users", ctx) == \
+    assert patches.rename_oracle_schemas("REFERENCES ATLAS_PANDA.SITE (X); atlas_pandameta.users", ctx) == \
         "REFERENCES doma_panda.SITE (X); doma_pandameta.users"
 
 
 def test_conversion_without_ora2pg_says_how_to_install_it(monkeypatch, tmp_path):
     monkeypatch.setenv("ORA2PG_BIN", "")
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(conversion.Ora2pgError, match="apt-get install ora2pg"):
+    with pytest.raises(oracle_ddl.Ora2pgError, match="apt-get install ora2pg"):
         conversion.convert(tmp_path / "out")
 
 

@@ -14,7 +14,9 @@ from pathlib import Path
 import click
 import psycopg
 
+from ora2pg import check as catalog_check
 from ora2pg import convert as conversion
+from ora2pg import oracle_ddl
 from pandadb.db import resolve_database_url
 
 
@@ -33,7 +35,7 @@ def ora2pg_group() -> None:
 @ora2pg_group.command("config")
 @click.option("--oracle-dsn", required=True, help="ora2pg's DBI data source, e.g. dbi:Oracle:host=db;service_name=PANDA;port=1521 or dbi:Oracle:INT8R")
 @click.option("--user", "oracle_user", required=True, help="Oracle user (the schema owner, e.g. ATLAS_PANDA)")
-@click.option("--schema", default="ATLAS_PANDA", show_default=True, type=click.Choice(list(conversion.ORACLE_TO_POSTGRES_SCHEMA)),
+@click.option("--schema", default="ATLAS_PANDA", show_default=True, type=click.Choice(list(oracle_ddl.ORACLE_TO_POSTGRES_SCHEMA)),
               help="default Oracle schema (-n overrides it per run)")
 @click.option("--owner", default="panda", show_default=True, help="PostgreSQL owner of the objects (FORCE_OWNER)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("ora2pg.conf"), show_default=True)
@@ -52,14 +54,14 @@ def _run_convert(output_dir: Path, input_dir: Path, oracle_dsn: str | None, orac
         result = conversion.convert(output_dir, input_dir=None if oracle_dsn else input_dir, ddl_dir=input_dir,
                                     oracle_dsn=oracle_dsn, oracle_user=oracle_user, owner=owner,
                                     progress=lambda message: click.echo(message, err=True))
-    except conversion.Ora2pgError as error:
+    except oracle_ddl.Ora2pgError as error:
         raise click.ClickException(str(error)) from error
     return result
 
 
 @ora2pg_group.command("convert")
 @click.option("--input-dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              default=conversion.DEFAULT_INPUT_DIR, show_default=True, help="the Oracle DDL (offline conversion)")
+              default=oracle_ddl.DEFAULT_INPUT_DIR, show_default=True, help="the Oracle DDL (offline conversion)")
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("ora2pg-output"), show_default=True)
 @click.option("--oracle-dsn", default=None, help="convert from a live Oracle instead (needs ORA2PG_PASSWD)")
 @click.option("--oracle-user", default=None, help="with --oracle-dsn: Oracle user (default: each schema's owner ATLAS_X)")
@@ -82,7 +84,7 @@ def ora2pg_load(output_dir: Path, stamp: bool) -> None:
     url = resolve_database_url(start_embedded=True)
     try:
         conversion.load_converted(output_dir, url)
-    except conversion.Ora2pgError as error:
+    except oracle_ddl.Ora2pgError as error:
         raise click.ClickException(str(error)) from error
     if stamp:
         from alembic import command
@@ -94,8 +96,8 @@ def ora2pg_load(output_dir: Path, stamp: bool) -> None:
                                          " partitioning and scheduler" if stamp else ""))
 
 
-def run_check(*, server_url: str, input_dir: Path = conversion.DEFAULT_INPUT_DIR, reference_url: str | None = None,
-              keep: bool = False, echo=click.echo) -> conversion.CheckResult:
+def run_check(*, server_url: str, input_dir: Path = oracle_ddl.DEFAULT_INPUT_DIR, reference_url: str | None = None,
+              keep: bool = False, echo=click.echo) -> catalog_check.CheckResult:
     """Convert offline, load into a scratch database, compare with a migrated database."""
     from pandadb.cli.migrate_commands import migrate_to_head
 
@@ -118,7 +120,7 @@ def run_check(*, server_url: str, input_dir: Path = conversion.DEFAULT_INPUT_DIR
             reference_url = scratch(f"pandadb_ora2pg_migrated_{suffix}")
             echo("migrating the reference database (pandadb migrate upgrade)", err=True)
             migrate_to_head(reference_url)
-        return conversion.check_databases(converted_url, reference_url)
+        return catalog_check.check_databases(converted_url, reference_url)
     finally:
         if keep:
             for name in created:
@@ -131,7 +133,7 @@ def run_check(*, server_url: str, input_dir: Path = conversion.DEFAULT_INPUT_DIR
 
 @ora2pg_group.command("check")
 @click.option("--input-dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              default=conversion.DEFAULT_INPUT_DIR, show_default=True)
+              default=oracle_ddl.DEFAULT_INPUT_DIR, show_default=True)
 @click.option("--reference-url", default=None,
               help="a database migrated by `pandadb migrate upgrade` (default: a scratch one, migrated now)")
 @click.option("--keep", is_flag=True, help="keep the scratch databases")
@@ -142,7 +144,7 @@ def ora2pg_check(input_dir: Path, reference_url: str | None, keep: bool) -> None
     try:
         result = run_check(server_url=resolve_database_url(start_embedded=True), input_dir=input_dir,
                            reference_url=reference_url, keep=keep)
-    except conversion.Ora2pgError as error:
+    except oracle_ddl.Ora2pgError as error:
         raise click.ClickException(str(error)) from error
     for difference in result.differences:
         reason = result.allowed.get(difference.key)
