@@ -116,12 +116,11 @@ CREATE OR REPLACE FUNCTION ATLAS_PANDA.KILL_JOBS(p_pandaids IN SYS.ODCINUMBERLIS
 RETURN CLOB
 AS
     v_results JSON_OBJECT_T := JSON_OBJECT_T();
+    v_positions SYS.ODCINUMBERLIST := ATLAS_PANDA.JOB_POSITIONS_IN_LOCK_ORDER(p_pandaids);
 BEGIN
-    ATLAS_PANDA.JOB_CHECK_IDS(p_pandaids);
-    -- in PandaID order: concurrent callers with overlapping lists lock jobs in the same order
-    FOR x IN (SELECT id, o FROM (SELECT COLUMN_VALUE AS id, ROWNUM AS o FROM TABLE(p_pandaids)) ORDER BY id, o) LOOP
-        v_results.put(TO_CHAR(x.o), JSON_OBJECT_T.parse(
-            ATLAS_PANDA.KILL_JOB(x.id, p_requester, p_is_production, p_kill_code)));
+    FOR k IN 1 .. v_positions.COUNT LOOP
+        v_results.put(TO_CHAR(v_positions(k)), JSON_OBJECT_T.parse(
+            ATLAS_PANDA.KILL_JOB(p_pandaids(v_positions(k)), p_requester, p_is_production, p_kill_code)));
     END LOOP;
     RETURN ATLAS_PANDA.JOB_PER_ID_RESULTS(v_results.to_clob());
 END KILL_JOBS;
@@ -185,11 +184,11 @@ CREATE OR REPLACE FUNCTION ATLAS_PANDA.REASSIGN_JOBS(p_pandaids IN SYS.ODCINUMBE
 RETURN CLOB
 AS
     v_results JSON_OBJECT_T := JSON_OBJECT_T();
+    v_positions SYS.ODCINUMBERLIST := ATLAS_PANDA.JOB_POSITIONS_IN_LOCK_ORDER(p_pandaids);
 BEGIN
-    ATLAS_PANDA.JOB_CHECK_IDS(p_pandaids);
-    -- in PandaID order: concurrent callers with overlapping lists lock jobs in the same order
-    FOR x IN (SELECT id, o FROM (SELECT COLUMN_VALUE AS id, ROWNUM AS o FROM TABLE(p_pandaids)) ORDER BY id, o) LOOP
-        v_results.put(TO_CHAR(x.o), JSON_OBJECT_T.parse(ATLAS_PANDA.REASSIGN_JOB(x.id)));
+    FOR k IN 1 .. v_positions.COUNT LOOP
+        v_results.put(TO_CHAR(v_positions(k)), JSON_OBJECT_T.parse(
+            ATLAS_PANDA.REASSIGN_JOB(p_pandaids(v_positions(k)))));
     END LOOP;
     RETURN ATLAS_PANDA.JOB_PER_ID_RESULTS(v_results.to_clob());
 END REASSIGN_JOBS;

@@ -205,6 +205,23 @@ BEGIN
 END JOB_CHECK_IDS;
 /
 
+-- job_positions_in_lock_order: the 1-based positions of a list of PandaIDs, in the order the jobs are to be
+-- locked: by PandaID, so that concurrent callers with overlapping lists lock jobs in the same order and
+-- cannot deadlock. Refuses (-20002) a missing or empty list or a NULL id (job_check_ids).
+--   p_pandaids  the PandaIDs, as the caller gave them
+CREATE OR REPLACE FUNCTION ATLAS_PANDA.JOB_POSITIONS_IN_LOCK_ORDER(p_pandaids IN SYS.ODCINUMBERLIST)
+RETURN SYS.ODCINUMBERLIST
+AS
+    v_positions SYS.ODCINUMBERLIST;
+BEGIN
+    ATLAS_PANDA.JOB_CHECK_IDS(p_pandaids);
+    SELECT o BULK COLLECT INTO v_positions
+      FROM (SELECT COLUMN_VALUE AS id, ROWNUM AS o FROM TABLE(p_pandaids))
+     ORDER BY id, o;
+    RETURN v_positions;
+END JOB_POSITIONS_IN_LOCK_ORDER;
+/
+
 -- activate_job: activate one job (see activate_jobs). Returns {"job_id", "activated", "job_status",
 -- "message"} and, when refused, "sqlstate".
 --   p_pandaid  the PandaID
@@ -268,11 +285,11 @@ CREATE OR REPLACE FUNCTION ATLAS_PANDA.ACTIVATE_JOBS(p_pandaids IN SYS.ODCINUMBE
 RETURN CLOB
 AS
     v_results JSON_OBJECT_T := JSON_OBJECT_T();
+    v_positions SYS.ODCINUMBERLIST := ATLAS_PANDA.JOB_POSITIONS_IN_LOCK_ORDER(p_pandaids);
 BEGIN
-    ATLAS_PANDA.JOB_CHECK_IDS(p_pandaids);
-    -- in PandaID order: concurrent callers with overlapping lists lock jobs in the same order
-    FOR x IN (SELECT id, o FROM (SELECT COLUMN_VALUE AS id, ROWNUM AS o FROM TABLE(p_pandaids)) ORDER BY id, o) LOOP
-        v_results.put(TO_CHAR(x.o), JSON_OBJECT_T.parse(ATLAS_PANDA.ACTIVATE_JOB(x.id)));
+    FOR k IN 1 .. v_positions.COUNT LOOP
+        v_results.put(TO_CHAR(v_positions(k)), JSON_OBJECT_T.parse(
+            ATLAS_PANDA.ACTIVATE_JOB(p_pandaids(v_positions(k)))));
     END LOOP;
     RETURN ATLAS_PANDA.JOB_PER_ID_RESULTS(v_results.to_clob());
 END ACTIVATE_JOBS;

@@ -67,13 +67,11 @@ RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
     v_results jsonb := '{}'::jsonb;
-    v_id bigint;
     v_position bigint;
 BEGIN
-    PERFORM doma_panda.job_check_ids(p_pandaids);
-    -- in PandaID order: concurrent callers with overlapping lists lock jobs in the same order
-    FOR v_id, v_position IN SELECT x.id, x.o FROM unnest(p_pandaids) WITH ORDINALITY AS x(id, o) ORDER BY x.id, x.o LOOP
-        v_results := v_results || jsonb_build_object(v_position::text, doma_panda.kill_job(v_id, p_requester, p_is_production, p_kill_code));
+    FOREACH v_position IN ARRAY doma_panda.job_positions_in_lock_order(p_pandaids) LOOP
+        v_results := v_results || jsonb_build_object(v_position::text,
+            doma_panda.kill_job(p_pandaids[v_position], p_requester, p_is_production, p_kill_code));
     END LOOP;
     RETURN doma_panda.job_per_id_results(v_results);
 END;
@@ -124,13 +122,11 @@ RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
     v_results jsonb := '{}'::jsonb;
-    v_id bigint;
     v_position bigint;
 BEGIN
-    PERFORM doma_panda.job_check_ids(p_pandaids);
-    -- in PandaID order: concurrent callers with overlapping lists lock jobs in the same order
-    FOR v_id, v_position IN SELECT x.id, x.o FROM unnest(p_pandaids) WITH ORDINALITY AS x(id, o) ORDER BY x.id, x.o LOOP
-        v_results := v_results || jsonb_build_object(v_position::text, doma_panda.reassign_job(v_id));
+    FOREACH v_position IN ARRAY doma_panda.job_positions_in_lock_order(p_pandaids) LOOP
+        v_results := v_results || jsonb_build_object(v_position::text,
+            doma_panda.reassign_job(p_pandaids[v_position]));
     END LOOP;
     RETURN doma_panda.job_per_id_results(v_results);
 END;

@@ -141,6 +141,19 @@ BEGIN
 END;
 $$;
 
+-- job_positions_in_lock_order: the 1-based positions of a list of PandaIDs, in the order the jobs are to be
+-- locked: by PandaID, so that concurrent callers with overlapping lists lock jobs in the same order and
+-- cannot deadlock. Refuses (PD002) a missing or empty list or a NULL id (job_check_ids).
+--   p_pandaids  the PandaIDs, as the caller gave them
+CREATE OR REPLACE FUNCTION doma_panda.job_positions_in_lock_order(p_pandaids bigint[])
+RETURNS bigint[]
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM doma_panda.job_check_ids(p_pandaids);
+    RETURN ARRAY(SELECT x.o FROM unnest(p_pandaids) WITH ORDINALITY AS x(id, o) ORDER BY x.id, x.o);
+END;
+$$;
+
 -- activate_job: activate one job (see activate_jobs). Returns {"job_id", "activated", "job_status",
 -- "message"} and, when refused, "sqlstate".
 --   p_pandaid  the PandaID
@@ -187,13 +200,11 @@ RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
     v_results jsonb := '{}'::jsonb;
-    v_id bigint;
     v_position bigint;
 BEGIN
-    PERFORM doma_panda.job_check_ids(p_pandaids);
-    -- in PandaID order: concurrent callers with overlapping lists lock jobs in the same order
-    FOR v_id, v_position IN SELECT x.id, x.o FROM unnest(p_pandaids) WITH ORDINALITY AS x(id, o) ORDER BY x.id, x.o LOOP
-        v_results := v_results || jsonb_build_object(v_position::text, doma_panda.activate_job(v_id));
+    FOREACH v_position IN ARRAY doma_panda.job_positions_in_lock_order(p_pandaids) LOOP
+        v_results := v_results || jsonb_build_object(v_position::text,
+            doma_panda.activate_job(p_pandaids[v_position]));
     END LOOP;
     RETURN doma_panda.job_per_id_results(v_results);
 END;
