@@ -14,6 +14,9 @@
 -- (a concurrent insert of the same key makes the INSERT wait, fail, and the UPDATE apply).
 -- Oracle has no empty string ('' is NULL): an empty name is reported as NULL, and a cloud without
 -- description stores ' ' (CLOUDCONFIG.DESCRIPTION is NOT NULL) where PostgreSQL stores ''.
+-- Messages quote names with ATLAS_PANDA.PANDADB_SUPPORT.quote_literal (procedures/oracle/clock.sql,
+-- applied before this file); REGISTER_CLOUD lives in ATLAS_PANDAMETA, which therefore needs
+-- GRANT EXECUTE ON ATLAS_PANDA.PANDADB_SUPPORT TO ATLAS_PANDAMETA.
 -- Each PL/SQL unit ends with a line holding only '/' (SQL*Plus and the offline migration script).
 
 -- register_site: add or update a site (ATLAS_PANDA.SITE).
@@ -25,21 +28,10 @@ CREATE OR REPLACE FUNCTION ATLAS_PANDA.REGISTER_SITE(
 RETURN VARCHAR2
 AS
     v_registered VARCHAR2(4000);
-
-    -- PostgreSQL's coalesce(quote_literal(p_text), 'NULL')
-    FUNCTION quote_literal(p_text IN VARCHAR2) RETURN VARCHAR2 IS
-    BEGIN
-        IF p_text IS NULL THEN
-            RETURN 'NULL';
-        ELSIF INSTR(p_text, '\') > 0 THEN
-            RETURN 'E''' || REPLACE(REPLACE(p_text, '\', '\\'), '''', '''''') || '''';
-        END IF;
-        RETURN '''' || REPLACE(p_text, '''', '''''') || '''';
-    END quote_literal;
 BEGIN
     IF p_site_name IS NULL OR NOT REGEXP_LIKE(p_site_name, '\A[-A-Za-z0-9_.]{1,52}\z', 'c') THEN
         RAISE_APPLICATION_ERROR(-20001,
-            'invalid site name ' || quote_literal(p_site_name) || ': use 1-52 letters, digits, _ . -');
+            'invalid site name ' || ATLAS_PANDA.PANDADB_SUPPORT.quote_literal(p_site_name) || ': use 1-52 letters, digits, _ . -');
     END IF;
     BEGIN
         INSERT INTO ATLAS_PANDA.SITE (SITE_NAME, ROLE, TIER_LEVEL, STATE)
@@ -82,16 +74,6 @@ AS
     v_document CLOB;
     v_now      DATE := CAST(SYS_EXTRACT_UTC(SYSTIMESTAMP) AS DATE);
 
-    -- PostgreSQL's coalesce(quote_literal(p_text), 'NULL')
-    FUNCTION quote_literal(p_text IN VARCHAR2) RETURN VARCHAR2 IS
-    BEGIN
-        IF p_text IS NULL THEN
-            RETURN 'NULL';
-        ELSIF INSTR(p_text, '\') > 0 THEN
-            RETURN 'E''' || REPLACE(REPLACE(p_text, '\', '\\'), '''', '''''') || '''';
-        END IF;
-        RETURN '''' || REPLACE(p_text, '''', '''''') || '''';
-    END quote_literal;
 
     -- PostgreSQL's document ->> name: the member as text, NULL when absent or JSON null
     FUNCTION member_text(p_document IN JSON_OBJECT_T, p_name IN VARCHAR2) RETURN VARCHAR2 IS
@@ -120,7 +102,7 @@ AS
 BEGIN
     IF p_panda_queue IS NULL OR NOT REGEXP_LIKE(p_panda_queue, '\A[-A-Za-z0-9_.]{1,50}\z', 'c') THEN
         RAISE_APPLICATION_ERROR(-20001,
-            'invalid PanDA queue name ' || quote_literal(p_panda_queue) || ': use 1-50 letters, digits, _ . -');
+            'invalid PanDA queue name ' || ATLAS_PANDA.PANDADB_SUPPORT.quote_literal(p_panda_queue) || ': use 1-50 letters, digits, _ . -');
     END IF;
     v_element := JSON_ELEMENT_T.parse(NVL(p_queue_config, TO_CLOB('{}')));
     IF NOT v_element.is_object() THEN
@@ -204,21 +186,10 @@ RETURN VARCHAR2
 AS
     v_registered VARCHAR2(4000);
     v_now        DATE := CAST(SYS_EXTRACT_UTC(SYSTIMESTAMP) AS DATE);
-
-    -- PostgreSQL's coalesce(quote_literal(p_text), 'NULL')
-    FUNCTION quote_literal(p_text IN VARCHAR2) RETURN VARCHAR2 IS
-    BEGIN
-        IF p_text IS NULL THEN
-            RETURN 'NULL';
-        ELSIF INSTR(p_text, '\') > 0 THEN
-            RETURN 'E''' || REPLACE(REPLACE(p_text, '\', '\\'), '''', '''''') || '''';
-        END IF;
-        RETURN '''' || REPLACE(p_text, '''', '''''') || '''';
-    END quote_literal;
 BEGIN
     IF p_cloud_name IS NULL OR NOT REGEXP_LIKE(p_cloud_name, '\A[-A-Za-z0-9_.]{1,20}\z', 'c') THEN
         RAISE_APPLICATION_ERROR(-20001,
-            'invalid cloud name ' || quote_literal(p_cloud_name) || ': use 1-20 letters, digits, _ . -');
+            'invalid cloud name ' || ATLAS_PANDA.PANDADB_SUPPORT.quote_literal(p_cloud_name) || ': use 1-20 letters, digits, _ . -');
     END IF;
     IF p_status NOT IN ('online', 'offline', 'test', 'brokeroff') THEN
         RAISE_APPLICATION_ERROR(-20001,
@@ -264,21 +235,10 @@ RETURN VARCHAR2
 AS
     v_registered VARCHAR2(4000);
     v_now        DATE := CAST(SYS_EXTRACT_UTC(SYSTIMESTAMP) AS DATE);
-
-    -- PostgreSQL's coalesce(quote_literal(p_text), 'NULL')
-    FUNCTION quote_literal(p_text IN VARCHAR2) RETURN VARCHAR2 IS
-    BEGIN
-        IF p_text IS NULL THEN
-            RETURN 'NULL';
-        ELSIF INSTR(p_text, '\') > 0 THEN
-            RETURN 'E''' || REPLACE(REPLACE(p_text, '\', '\\'), '''', '''''') || '''';
-        END IF;
-        RETURN '''' || REPLACE(p_text, '''', '''''') || '''';
-    END quote_literal;
 BEGIN
     IF p_harvester_id IS NULL OR NOT REGEXP_LIKE(p_harvester_id, '\A[-A-Za-z0-9_.]{1,50}\z', 'c') THEN
         RAISE_APPLICATION_ERROR(-20001,
-            'invalid harvester id ' || quote_literal(p_harvester_id) || ': use 1-50 letters, digits, _ . -');
+            'invalid harvester id ' || ATLAS_PANDA.PANDADB_SUPPORT.quote_literal(p_harvester_id) || ': use 1-50 letters, digits, _ . -');
     END IF;
     BEGIN
         INSERT INTO ATLAS_PANDA.HARVESTER_INSTANCES (HARVESTER_ID, DESCRIPTION, OWNER, HOSTNAME, STARTTIME, LASTUPDATE)
