@@ -1,79 +1,125 @@
-"""Calling the stored logic: one call, one transaction, errors with the procedure's own message.
+"""Calling the stored logic: one helper for services, CLI, benches and tests alike.
 
-Procedures signal rule violations with SQLSTATEs of class 'PD' (see procedures/postgres/*.sql);
-`ProcedureError` carries that SQLSTATE and message so that callers (CLI, services) can map
-them without re-checking the rule.
+    call(conn, "submit_jobs", p_job_specs=[...], p_submitter="alice")
+        runs  SELECT doma_panda.submit_jobs(p_job_specs => %(p_job_specs)s::jsonb, p_submitter => %(p_submitter)s)
+        in its own transaction and returns the function's value.
+    rows(conn, "scheduler_jobs", p_job_names=text_array(["aggregates"]))
+        runs  SELECT * FROM doma_panda.scheduler_jobs(p_job_names => %(p_job_names)s::text[]) and returns dict rows.
+
+Arguments are always named (the routines' own `p_...` names), so the SQL that runs can be read off the
+call. Values: dict and list -> jsonb; `bigint_ids([...])` / `text_array([...])` -> a typed SQL array;
+anything else as psycopg adapts it. A name without a schema is in doma_panda.
+
+A refusal (SQLSTATE PDxxx, or PostgreSQL's own bad-input SQLSTATEs) becomes the typed error of
+pandadb.errors (BadInput, UnknownObject, IllegalTransition, NotAllowed, ...); the transaction is rolled
+back, so the database is unchanged. Other database errors propagate as they are.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
-PANDA_ERROR_CLASS = "PD"
+from pandadb.errors import ProcedureError, is_refusal, refusal
 
-# SQLSTATEs of PostgreSQL itself that mean "your input was wrong", not "the server broke"
-INPUT_ERROR_SQLSTATES = {
-    "22001",  # string_data_right_truncation
-    "22003",  # numeric_value_out_of_range
-    "22007",  # invalid_datetime_format
-    "22008",  # datetime_field_overflow
-    "22P02",  # invalid_text_representation
-    "22023",  # invalid_parameter_value
-    "22004",  # null_value_not_allowed
-    "23502",  # not_null_violation
-    "23503",  # foreign_key_violation
-    "23505",  # unique_violation
-    "23514",  # check_violation
-    "2202E",  # array_subscript_error
-    "22P05",  # untranslatable_character
-    "42883",  # undefined_function (wrong argument types)
-}
+DEFAULT_SCHEMA = "doma_panda"
+_ROUTINE_NAME = re.compile(r"^(?:(?P<schema>[a-z_][a-z0-9_]*)\.)?(?P<name>[a-z_][a-z0-9_]*)$")
+_ARGUMENT_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+__all__ = ["ProcedureError", "SqlArray", "bigint_ids", "call", "call_procedure_with_progress", "refusals_as_errors",
+           "rows", "text_array"]
 
 
-class ProcedureError(Exception):
-    """A procedure refused the call; `sqlstate` says why, the message says what to do."""
+@dataclass(frozen=True)
+class SqlArray:
+    """A Python list passed as a typed SQL array (`values::<element_type>[]`) instead of jsonb."""
 
-    def __init__(self, sqlstate: str, message: str):
-        super().__init__(message)
-        self.sqlstate = sqlstate
-        self.message = message
-
-    @property
-    def is_input_error(self) -> bool:
-        return self.sqlstate.startswith(PANDA_ERROR_CLASS) or self.sqlstate in INPUT_ERROR_SQLSTATES
+    values: Sequence[Any]
+    element_type: str
 
 
-def _as_procedure_error(error: psycopg.Error) -> ProcedureError:
-    diag = error.diag
-    message = diag.message_primary or str(error)
-    if diag.message_detail:
-        message += f" ({diag.message_detail})"
-    return ProcedureError(error.sqlstate or "XX000", message)
+def bigint_ids(ids: Sequence[int]) -> SqlArray:
+    """Job, task or worker ids as bigint[]."""
+    return SqlArray(list(ids), "bigint")
 
 
-def call_function(conn: psycopg.Connection, sql: str, params: Any = None, *, one: bool = True) -> Any:
-    """Run `SELECT ... FROM function(...)` in its own transaction and return the row(s) as dicts."""
+def text_array(values: Sequence[str]) -> SqlArray:
+    return SqlArray(list(values), "text")
+
+
+def _routine(function: str) -> sql.Composable:
+    match = _ROUTINE_NAME.match(function)
+    if not match:
+        raise ValueError(f"not a routine name: {function!r}")
+    return sql.Identifier(match["schema"] or DEFAULT_SCHEMA, match["name"])
+
+
+def _arguments(arguments: dict[str, Any]) -> tuple[sql.Composable, dict[str, Any]]:
+    """`p_a => %(p_a)s::jsonb, ...` and the values to bind."""
+    parts, values = [], {}
+    for name, value in arguments.items():
+        if not _ARGUMENT_NAME.match(name):
+            raise ValueError(f"not a parameter name: {name!r}")
+        cast = sql.SQL("")
+        if isinstance(value, SqlArray):
+            cast = sql.SQL("::{}[]").format(sql.SQL(value.element_type))
+            value = list(value.values)
+        elif isinstance(value, (dict, list)):
+            cast, value = sql.SQL("::jsonb"), Jsonb(value)
+        parts.append(sql.SQL("{} => {}{}").format(sql.Identifier(name), sql.Placeholder(name), cast))
+        values[name] = value
+    return sql.SQL(", ").join(parts), values
+
+
+@contextmanager
+def refusals_as_errors() -> Iterator[None]:
+    """Turn a refusal raised inside the block into its pandadb.errors type."""
     try:
-        with conn.transaction():
-            with conn.cursor(row_factory=dict_row) as cur:
-                cur.execute(sql, params)
-                return cur.fetchone() if one else cur.fetchall()
-    except psycopg.errors.Error as error:
-        if error.sqlstate and (error.sqlstate.startswith(PANDA_ERROR_CLASS) or error.sqlstate in INPUT_ERROR_SQLSTATES):
-            raise _as_procedure_error(error) from error
-        raise
+        yield
+    except psycopg.Error as error:
+        if not is_refusal(error.sqlstate):
+            raise
+        diag = error.diag
+        message = diag.message_primary or str(error)
+        if diag.message_detail:
+            message += f" ({diag.message_detail})"
+        raise refusal(error.sqlstate or "", message) from error
 
 
-def call_procedure_with_progress(conn: psycopg.Connection, sql: str, params: Any, notice_prefix: str,
-                                 on_progress: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
-    """CALL a long procedure that reports each step as a NOTICE '<notice_prefix>{json}'; returns the steps
-    and hands each one to `on_progress` as it arrives (for progress bars). The procedure may COMMIT as it
-    goes, so `conn` must be in autocommit mode."""
+def call(conn: psycopg.Connection, function: str, /, **arguments: Any) -> Any:
+    """`SELECT <function>(name => value, ...)` in its own transaction; the function's value."""
+    argument_list, values = _arguments(arguments)
+    query = sql.SQL("SELECT {}({})").format(_routine(function), argument_list)
+    with refusals_as_errors(), conn.transaction(), conn.cursor() as cursor:
+        cursor.execute(query, values)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def rows(conn: psycopg.Connection, function: str, /, **arguments: Any) -> list[dict[str, Any]]:
+    """`SELECT * FROM <function>(name => value, ...)` in its own transaction; the rows as dicts."""
+    argument_list, values = _arguments(arguments)
+    query = sql.SQL("SELECT * FROM {}({})").format(_routine(function), argument_list)
+    with refusals_as_errors(), conn.transaction(), conn.cursor(row_factory=dict_row) as cursor:
+        cursor.execute(query, values)
+        return cursor.fetchall()
+
+
+def call_procedure_with_progress(conn: psycopg.Connection, procedure: str, notice_prefix: str,
+                                 on_progress: Callable[[dict[str, Any]], None] | None = None,
+                                 **arguments: Any) -> list[dict[str, Any]]:
+    """`CALL <procedure>(name => value, ...)` for a long procedure that reports each step as a NOTICE
+    '<notice_prefix>{json}'; returns the steps and hands each one to `on_progress` as it arrives (for
+    progress bars). The procedure may COMMIT as it goes, so `conn` must be in autocommit mode."""
     steps: list[dict[str, Any]] = []
 
     def on_notice(diagnostic: psycopg.errors.Diagnostic) -> None:
@@ -84,9 +130,11 @@ def call_procedure_with_progress(conn: psycopg.Connection, sql: str, params: Any
             if on_progress:
                 on_progress(step)
 
+    argument_list, values = _arguments(arguments)
     conn.add_notice_handler(on_notice)
     try:
-        conn.execute(sql, params)
+        with refusals_as_errors():
+            conn.execute(sql.SQL("CALL {}({})").format(_routine(procedure), argument_list), values)
     finally:
         conn.remove_notice_handler(on_notice)
     return steps

@@ -34,7 +34,7 @@ from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from pandadb.procedures import call_function
+from pandadb.procedures import call, rows, text_array
 from pandadb.settings import PARTITIONS_DIR
 
 log = logging.getLogger("pandadb.scheduler")
@@ -113,9 +113,7 @@ def load_registry_sql(jobs: list[dict[str, Any]]) -> str:
 
 def load_registry(conn: psycopg.Connection, jobs: list[dict[str, Any]], remove_missing: bool = True) -> dict[str, int]:
     """Upsert the jobs into the registry (deleting the others unless remove_missing is false)."""
-    row = call_function(conn, "SELECT doma_panda.load_scheduled_jobs(%s::jsonb, %s) AS summary",
-                        (json.dumps(jobs), remove_missing))
-    return row["summary"]
+    return call(conn, "load_scheduled_jobs", p_jobs=jobs, p_remove_missing=remove_missing)
 
 
 # -- pg_cron ---------------------------------------------------------------------------------------
@@ -245,7 +243,7 @@ def cron_install(database_url: str) -> CronSyncReport:
     target = find_cron_target(database_url)
     with connect_to_cron(target, create_extension=True) as cron_conn:
         with psycopg.connect(database_url, autocommit=True) as conn:
-            jobs = call_function(conn, "SELECT name, cron_schedule, command FROM doma_panda.cron_jobs()", one=False)
+            jobs = rows(conn, "cron_jobs")
         wanted = {cron_job_name(target.database, job["name"]): (job["cron_schedule"], job["command"]) for job in jobs}
         too_long = [name for name in wanted if len(name.encode()) > CRON_JOB_NAME_MAX_BYTES]
         if too_long:
@@ -295,7 +293,7 @@ def cron_listing(database_url: str) -> tuple[list[JobListing], str | None]:
     Returns the lines and a note about pg_cron (None when it is available).
     """
     with psycopg.connect(database_url, autocommit=True) as conn:
-        registry = call_function(conn, "SELECT * FROM doma_panda.scheduler_job_status()", one=False)
+        registry = rows(conn, "scheduler_job_status")
     cron_rows: dict[str, dict[str, Any]] = {}
     note = None
     try:
@@ -430,9 +428,10 @@ class Scheduler:
     # -- registry ----------------------------------------------------------------------------
     def _read_registry(self, pool: ConnectionPool) -> list[ScheduledJob]:
         with pool.connection() as conn:
-            rows = call_function(conn, "SELECT * FROM doma_panda.scheduler_jobs(%s)", (self.job_names,), one=False)
+            registered = rows(conn, "scheduler_jobs",
+                              p_job_names=None if self.job_names is None else text_array(self.job_names))
         jobs = []
-        for row in rows:
+        for row in registered:
             if row["cron_expression"] and not croniter.is_valid(row["cron_expression"]):
                 log.error("job %s: cron expression %r cannot be evaluated; skipped", row["name"], row["cron_expression"])
                 continue

@@ -179,11 +179,15 @@ class PandaApp(falcon.App):
     database: Database
 
 
-def create_app(settings: ServiceSettings | None = None) -> PandaApp:
-    """The WSGI application; the database pool opens on the first request (post-fork under gunicorn)."""
+def create_app(settings: ServiceSettings | None = None, database: Database | None = None) -> PandaApp:
+    """The WSGI application.
+
+    `database` is what the resources call (tests pass one on their own database); by default one is
+    made from the settings, and its pool opens on the first request (post-fork under gunicorn)."""
     settings = settings or load_service_settings()
-    database = Database(settings.database_url or resolve_database_url(), min_size=settings.pool_min_size,
-                        max_size=settings.pool_max_size, statement_timeout_ms=settings.statement_timeout_ms)
+    if database is None:
+        database = Database(settings.database_url or resolve_database_url(), min_size=settings.pool_min_size,
+                            max_size=settings.pool_max_size, statement_timeout_ms=settings.statement_timeout_ms)
     app = PandaApp(middleware=[AccessLog(), Authentication(settings, TokenVerifier(settings.issuers))])
     app.req_options.strip_url_path_trailing_slash = True
     install_error_handlers(app)

@@ -1,5 +1,8 @@
 """The services' way into the stored logic: a connection pool and one function call per API call.
 
+`Database.call(function, p_x=...)` is `pandadb.procedures.call` on a pooled connection: the same
+helper the CLI and the tests use, named arguments, refusals as pandadb.errors types.
+
 The pool is opened lazily by the first request, so under gunicorn each worker process gets its
 own pool after the fork (connections are never shared across processes).
 """
@@ -9,10 +12,13 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from psycopg.types.json import Jsonb
+import psycopg
 from psycopg_pool import ConnectionPool
 
-from pandadb.procedures import call_function
+from pandadb import procedures
+from pandadb.procedures import bigint_ids, text_array
+
+__all__ = ["Database", "bigint_ids", "text_array"]
 
 
 class Database:
@@ -24,7 +30,7 @@ class Database:
         self._pool: ConnectionPool | None = None
         self._lock = threading.Lock()
 
-    def _configure(self, conn) -> None:
+    def _configure(self, conn: psycopg.Connection) -> None:
         conn.execute(f"SET statement_timeout = {int(self._statement_timeout_ms)}")
         conn.execute("SET application_name = 'pandadb-services'")
         conn.commit()
@@ -44,38 +50,17 @@ class Database:
             self._pool.close()
             self._pool = None
 
-    def call(self, function: str, **arguments: Any) -> Any:
-        """`SELECT doma_panda.<function>(p_x => ..., ...) AS data` in one transaction; returns `data`.
-
-        dict/list values (other than id lists) go as jsonb; `bigint_ids(...)` values as bigint[].
-        ProcedureError propagates (the rule violation the procedure raised).
-        """
-        placeholders = []
-        values = {}
-        for name, value in arguments.items():
-            cast = ""
-            if isinstance(value, BigintArray):
-                value, cast = list(value.ids), "::bigint[]"
-            elif isinstance(value, (dict, list)):
-                value, cast = Jsonb(value), "::jsonb"
-            placeholders.append(f"{name} => %({name})s{cast}")
-            values[name] = value
-        sql = f"SELECT doma_panda.{function}({', '.join(placeholders)}) AS data"
+    def call(self, function: str, /, **arguments: Any) -> Any:
+        """`SELECT doma_panda.<function>(p_x => ..., ...)` in one transaction; the function's value."""
         with self.pool.connection() as conn:
-            row = call_function(conn, sql, values)
-        return row["data"]
+            return procedures.call(conn, function, **arguments)
+
+    def rows(self, function: str, /, **arguments: Any) -> list[dict[str, Any]]:
+        """`SELECT * FROM doma_panda.<function>(...)` in one transaction; the rows as dicts."""
+        with self.pool.connection() as conn:
+            return procedures.rows(conn, function, **arguments)
 
     def ping(self) -> bool:
         with self.pool.connection() as conn:
-            return conn.execute("SELECT true").fetchone()[0]
-
-
-class BigintArray:
-    """A list of job ids passed as bigint[]."""
-
-    def __init__(self, ids: list[int]):
-        self.ids = ids
-
-
-def bigint_ids(ids: list[int]) -> BigintArray:
-    return BigintArray(ids)
+            row = conn.execute("SELECT true").fetchone()
+            return bool(row and row[0])

@@ -2,9 +2,14 @@
 
   request validation error           -> 400 (413 for an oversized body), success false
   authentication / authorization     -> 401 / 403, success false
-  ProcedureError (PD002..PD005, ...)  -> 200, success false, the procedure's own message (PanDA's convention)
+  a refusal of the stored logic      -> HTTP_STATUS_OF_REFUSAL: NotAllowed (PD005, who you are) 403; every
+                                        other refusal (PD001-PD004, bad values) 200 with success false and the
+                                        procedure's own message (PanDA's convention); data.sqlstate says which
   database unreachable               -> 503, success false
   anything unexpected                -> 500, success false, a generic message (traceback in the log only)
+
+`refusal_answer` and `unavailable_answer` are the same mappings for resources outside the envelope
+(status_summary), so that every failure is logged and worded in one place.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import falcon
 import psycopg
 import psycopg_pool
 
-from pandadb.procedures import ProcedureError
+from pandadb.errors import NotAllowed, ProcedureError
 from services.auth import AuthError
 from services.spec import ValidationError
 
@@ -61,12 +66,41 @@ def _on_auth_error(req, resp, error: AuthError, params) -> None:
     write(resp, error.status, envelope(False, error.message))
 
 
-def _on_procedure_error(req, resp, error: ProcedureError, params) -> None:
-    if not error.is_input_error:  # not raised by call_function today; kept safe
-        _on_unexpected(req, resp, error, params)
-        return
+HTTP_STATUS_OF_REFUSAL: dict[type[ProcedureError], int] = {
+    NotAllowed: 403,
+    ProcedureError: 200,
+}
+
+
+def refusal_status(error: ProcedureError) -> int:
+    for cls in type(error).__mro__:
+        if cls in HTTP_STATUS_OF_REFUSAL:
+            return HTTP_STATUS_OF_REFUSAL[cls]
+    return 200
+
+
+def refusal_answer(req: falcon.Request, error: ProcedureError) -> int:
+    """Record the refusal for the access log; its HTTP status."""
     req.context.procedure_sqlstate = error.sqlstate
-    write(resp, 200, envelope(False, error.message, {"sqlstate": error.sqlstate}))
+    return refusal_status(error)
+
+
+def _on_procedure_error(req, resp, error: ProcedureError, params) -> None:
+    status = refusal_answer(req, error)
+    write(resp, status, envelope(False, error.message, {"sqlstate": error.sqlstate}))
+
+
+def unavailable_answer(req: falcon.Request, error: Exception) -> str:
+    """Log an unreachable database; the message for the caller."""
+    logger.error("database unavailable on %s %s: %s", req.method, req.path, error)
+    return "the database is unavailable; retry later"
+
+
+def incident_answer(req: falcon.Request, error: Exception) -> str:
+    """Log an unexpected error with an incident number; the message for the caller."""
+    incident = uuid.uuid4().hex[:12]
+    logger.error("unexpected error (incident %s) on %s %s", incident, req.method, req.path, exc_info=error)
+    return f"internal server error (incident {incident}); the server log has the details"
 
 
 def _on_http_error(req, resp, error: falcon.HTTPError, params) -> None:
@@ -83,14 +117,11 @@ def _on_http_error(req, resp, error: falcon.HTTPError, params) -> None:
 
 
 def _on_database_unavailable(req, resp, error: Exception, params) -> None:
-    logger.error("database unavailable on %s %s: %s", req.method, req.path, error)
-    write(resp, 503, envelope(False, "the database is unavailable; retry later"))
+    write(resp, 503, envelope(False, unavailable_answer(req, error)))
 
 
 def _on_unexpected(req, resp, error: Exception, params) -> None:
-    incident = uuid.uuid4().hex[:12]
-    logger.error("unexpected error (incident %s) on %s %s", incident, req.method, req.path, exc_info=error)
-    write(resp, 500, envelope(False, f"internal server error (incident {incident}); the server log has the details"))
+    write(resp, 500, envelope(False, incident_answer(req, error)))
 
 
 def install_error_handlers(app: falcon.App) -> None:

@@ -22,9 +22,7 @@ doma_panda.status_summary (procedures/postgres/status_summary.sql); this module 
 from __future__ import annotations
 
 import datetime
-import logging
 import re
-import uuid
 from typing import Any
 
 import falcon
@@ -32,12 +30,11 @@ import falcon.uri
 import psycopg
 import psycopg_pool
 
-from pandadb.procedures import ProcedureError
+from pandadb.errors import ProcedureError
 from services.database import Database
-from services.envelope import write
+from services.envelope import incident_answer, refusal_answer, unavailable_answer, write
 
 PATH = "/status_summary/"
-logger = logging.getLogger("pandadb.services")
 
 # a procedure's PD002 message starts with the parameter it is about: "nhours: must be ..."
 _PARAMETER_PREFIX = re.compile(r"^([A-Za-z_]+): ")
@@ -91,17 +88,14 @@ class StatusSummaryResource:
                 body[key] = result[key]
             status = 200 if result["nrecords"] else 404
         except ProcedureError as error:  # the procedure refused a parameter (PD002) or its value
-            req.context.procedure_sqlstate = error.sqlstate
+            refusal_answer(req, error)
             body["errors"] = {_error_key(error.message): error.message}
             status = 400
         except (psycopg_pool.PoolTimeout, psycopg.OperationalError) as error:
-            logger.error("database unavailable on %s %s: %s", req.method, req.path, error)
-            body["errors"] = {"database": "the database is unavailable; retry later"}
+            body["errors"] = {"database": unavailable_answer(req, error)}
             status = 400
         except Exception as error:  # seed 003: 400 is the catch-all for all other errors
-            incident = uuid.uuid4().hex[:12]
-            logger.error("unexpected error (incident %s) on %s %s", incident, req.method, req.path, exc_info=error)
-            body["errors"] = {"server": f"internal error (incident {incident}); the server log has the details"}
+            body["errors"] = {"server": incident_answer(req, error)}
             status = 400
         body["timestamp"] = _now()
         write(resp, status, body)

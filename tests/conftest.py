@@ -18,14 +18,14 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from pandadb.cli.migrate_commands import migrate_to_head
+from pandadb.migrations.runner import migrate_to_head
 from pandadb.cluster import EmbeddedCluster
 from pandadb.settings import Settings, find_postgres_bin_directory
 
 TEMPLATE_DATABASE = "pandadb_test_template"
 
 # the real-server fixtures (api_server, secure_api_server, module_database_url, services_home)
-pytest_plugins = ["http_helpers"]
+pytest_plugins = ["http_helpers", "api_helpers"]
 
 
 def url_for_database(server_url: str, database: str) -> str:

@@ -9,6 +9,12 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
+from pandadb.errors import ProcedureError
+from pandadb.procedures import bigint_ids, call
+
+__all__ = ["acquire", "bigint_ids", "call", "dispatched_job", "expect_refusal", "job_row", "job_spec", "pin_clock",
+           "pilot_description_keys", "register_queue", "snapshot", "statuses_logged", "submit", "update"]
+
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 if not REFERENCE.exists():  # CI clones the project with shared/ beside it
     REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
@@ -22,20 +28,12 @@ def pilot_description_keys() -> set[str]:
     return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
 
 
-def call(db: psycopg.Connection, function: str, **arguments: Any) -> Any:
-    """SELECT doma_panda.<function>(name => value, ...) and return its (jsonb) result."""
-    names = ", ".join(f"{name} => %({name})s" for name in arguments)
-    params = {name: Jsonb(value) if isinstance(value, (dict, list)) and not name.endswith("pandaids") else value
-              for name, value in arguments.items()}
-    return db.execute(f"SELECT doma_panda.{function}({names})", params).fetchone()[0]
-
-
 def expect_refusal(db: psycopg.Connection, sqlstate: str, function: str, **arguments: Any) -> str:
     """Call a function that must refuse with `sqlstate`; returns the message."""
-    with pytest.raises(psycopg.Error) as caught:
+    with pytest.raises(ProcedureError) as caught:
         call(db, function, **arguments)
     assert caught.value.sqlstate == sqlstate, f"{caught.value.sqlstate}: {caught.value}"
-    return caught.value.diag.message_primary or ""
+    return caught.value.message
 
 
 def pin_clock(db: psycopg.Connection, when: str | None) -> None:

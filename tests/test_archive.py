@@ -14,7 +14,8 @@ import pytest
 
 from cli_helpers import run_cli
 from pandadb.archive import run_archive
-from pandadb.procedures import ProcedureError, call_function
+from pandadb.errors import ProcedureError
+from pandadb.procedures import call, rows
 
 ARCHIVED = {  # live table -> (archive table, key column, rows per job)
     "jobsarchived4": ("doma_pandaarch.jobsarchived", "pandaid", 1),
@@ -218,14 +219,15 @@ def test_concurrent_archivers_archive_each_row_once(db, database_url):
 def test_bad_input_is_refused_and_changes_nothing_and_gdpconfig_sets_the_age(db):
     create_jobs(db, days_ago=(5,), per_day=3)
     name = f"jobsarchived4_p{today(db) - timedelta(days=5):%Y_%m_%d}"
-    for sql, params, state in [
-        ("SELECT doma_panda.archive_copy_partition(%s, %s)", ("jobsactive4", name), "PD002"),
-        ("SELECT doma_panda.archive_copy_partition(%s, %s)", ("jobsarchived4", "jobsarchived4_p1999_01_01"), "PD003"),
-        ("SELECT doma_panda.archive_verify_and_drop_partition(%s, %s)", ("jobsarchived4", name), "PD004"),
-        ("SELECT * FROM doma_panda.archive_candidates(%s)", (-1,), "PD002"),
+    for helper, function, arguments, state in [
+        (call, "archive_copy_partition", {"p_table_name": "jobsactive4", "p_partition_name": name}, "PD002"),
+        (call, "archive_copy_partition", {"p_table_name": "jobsarchived4",
+                                          "p_partition_name": "jobsarchived4_p1999_01_01"}, "PD003"),
+        (call, "archive_verify_and_drop_partition", {"p_table_name": "jobsarchived4", "p_partition_name": name}, "PD004"),
+        (rows, "archive_candidates", {"p_older_than_days": -1}, "PD002"),
     ]:
         with pytest.raises(ProcedureError) as refused:
-            call_function(db, sql, params)
+            helper(db, function, **arguments)
         assert refused.value.sqlstate == state, refused.value.message
     assert name in old_partitions(db)
     assert db.execute("SELECT count(*) FROM doma_panda.tablepart4copying").fetchone()[0] == 0

@@ -9,7 +9,7 @@ import threading
 import psycopg
 import pytest
 
-from job_helpers import (acquire, call, expect_refusal, job_row, job_spec, pilot_description_keys, register_queue, snapshot,
+from job_helpers import (acquire, bigint_ids, call, expect_refusal, job_row, job_spec, pilot_description_keys, register_queue, snapshot,
                          statuses_logged, submit, update)
 
 QUEUE = "TEST_QUEUE"
@@ -120,7 +120,7 @@ def test_global_share_furthest_below_target_is_served_first(queue_db):
     assert ids == [analysis[2], analysis[0], analysis[1]]
     # Analysis 75 %, Production 25 %: Production is 45 % below, Test 5 %
     assert [d["PandaID"] for d in acquire(db, QUEUE, 2)] == [production[0], test[0]]
-    assert call(db, "get_job_status", p_pandaids=production + analysis + test)[0]["status"] == "sent"
+    assert call(db, "get_job_status", p_pandaids=bigint_ids(production + analysis + test))[0]["status"] == "sent"
 
 
 def test_acquire_refuses_bad_requests_without_changes(queue_db):

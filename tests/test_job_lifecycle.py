@@ -8,7 +8,7 @@ import threading
 import psycopg
 import pytest
 
-from job_helpers import (acquire, call, dispatched_job, expect_refusal, job_row, job_spec, pilot_description_keys,
+from job_helpers import (acquire, bigint_ids, call, dispatched_job, expect_refusal, job_row, job_spec, pilot_description_keys,
                          pin_clock, register_queue, snapshot, statuses_logged, submit, update)
 
 QUEUE = "TEST_QUEUE"
@@ -37,7 +37,7 @@ def test_full_lifecycle(queue_db):
     assert (table, job["jobstatus"], job["produsername"], job["currentpriority"]) == ("jobsdefined4", "defined", "alice", 300)
     assert (job["gshare"], job["resource_type"]) == ("Production", "SCORE")
 
-    assert call(db, "activate_jobs", p_pandaids=[pandaid]) == [
+    assert call(db, "activate_jobs", p_pandaids=bigint_ids([pandaid])) == [
         {"job_id": pandaid, "activated": True, "job_status": "activated", "message": "activated"}]
     assert job_row(db, pandaid)[0] == "jobsactive4"
 
@@ -96,7 +96,7 @@ def test_full_lifecycle(queue_db):
                                          (pandaid,)).fetchone()[0]
     assert dict(db.execute("SELECT lfn, status FROM doma_panda.filestable4 WHERE pandaid = %s", (pandaid,)).fetchall()) == {
         "in.1": "ready", "in.2": "ready", "out.1": "ready", "log.1": "ready"}
-    assert call(db, "get_job_status", p_pandaids=[pandaid]) == [{"job_id": pandaid, "status": "finished", "command": "NULL"}]
+    assert call(db, "get_job_status", p_pandaids=bigint_ids([pandaid])) == [{"job_id": pandaid, "status": "finished", "command": "NULL"}]
 
 
 def test_submit_puts_each_status_in_its_table_and_tags_shares(queue_db):
@@ -152,18 +152,18 @@ def test_activate_waits_for_input_data(queue_db):
         db, job_spec(QUEUE, jobStatus="defined", files=[{"lfn": "in.a", "type": "input", "status": "pending"},
                                                         {"lfn": "out.a", "type": "output"}]),
         job_spec(QUEUE, jobStatus="assigned"))
-    result = call(db, "activate_jobs", p_pandaids=[waiting, no_inputs])
+    result = call(db, "activate_jobs", p_pandaids=bigint_ids([waiting, no_inputs]))
     assert [r["activated"] for r in result] == [False, True]
     assert "1 input files" in result[0]["message"]
     assert job_row(db, waiting)[0] == "jobsdefined4"
     db.execute("UPDATE doma_panda.filestable4 SET status = 'ready' WHERE pandaid = %s", (waiting,))
-    assert call(db, "activate_jobs", p_pandaids=[waiting])[0]["activated"] is True
+    assert call(db, "activate_jobs", p_pandaids=bigint_ids([waiting]))[0]["activated"] is True
     assert job_row(db, waiting)[1]["jobstatus"] == "activated"
     before = snapshot(db)
-    assert "not found" in expect_refusal(db, "PD003", "activate_jobs", p_pandaids=[999999])
-    assert "activated" in expect_refusal(db, "PD004", "activate_jobs", p_pandaids=[waiting])
-    assert expect_refusal(db, "PD002", "activate_jobs", p_pandaids=[])
-    several = call(db, "activate_jobs", p_pandaids=[999999, waiting])
+    assert "not found" in expect_refusal(db, "PD003", "activate_jobs", p_pandaids=bigint_ids([999999]))
+    assert "activated" in expect_refusal(db, "PD004", "activate_jobs", p_pandaids=bigint_ids([waiting]))
+    assert expect_refusal(db, "PD002", "activate_jobs", p_pandaids=bigint_ids([]))
+    several = call(db, "activate_jobs", p_pandaids=bigint_ids([999999, waiting]))
     assert [r["activated"] for r in several] == [False, False]
     assert snapshot(db) == before
 
@@ -208,7 +208,7 @@ def test_heartbeats_refresh_the_job_and_carry_commands(queue_db):
     assert job["starttime"] == "2026-03-01T10:00:00"
     assert call(db, "set_command", p_pandaid=pandaid, p_command="tobekilled") == {"job_id": pandaid, "command": "tobekilled"}
     assert update(db, pandaid, "running")["command"] == "tobekilled"
-    assert call(db, "get_job_status", p_pandaids=[pandaid]) == [{"job_id": pandaid, "status": "running", "command": "tobekilled"}]
+    assert call(db, "get_job_status", p_pandaids=bigint_ids([pandaid])) == [{"job_id": pandaid, "status": "running", "command": "tobekilled"}]
     # the pilot obeys and reports the failure: an abort on request is recorded as cancelled
     update(db, pandaid, "failed", pilot_error_code=1144, pilot_error_diag="killed by the server")
     job = job_row(db, pandaid)[1]
@@ -244,12 +244,12 @@ def test_kill_cancels_queued_jobs_and_tells_pilots_of_running_ones(queue_db):
     db.execute("UPDATE doma_panda.jobsdefined4 SET produsername = 'bob', produserid = 'bob' WHERE pandaid = %s", (bobs,))
 
     before = snapshot(db)
-    assert "alice may not kill" in expect_refusal(db, "PD005", "kill_jobs", p_pandaids=[bobs], p_requester="alice",
+    assert "alice may not kill" in expect_refusal(db, "PD005", "kill_jobs", p_pandaids=bigint_ids([bobs]), p_requester="alice",
                                                   p_is_production=False)
-    assert expect_refusal(db, "PD003", "kill_jobs", p_pandaids=[31337], p_requester="alice", p_is_production=False)
+    assert expect_refusal(db, "PD003", "kill_jobs", p_pandaids=bigint_ids([31337]), p_requester="alice", p_is_production=False)
     assert snapshot(db) == before
 
-    results = call(db, "kill_jobs", p_pandaids=[defined, waiting, activated, running, bobs], p_requester="alice",
+    results = call(db, "kill_jobs", p_pandaids=bigint_ids([defined, waiting, activated, running, bobs]), p_requester="alice",
                    p_is_production=False)
     assert [r["killed"] for r in results] == [True, True, True, True, False]
     assert "may not kill" in results[4]["message"] and set(results[4]) == {"job_id", "killed", "message"}
@@ -262,9 +262,9 @@ def test_kill_cancels_queued_jobs_and_tells_pilots_of_running_ones(queue_db):
     assert update(db, running, None)["command"] == "tobekilled"
     assert job_row(db, bobs)[0] == "jobsdefined4"
     # the production role may kill anyone's job; a final job cannot be killed again
-    assert call(db, "kill_jobs", p_pandaids=[bobs], p_requester="operator", p_is_production=True, p_kill_code=3)[0]["killed"]
+    assert call(db, "kill_jobs", p_pandaids=bigint_ids([bobs]), p_requester="operator", p_is_production=True, p_kill_code=3)[0]["killed"]
     assert job_row(db, bobs)[1]["taskbuffererrorcode"] == 103
-    assert "already cancelled" in expect_refusal(db, "PD004", "kill_jobs", p_pandaids=[bobs], p_requester="operator",
+    assert "already cancelled" in expect_refusal(db, "PD004", "kill_jobs", p_pandaids=bigint_ids([bobs]), p_requester="operator",
                                                  p_is_production=True)
 
 
@@ -273,7 +273,7 @@ def test_reassign_closes_the_job_and_queues_a_new_attempt(queue_db):
     [pandaid] = submit(db, job_spec(QUEUE, jediTaskID=77, attemptNr=1, maxAttempt=3, jobParameters="-x",
                                     files=[{"lfn": "in.r", "type": "input", "jeditaskid": 77, "datasetid": 1, "fileid": 5},
                                            {"lfn": "out.r", "type": "output", "GUID": "old-guid"}]))
-    [result] = call(db, "reassign_jobs", p_pandaids=[pandaid])
+    [result] = call(db, "reassign_jobs", p_pandaids=bigint_ids([pandaid]))
     new_pandaid = result["new_job_id"]
     assert result["reassigned"] and new_pandaid > pandaid
     table, old = job_row(db, pandaid)
@@ -290,8 +290,8 @@ def test_reassign_closes_the_job_and_queues_a_new_attempt(queue_db):
                       "WHERE jeditaskid = 77").fetchall() == [(pandaid, new_pandaid, pandaid, "retry")]
     running = dispatched_job(db, "Q_RUN", "running")
     before = snapshot(db)
-    assert "only jobs not yet dispatched" in expect_refusal(db, "PD004", "reassign_jobs", p_pandaids=[running])
-    assert expect_refusal(db, "PD003", "reassign_jobs", p_pandaids=[123456789])
+    assert "only jobs not yet dispatched" in expect_refusal(db, "PD004", "reassign_jobs", p_pandaids=bigint_ids([running]))
+    assert expect_refusal(db, "PD003", "reassign_jobs", p_pandaids=bigint_ids([123456789]))
     assert snapshot(db) == before
 
 
@@ -331,19 +331,19 @@ def test_status_and_description_including_the_archive(queue_db):
     db.execute("""INSERT INTO doma_pandaarch.filestable_arch (row_id, pandaid, modificationtime, lfn, type)
                   VALUES (1, %s, '2025-01-01', 'f.old', 'input')""", (archived_id,))
 
-    [description, missing, not_in_live] = call(db, "get_description", p_pandaids=[live, 42, archived_id])
+    [description, missing, not_in_live] = call(db, "get_description", p_pandaids=bigint_ids([live, 42, archived_id]))
     assert (missing, not_in_live) == (None, None)
     assert (description["pandaid"], description["jobParameters"], description["metadata"]) == (live, "--live", "meta-live")
     assert [f["lfn"] for f in description["files"]] == ["f.live"]
-    [live_again, archived] = call(db, "get_description", p_pandaids=[live, archived_id], p_include_archive=True)
+    [live_again, archived] = call(db, "get_description", p_pandaids=bigint_ids([live, archived_id]), p_include_archive=True)
     assert live_again["pandaid"] == live
     assert (archived["computingsite"], archived["jobParameters"], [f["lfn"] for f in archived["files"]]) == (
         "OLD_QUEUE", "--old", ["f.old"])
-    assert call(db, "get_job_status", p_pandaids=[live, 42, archived_id]) == [
+    assert call(db, "get_job_status", p_pandaids=bigint_ids([live, 42, archived_id])) == [
         {"job_id": live, "status": "activated", "command": "NULL"},
         {"job_id": 42, "status": None, "command": "NULL"},
         {"job_id": archived_id, "status": "finished", "command": "NULL"}]
-    assert expect_refusal(db, "PD002", "get_job_status", p_pandaids=[])
+    assert expect_refusal(db, "PD002", "get_job_status", p_pandaids=bigint_ids([]))
 
 
 def test_task_counters_follow_finished_and_failed_jobs(queue_db):
@@ -403,7 +403,7 @@ def test_concurrent_activate_and_kill_leave_each_job_in_exactly_one_table(queue_
             with psycopg.connect(database_url, autocommit=True) as conn:
                 for pandaid in ids:
                     try:
-                        call(conn, function, p_pandaids=[pandaid], **arguments)
+                        call(conn, function, p_pandaids=bigint_ids([pandaid]), **arguments)
                     except psycopg.Error as error:
                         if error.sqlstate not in ("PD004",):  # the other thread got there first
                             raise

@@ -6,7 +6,7 @@ import psycopg
 from alembic import command
 from alembic.script import ScriptDirectory
 
-from pandadb.cli.migrate_commands import alembic_config, migrate_to_head
+from pandadb.migrations.runner import alembic_config, migrate_to_head
 
 PANDA_OBJECTS = """
     SELECT (SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'doma\\_%')

@@ -63,9 +63,24 @@ def oracle_procedure_files() -> list[Path]:
     return sorted(ORACLE_PROCEDURES.glob("*.sql"))
 
 
+# New stored logic is PostgreSQL-only until the PL/SQL twin can be converted and run (the Oracle issue):
+# such a file says so in its header with this line, and has no twin yet.
+POSTGRESQL_ONLY_MARK = "-- PostgreSQL only:"
+# Oracle-only files (the support package every PL/SQL unit uses) say so with this line.
+ORACLE_ONLY_MARK = "-- Oracle only:"
+
+
+def is_marked(path: Path, mark: str) -> bool:
+    return any(line.startswith(mark) for line in path.read_text().splitlines()[:40])
+
+
+def postgres_files_with_twins() -> list[Path]:
+    return sorted(p for p in POSTGRES_PROCEDURES.glob("*.sql") if not is_marked(p, POSTGRESQL_ONLY_MARK))
+
+
 def test_every_postgres_procedure_file_has_its_oracle_twin():
-    postgres = {p.name for p in POSTGRES_PROCEDURES.glob("*.sql")}
-    oracle = {p.name for p in ORACLE_PROCEDURES.glob("*.sql")}
+    postgres = {p.name for p in postgres_files_with_twins()}
+    oracle = {p.name for p in oracle_procedure_files() if not is_marked(p, ORACLE_ONLY_MARK)}
     assert {"jobs.sql", "dispatch.sql", "clock.sql", "partitions.sql", "archive.sql", "scheduler.sql"} <= postgres
     problems = [f"procedures/postgres/{name} has no PL/SQL twin procedures/oracle/{name}"
                 for name in sorted(postgres - oracle)]
@@ -80,6 +95,8 @@ def test_plsql_twins_declare_the_same_routines_with_the_same_parameters():
     problems, compared = [], 0
     for ora_path in files:
         pg_path = POSTGRES_PROCEDURES / ora_path.name
+        if is_marked(ora_path, ORACLE_ONLY_MARK):
+            continue
         if not pg_path.exists():
             problems.append(f"procedures/oracle/{ora_path.name} has no PostgreSQL twin")
             continue

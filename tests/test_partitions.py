@@ -21,8 +21,9 @@ from alembic import command
 
 from cli_helpers import run_cli
 from conftest import create_database, drop_database
-from pandadb.cli.migrate_commands import alembic_config, migrate_to_head
-from pandadb.procedures import ProcedureError, call_function
+from pandadb.migrations.runner import alembic_config, migrate_to_head
+from pandadb.errors import ProcedureError
+from pandadb.procedures import call
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference" / "upstream_postgres_partition_keys.tsv"
@@ -265,10 +266,10 @@ def test_concurrent_maintenance_of_one_table_is_serialised(db, database_url):
 
 def test_cli_maintain_shows_progress_per_table_and_bad_tables_are_refused(db):
     with pytest.raises(ProcedureError) as unknown:
-        call_function(db, "SELECT doma_panda.maintain_partitioned_table('doma_panda.no_such_table')")
+        call(db, "maintain_partitioned_table", p_parent_table="doma_panda.no_such_table")
     assert unknown.value.sqlstate == "PD003" and "no partition policy" in unknown.value.message
     with pytest.raises(ProcedureError) as static:
-        call_function(db, "SELECT doma_panda.create_partition_for_value('doma_panda.tablepart4copying', 'N')")
+        call(db, "create_partition_for_value", p_parent_table="doma_panda.tablepart4copying", p_value="N")
     assert static.value.sqlstate == "PD002"
     assert maintain(db, "doma_panda.tablepart4copying")["status"] == "static"
     result = run_cli("pandadb", "partitions", "maintain", env={"PANDADB_URL": db.info.dsn})

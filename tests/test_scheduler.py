@@ -26,7 +26,7 @@ from alembic.script import ScriptDirectory
 
 from cli_helpers import BIN, run_cli
 from conftest import url_for_database
-from pandadb.cli.migrate_commands import alembic_config, migrate_to_head
+from pandadb.migrations.runner import alembic_config, migrate_to_head
 from pandadb.cluster import EmbeddedCluster
 from pandadb.scheduler import (
     CRON_CLEANUP_JOB_NAME, REGISTRY_FILE, Scheduler, cron_job_name, read_registry_file,

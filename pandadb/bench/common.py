@@ -11,7 +11,7 @@ import click
 import psycopg
 from tqdm import tqdm
 
-from pandadb.cli.migrate_commands import migrate_to_head
+from pandadb.migrations.runner import migrate_to_head
 from pandadb.db import resolve_database_url
 
 

@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from pandadb.archive import archive_status, archive_table_counts, candidates, run_archive
 from pandadb.db import connect
-from pandadb.procedures import ProcedureError
+from pandadb.errors import ProcedureError
 
 
 def _describe(step: dict[str, Any]) -> str:

@@ -21,7 +21,7 @@ import httpx
 import psycopg
 from psycopg.types.json import Jsonb
 
-from pandadb.cli.migrate_commands import migrate_to_head
+from pandadb.migrations.runner import migrate_to_head
 from pandadb.db import resolve_database_url
 from pandadb.settings import load_settings
 from pandadb.tokens import issue_token

@@ -1,27 +1,13 @@
-"""`pandadb migrate upgrade|downgrade|current|history|sql`: Alembic on the PanDA database."""
+"""`pandadb migrate upgrade|downgrade|current|history|sql`: Alembic on the PanDA database
+(the runner is pandadb.migrations.runner)."""
 
 from __future__ import annotations
 
 import click
 from alembic import command
-from alembic.config import Config
 
-from pandadb.db import resolve_database_url, sqlalchemy_url
-from pandadb.settings import PROJECT_ROOT
-
-ORACLE_OFFLINE_URL = "oracle+oracledb://atlas_panda@oracle-host/pandadb"
-
-
-def alembic_config(database_url: str) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "pandadb" / "migrations"))
-    # '%' must be doubled for configparser
-    config.set_main_option("sqlalchemy.url", sqlalchemy_url(database_url).replace("%", "%%"))
-    return config
-
-
-def migrate_to_head(database_url: str) -> None:
-    command.upgrade(alembic_config(database_url), "head")
+from pandadb.db import resolve_database_url
+from pandadb.migrations import runner
 
 
 @click.group("migrate")
@@ -33,7 +19,7 @@ def migrate_group() -> None:
 @click.argument("revision", default="head")
 def migrate_upgrade(revision: str) -> None:
     """Upgrade to REVISION (default: head); starts the embedded cluster if PANDADB_URL is unset."""
-    command.upgrade(alembic_config(resolve_database_url(start_embedded=True)), revision)
+    runner.upgrade(resolve_database_url(start_embedded=True), revision)
     click.echo(f"upgraded to {revision}")
 
 
@@ -41,20 +27,20 @@ def migrate_upgrade(revision: str) -> None:
 @click.argument("revision")
 def migrate_downgrade(revision: str) -> None:
     """Downgrade to REVISION ('base' removes every doma_* object)."""
-    command.downgrade(alembic_config(resolve_database_url()), revision)
+    runner.downgrade(resolve_database_url(), revision)
     click.echo(f"downgraded to {revision}")
 
 
 @migrate_group.command("current")
 def migrate_current() -> None:
     """Show the revision the database is at."""
-    command.current(alembic_config(resolve_database_url()), verbose=False)
+    command.current(runner.alembic_config(resolve_database_url()), verbose=False)
 
 
 @migrate_group.command("history")
 def migrate_history() -> None:
     """List the revisions."""
-    command.history(alembic_config("postgresql://offline/none"))
+    command.history(runner.alembic_config("postgresql://offline/none"))
 
 
 @migrate_group.command("sql")
@@ -62,8 +48,7 @@ def migrate_history() -> None:
 @click.argument("revision_range", default="base:head")
 def migrate_sql(dialect: str, revision_range: str) -> None:
     """Print the migration script offline (no database needed), e.g. for an Oracle DBA."""
-    url = ORACLE_OFFLINE_URL if dialect == "oracle" else "postgresql+psycopg://panda@offline/panda_db"
-    command.upgrade(alembic_config(url), revision_range, sql=True)
+    runner.offline_script(dialect, revision_range)
 
 
 commands = [migrate_group]

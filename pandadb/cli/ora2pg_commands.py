@@ -87,11 +87,9 @@ def ora2pg_load(output_dir: Path, stamp: bool) -> None:
     except oracle_ddl.Ora2pgError as error:
         raise click.ClickException(str(error)) from error
     if stamp:
-        from alembic import command
+        from pandadb.migrations.runner import stamp as stamp_revision
 
-        from pandadb.cli.migrate_commands import alembic_config
-
-        command.stamp(alembic_config(url), "0001_schema")
+        stamp_revision(url, "0001_schema")
     click.echo(f"loaded {output_dir}" + ("; stamped 0001_schema: run `pandadb migrate upgrade` for the stored logic,"
                                          " partitioning and scheduler" if stamp else ""))
 
@@ -99,7 +97,7 @@ def ora2pg_load(output_dir: Path, stamp: bool) -> None:
 def run_check(*, server_url: str, input_dir: Path = oracle_ddl.DEFAULT_INPUT_DIR, reference_url: str | None = None,
               keep: bool = False, echo=click.echo) -> catalog_check.CheckResult:
     """Convert offline, load into a scratch database, compare with a migrated database."""
-    from pandadb.cli.migrate_commands import migrate_to_head
+    from pandadb.migrations.runner import migrate_to_head
 
     suffix = uuid.uuid4().hex[:8]
     created: list[str] = []

@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from pandadb.db import connect
 from pandadb.partitions import maintain_table, maintenance_tables, partition_engine, partition_report, run_maintenance
-from pandadb.procedures import ProcedureError
+from pandadb.errors import ProcedureError
 
 
 def _describe(result: dict[str, Any]) -> str:

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
-from psycopg.types.json import Jsonb
 
 from pandadb.db import connect
-from pandadb.procedures import ProcedureError, call_function
+from pandadb.errors import ProcedureError
+from pandadb.procedures import call, rows
 
 
-def _call(sql: str, params: tuple) -> dict:
+def _register(function: str, **arguments) -> Any:
+    """One registration function's answer (the registered row as a dict, or its jsonb value)."""
     with connect() as conn:
         try:
-            return call_function(conn, sql, params)
+            if function == "register_panda_queue":
+                return call(conn, function, **arguments)
+            [row] = rows(conn, function, **arguments)
+            return row
         except ProcedureError as error:
             raise click.ClickException(error.message) from error
 
@@ -45,7 +50,7 @@ def register_group() -> None:
 @click.option("--tier", "tier_level", type=int, help="tier level")
 def register_site(site_name: str, role: str | None, tier_level: int | None) -> None:
     """Add or update a site (doma_panda.site)."""
-    row = _call("SELECT * FROM doma_panda.register_site(%s, %s, %s)", (site_name, role, tier_level))
+    row = _register("register_site", p_site_name=site_name, p_role=role, p_tier_level=tier_level)
     click.echo(f"site {row['site_name']} registered (role={row['role']}, tier={row['tier_level']})")
 
 
@@ -64,8 +69,8 @@ def register_queue(panda_queue: str, site_name: str, cloud: str | None, status: 
         config["cloud"] = cloud
     if status:
         config["status"] = status
-    row = _call("SELECT doma_panda.register_panda_queue(%s, %s, %s) AS config", (panda_queue, site_name, Jsonb(config)))
-    click.echo(f"queue {panda_queue} registered at {site_name}: {json.dumps(row['config'], sort_keys=True)}")
+    registered = _register("register_panda_queue", p_panda_queue=panda_queue, p_site_name=site_name, p_queue_config=config)
+    click.echo(f"queue {panda_queue} registered at {site_name}: {json.dumps(registered, sort_keys=True)}")
 
 
 @register_group.command("cloud")
@@ -75,7 +80,8 @@ def register_queue(panda_queue: str, site_name: str, cloud: str | None, status: 
 @click.option("--vo", help="the organisation, e.g. wlcg")
 def register_cloud(cloud_name: str, description: str, status: str, vo: str | None) -> None:
     """Add or update a cloud / resource group (doma_pandameta.cloudconfig)."""
-    row = _call("SELECT * FROM doma_pandameta.register_cloud(%s, %s, %s, %s)", (cloud_name, description, status, vo))
+    row = _register("doma_pandameta.register_cloud", p_cloud_name=cloud_name, p_description=description, p_status=status,
+                    p_vo=vo)
     click.echo(f"cloud {row['name']} registered (status={row['status']}, vo={row['vo']})")
 
 
@@ -86,7 +92,8 @@ def register_cloud(cloud_name: str, description: str, status: str, vo: str | Non
 @click.option("--hostname", help="where it runs")
 def register_harvester(harvester_id: str, description: str | None, owner: str | None, hostname: str | None) -> None:
     """Add or update a harvester instance (doma_panda.harvester_instances)."""
-    row = _call("SELECT * FROM doma_panda.register_harvester_instance(%s, %s, %s, %s)", (harvester_id, description, owner, hostname))
+    row = _register("register_harvester_instance", p_harvester_id=harvester_id, p_description=description,
+                    p_owner=owner, p_hostname=hostname)
     click.echo(f"harvester {row['harvester_id']} registered")
 
 
@@ -105,9 +112,9 @@ def register_show() -> None:
     }
     with connect() as conn:
         for title, sql in queries.items():
-            rows = conn.execute(sql).fetchall()
-            click.echo(f"{title} ({len(rows)}):")
-            for row in rows:
+            found = conn.execute(sql).fetchall()
+            click.echo(f"{title} ({len(found)}):")
+            for row in found:
                 click.echo("  " + "  ".join("-" if value is None else str(value) for value in row))
 
 

@@ -12,7 +12,7 @@ import threading
 
 import click
 
-from pandadb.cli.migrate_commands import migrate_to_head
+from pandadb.migrations.runner import migrate_to_head
 from pandadb.db import resolve_database_url
 
 

@@ -17,7 +17,7 @@ import psycopg
 from psycopg_pool import PoolTimeout
 
 from pandadb.db import resolve_database_url
-from pandadb.procedures import ProcedureError
+from pandadb.errors import ProcedureError
 from pandadb.scheduler import (
     DEFAULT_MAX_CONNECTIONS, REGISTRY_FILE, CronSyncReport, PgCronUnavailable,
     RegistryFileError, Scheduler, cron_install, cron_listing, cron_uninstall, default_host_id, load_registry,

@@ -10,10 +10,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool
 
 from pandadb.db import resolve_database_url, sqlalchemy_url
+from pandadb.migrations.runner import VERSION_TABLE_SCHEMA
 from pandadb.migrations.sqlfiles import refresh_stored_logic
 
-# the version table stays outside the doma_* schemas so that 'downgrade base' can drop them whole
-VERSION_TABLE_SCHEMA = "public"
 # from this revision on the database holds stored logic (procedures/postgres/*.sql)
 STORED_LOGIC_REVISION = "0002_procedures"
 
