@@ -45,6 +45,10 @@ class Database:
                                                 name="pandadb-services")
         return self._pool
 
+    def open(self) -> None:
+        """Open the pool now (gunicorn's post_worker_init) instead of on the first request."""
+        _ = self.pool
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()

@@ -7,7 +7,6 @@ the shape of the answer.
 
 from __future__ import annotations
 
-from services.auth import AuthError
 from services.database import bigint_ids
 from services.spec import ARRAY, BOOLEAN, INTEGER, NUMBER, STRING, Call, Param, Reply, endpoint
 
@@ -94,16 +93,12 @@ NO_JOB_STATUS_CODE = 20  # PanDA protocol: SC_NoJobs
 def acquire_jobs(call: Call):
     request = call.given("site_name", "n_jobs", "timeout")
     identity = call.identity
-    if not identity.is_production:
-        # without the production/pilot role a caller may only run their own user jobs
-        if request.get("prod_source_label") != "user":
-            raise AuthError(403, "acquiring jobs other than prod_source_label=user requires the production role "
-                                 f"(a token group {identity.vo}/production or {identity.vo}/pilot)")
-        request["prod_user_id"] = identity.user
-        request.pop("get_proxy_key", None)
     n_jobs = call.params["n_jobs"]
+    # without the production/pilot role a caller may only run their own user jobs: decided by acquire_jobs
     jobs = call.database.call("acquire_jobs", p_site_name=call.params["site_name"],
-                              p_n_jobs=n_jobs if n_jobs is not None else 1, p_request=request) or []
+                              p_n_jobs=n_jobs if n_jobs is not None else 1, p_request=request,
+                              p_requester=identity.user, p_requester_vo=identity.vo,
+                              p_is_production=identity.is_production) or []
     if n_jobs is not None:
         return {"StatusCode": 0, "jobs": jobs}
     if not jobs:

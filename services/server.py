@@ -1,8 +1,8 @@
 """Running the services: gunicorn (gthread workers) programmatically, TLS, structured logs.
 
 One gunicorn master per listening address family: gunicorn applies TLS to every address it
-binds, so plain HTTP and HTTPS are two masters. `pandadb run` starts both as subprocesses
-(`python -m services.server ...`, the same code as `pandadb serve`) and stops them together.
+binds, so plain HTTP and HTTPS are two masters. `pandadb run` starts both as `pandadb serve`
+subprocesses and stops them together (pandadb/cli/run_commands.py). Services never import the CLI.
 
 Each worker process builds the app in `load()`, after the fork, and opens its own psycopg
 connection pool there (post_worker_init); the pool is closed when the worker exits.
@@ -14,11 +14,8 @@ import datetime
 import ipaddress
 import logging
 import os
-import signal
 import socket
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +48,7 @@ def development_certificate(home: Path) -> tuple[Path, Path]:
 
     tls_dir = home / "tls"
     cert_file, key_file = tls_dir / "dev_cert.pem", tls_dir / "dev_key.pem"
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     if cert_file.exists() and key_file.exists():
         certificate = x509.load_pem_x509_certificate(cert_file.read_bytes())
         if certificate.not_valid_after_utc > now + datetime.timedelta(days=7):
@@ -105,7 +102,7 @@ def configure_logging(access_log: str, log_level: str = "info") -> None:
 def _post_worker_init(worker) -> None:
     database = getattr(worker.wsgi, "database", None)
     if database is not None:
-        database.pool  # open this worker's pool now, after the fork
+        database.open()  # this worker's pool, now, after the fork
 
 
 def _worker_exit(server, worker) -> None:
@@ -160,45 +157,3 @@ class PandaDBServer(BaseApplication):
 def run_server(settings: ServiceSettings, options: ServerOptions) -> None:
     """Serve in the foreground until SIGINT/SIGTERM."""
     PandaDBServer(settings, options).run()
-
-
-def spawn_server(arguments: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
-    """`pandadb serve <arguments>` as a child process (its own gunicorn master)."""
-    return subprocess.Popen([sys.executable, "-m", "services.server", *arguments], env=env)
-
-
-def start_development_servers(database_url: str, host: str = "127.0.0.1", http_port: int = 25080,
-                              https_port: int = 25443) -> list[subprocess.Popen]:
-    """`pandadb run`'s API: plain HTTP in insecure development mode and HTTPS with the development
-    certificate, two gunicorn masters (TLS applies to every address one master binds)."""
-    env = {**os.environ, "PANDADB_URL": database_url}
-    return [spawn_server(["--host", host, "--port", str(http_port), "--insecure"], env),
-            spawn_server(["--host", host, "--port", str(https_port), "--tls"], env)]
-
-
-def supervise(children: list[subprocess.Popen], stop_requested) -> int:
-    """Wait until a stop is requested or a child dies; then stop all children. Returns an exit code."""
-    exit_code = 0
-    while not stop_requested():
-        dead = [child for child in children if child.poll() is not None]
-        if dead:
-            exit_code = dead[0].returncode or 1
-            break
-        time.sleep(0.5)
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for child in children:
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-    return exit_code
-
-
-if __name__ == "__main__":
-    from pandadb.cli.serve_commands import serve
-
-    serve(prog_name="pandadb serve")

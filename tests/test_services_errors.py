@@ -1,9 +1,11 @@
-"""Mapping of stored-logic outcomes onto the envelope, with stand-in functions in this test's database only.
+"""Mapping of stored-logic outcomes onto the envelope, in-process, with stand-in functions in this module's
+database only.
 
 The stand-ins replace real procedures in a throw-away database so that each outcome is certain:
 a rule violation (PD003) -> 200 success:false with the procedure's message; an unexpected
 database error -> 500 with a generic message, the details in the server log only; the
-arguments arrive with the declared names and SQL types.
+arguments (and the caller's identity) arrive with the declared names and SQL types.
+The last test runs the real acquire_jobs: the role rule is decided in SQL and answered 403.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from http_helpers import running_server
+from job_helpers import job_spec, register_queue, submit
 
 STAND_INS = """
 DROP FUNCTION IF EXISTS doma_panda.set_command(bigint, text);
@@ -28,13 +30,16 @@ BEGIN
     RETURN to_jsonb(1 / 0);  -- a bug, not a rule: division_by_zero
 END $$;
 
-DROP FUNCTION IF EXISTS doma_panda.acquire_jobs(text, integer, jsonb);
-CREATE FUNCTION doma_panda.acquire_jobs(p_site_name text, p_n_jobs integer, p_request jsonb) RETURNS jsonb
+DROP FUNCTION IF EXISTS doma_panda.acquire_jobs(text, integer, jsonb, text, text, boolean);
+CREATE FUNCTION doma_panda.acquire_jobs(p_site_name text, p_n_jobs integer, p_request jsonb,
+                                        p_requester text DEFAULT NULL, p_requester_vo text DEFAULT NULL,
+                                        p_is_production boolean DEFAULT true) RETURNS jsonb
 LANGUAGE sql AS $$
     -- echo the arguments back as a job description; no job for queue EMPTY
     SELECT CASE WHEN p_site_name = 'EMPTY' THEN '[]'::jsonb
                 ELSE jsonb_build_array(jsonb_build_object('PandaID', 42, 'site', p_site_name, 'n', p_n_jobs,
-                                                          'request', p_request)) END
+                                                          'request', p_request, 'requester', p_requester,
+                                                          'vo', p_requester_vo, 'production', p_is_production)) END
 $$;
 
 DROP FUNCTION IF EXISTS doma_panda.kill_jobs(bigint[], text, boolean, integer);
@@ -49,11 +54,10 @@ $$;
 
 
 @pytest.fixture(scope="module")
-def stand_in_server(module_database_url, services_home):
-    with psycopg.connect(module_database_url, autocommit=True) as conn:
+def stand_in_server(app_database_url, app_server):
+    with psycopg.connect(app_database_url, autocommit=True) as conn:
         conn.execute(STAND_INS)
-    with running_server(module_database_url, services_home) as server:
-        yield server
+    return app_server
 
 
 def test_rule_violation_is_200_with_the_procedures_message(stand_in_server):
@@ -97,15 +101,31 @@ def test_acquire_jobs_shapes_the_answer_and_passes_the_request(stand_in_server):
     assert none_bulk["data"] == {"StatusCode": 0, "jobs": []}
 
 
-def test_acquire_jobs_without_production_role_gets_own_user_jobs_only(stand_in_server):
+def test_acquire_jobs_passes_the_callers_identity(stand_in_server):
     user = stand_in_server.headers(user="ursula", groups=())
     with stand_in_server.client(headers=user) as client:
-        managed = client.post("/api/v1/pilot/acquire_jobs", json={"site_name": "Q1", "prod_source_label": "managed"})
-        own = client.post("/api/v1/pilot/acquire_jobs", json={"site_name": "Q1", "prod_source_label": "user",
-                                                               "prod_user_id": "somebody-else"})
-    assert managed.status_code == 403 and "production role" in managed.json()["message"]
-    assert own.status_code == 200
-    assert own.json()["data"]["request"] == {"prod_source_label": "user", "prod_user_id": "ursula"}
+        answer = client.post("/api/v1/pilot/acquire_jobs", json={"site_name": "Q1", "prod_source_label": "user"}).json()
+    assert answer["data"]["requester"] == "ursula" and answer["data"]["vo"] == "atlas"
+    assert answer["data"]["production"] is False
+
+
+def test_acquire_jobs_without_production_role_gets_own_user_jobs_only(api, db):
+    """The rule lives in acquire_jobs (dispatch.sql); the service only passes who calls."""
+    register_queue(db, "OWN_Q")
+    [others] = submit(db, job_spec("OWN_Q", prodSourceLabel="user", prodUserID="somebody-else"))
+    [own] = submit(db, job_spec("OWN_Q", prodSourceLabel="user", prodUserID="ursula"))
+    managed = api.post("/api/v1/pilot/acquire_jobs", {"site_name": "OWN_Q", "prod_source_label": "managed"},
+                       user="ursula", groups=())
+    assert managed.status_code == 403 and "production role" in managed.json["message"]
+    assert managed.json["data"]["sqlstate"] == "PD005"
+    # asking for somebody else's jobs gives the caller's own
+    mine = api.post("/api/v1/pilot/acquire_jobs", {"site_name": "OWN_Q", "prod_source_label": "user",
+                                                   "prod_user_id": "somebody-else", "n_jobs": 5},
+                    user="ursula", groups=())
+    assert mine.status_code == 200, mine.text
+    assert [job["PandaID"] for job in mine.json["data"]["jobs"]] == [own]
+    status = db.execute("SELECT jobstatus FROM doma_panda.jobsactive4 WHERE pandaid = %s", (others,)).fetchone()
+    assert status == ("activated",)
 
 
 def test_kill_passes_the_callers_identity(stand_in_server):

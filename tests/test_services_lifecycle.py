@@ -9,10 +9,10 @@ from psycopg.types.json import Jsonb
 from http_helpers import table_counts
 
 @pytest.fixture
-def queue(module_database_url, request):
+def queue(app_database_url, request):
     """A PanDA queue of this test's own (the tests of this module share one database and server)."""
     name = "SVC_" + request.node.name.upper().replace("TEST_", "")[:40]
-    with psycopg.connect(module_database_url, autocommit=True) as conn:
+    with psycopg.connect(app_database_url, autocommit=True) as conn:
         conn.execute("SELECT doma_panda.register_site('SVC_SITE')")
         conn.execute("SELECT doma_panda.register_panda_queue(%s, 'SVC_SITE', %s)", (name, Jsonb({})))
     return name
@@ -29,17 +29,17 @@ def _post(client, path: str, body: dict) -> dict:
     return response.json()
 
 
-def test_submit_acquire_run_finish_through_http(api_server, queue):
-    production = api_server.headers(user="prodsys", groups=("production",))
-    pilot = api_server.headers(user="pilot-atlas", groups=("pilot",))
-    with api_server.client(headers=production) as client:
+def test_submit_acquire_run_finish_through_http(app_server, queue):
+    production = app_server.headers(user="prodsys", groups=("production",))
+    pilot = app_server.headers(user="pilot-atlas", groups=("pilot",))
+    with app_server.client(headers=production) as client:
         submitted = _post(client, "/api/v1/job/submit", {"jobs": [_spec("svc.lifecycle.1", queue)]})
     assert submitted["success"] is True, submitted
     (job,) = submitted["data"]
     pandaid = job["PandaID"]
     assert job["jobName"] == "svc.lifecycle.1" and job["jobStatus"] == "activated"
 
-    with api_server.client(headers=pilot) as client:
+    with app_server.client(headers=pilot) as client:
         acquired = _post(client, "/api/v1/pilot/acquire_jobs",
                          {"site_name": queue, "prod_source_label": "managed", "node": "wn01.example.org"})
         assert acquired["success"] is True, acquired
@@ -76,16 +76,16 @@ def test_submit_acquire_run_finish_through_http(api_server, queue):
         script = client.get("/api/v1/job/get_execution_script", params={"job_id": str(pandaid)}).json()
         assert script["success"] is True and "/bin/true --events 10" in script["data"]["script"]
 
-    with psycopg.connect(api_server.database_url) as conn:
+    with psycopg.connect(app_server.database_url) as conn:
         row = conn.execute("SELECT jobstatus, nevents, cpuconsumptiontime FROM doma_panda.jobsarchived4 WHERE pandaid = %s",
                            (pandaid,)).fetchone()
     assert row == ("finished", 10, 42)
 
 
-def test_refusals_of_the_stored_logic_are_success_false_and_change_nothing(api_server, queue):
-    production = api_server.headers(user="prodsys", groups=("production",))
-    with api_server.client(headers=production) as client:
-        before = table_counts(api_server.database_url)
+def test_refusals_of_the_stored_logic_are_success_false_and_change_nothing(app_server, queue):
+    production = app_server.headers(user="prodsys", groups=("production",))
+    with app_server.client(headers=production) as client:
+        before = table_counts(app_server.database_url)
         unknown_job = _post(client, "/api/v1/pilot/update_job", {"job_id": 987654321, "job_status": "running"})
         assert unknown_job["success"] is False and "987654321" in unknown_job["message"]
         unknown_keys = _post(client, "/api/v1/job/submit", {"jobs": [_spec("svc.bad.1", queue, noSuchColumn=1)]})
@@ -99,32 +99,34 @@ def test_refusals_of_the_stored_logic_are_success_false_and_change_nothing(api_s
         assert worker["success"] is False and "started" in worker["message"]
         described = client.get("/api/v1/job/get_description", params={"job_ids": "987654321"}).json()
         assert described["success"] is True and described["data"] == [None]
-        assert table_counts(api_server.database_url) == before
+        assert table_counts(app_server.database_url) == before
 
         # an illegal transition: a finished job cannot run again
         (job,) = _post(client, "/api/v1/job/submit", {"jobs": [_spec("svc.transition", queue)]})["data"]
         pandaid = job["PandaID"]
         _post(client, "/api/v1/pilot/acquire_jobs", {"site_name": queue, "prod_source_label": "managed"})
         assert _post(client, "/api/v1/pilot/update_job", {"job_id": pandaid, "job_status": "finished"})["success"]
-        after_finish = table_counts(api_server.database_url)
+        after_finish = table_counts(app_server.database_url)
         again = _post(client, "/api/v1/pilot/update_job", {"job_id": pandaid, "job_status": "running"})
         assert again["success"] is False and again["data"]["sqlstate"] == "PD004"
-        assert table_counts(api_server.database_url) == after_finish
-    assert '"status": 500' not in api_server.log()
+        assert table_counts(app_server.database_url) == after_finish
+    assert '"status": 500' not in app_server.log()
 
 
-def test_kill_own_job_and_not_someone_elses(api_server, queue):
-    alice = api_server.headers(user="alice", groups=())
-    bob = api_server.headers(user="bob", groups=())
-    with api_server.client() as client:
+def test_kill_own_job_and_not_someone_elses(app_server, queue):
+    alice = app_server.headers(user="alice", groups=())
+    bob = app_server.headers(user="bob", groups=())
+    with app_server.client() as client:
         submitted = client.post("/api/v1/job/submit", headers=alice,
                                 json={"jobs": [_spec("svc.user.1", queue, prodSourceLabel="user")]}).json()
         assert submitted["success"] is True, submitted
         pandaid = submitted["data"][0]["PandaID"]
         managed = client.post("/api/v1/job/submit", headers=alice, json={"jobs": [_spec("svc.user.2", queue)]})
         assert managed.status_code == 403
-        by_bob = client.post("/api/v1/job/kill", headers=bob, json={"job_ids": [pandaid]}).json()
-        assert by_bob["success"] is False and by_bob["data"]["sqlstate"] == "PD005"  # one id: the refusal is raised
+        by_bob = client.post("/api/v1/job/kill", headers=bob, json={"job_ids": [pandaid]})
+        # one id: the refusal is raised, and a refusal because of who asks (PD005) is a 403
+        assert by_bob.status_code == 403
+        assert by_bob.json()["success"] is False and by_bob.json()["data"]["sqlstate"] == "PD005"
         by_bob_bulk = client.post("/api/v1/job/kill", headers=bob, json={"job_ids": [pandaid, 987654321]}).json()
         assert by_bob_bulk["success"] is True and [r["killed"] for r in by_bob_bulk["data"]] == [False, False]
         by_alice = client.post("/api/v1/job/kill", headers=alice, json={"job_ids": [pandaid]}).json()
@@ -133,10 +135,10 @@ def test_kill_own_job_and_not_someone_elses(api_server, queue):
         assert status["data"][0]["status"] == "cancelled"
 
 
-def test_bulk_update_and_worker_calls(api_server, queue):
-    production = api_server.headers(user="prodsys", groups=("production",))
-    pilot = api_server.headers(user="pilot-atlas", groups=("pilot",))
-    with api_server.client() as client:
+def test_bulk_update_and_worker_calls(app_server, queue):
+    production = app_server.headers(user="prodsys", groups=("production",))
+    pilot = app_server.headers(user="pilot-atlas", groups=("pilot",))
+    with app_server.client() as client:
         jobs = client.post("/api/v1/job/submit", headers=production,
                            json={"jobs": [_spec("svc.bulk.1", queue), _spec("svc.bulk.2", queue)]}).json()["data"]
         ids = [job["PandaID"] for job in jobs]
@@ -155,21 +157,21 @@ def test_bulk_update_and_worker_calls(api_server, queue):
             "site": "SVC_SITE", "host_name": "slot1@wn01.example.org", "cpu_model": "AMD EPYC 7351 16-Core Processor",
             "n_logical_cpus": 64, "total_memory": 256000}).json()
         assert node["success"] is True, node
-    with psycopg.connect(api_server.database_url) as conn:
+    with psycopg.connect(app_server.database_url) as conn:
         assert conn.execute("SELECT count(*) FROM doma_panda.worker_node WHERE site = 'SVC_SITE'").fetchone()[0] == 1
 
 
-def test_concurrent_pilots_never_get_the_same_job(api_server, queue):
+def test_concurrent_pilots_never_get_the_same_job(app_server, queue):
     from concurrent.futures import ThreadPoolExecutor
 
-    production = api_server.headers(user="prodsys", groups=("production",))
-    with api_server.client(headers=production) as client:
+    production = app_server.headers(user="prodsys", groups=("production",))
+    with app_server.client(headers=production) as client:
         jobs = _post(client, "/api/v1/job/submit", {"jobs": [_spec(f"svc.concurrent.{i}", queue) for i in range(16)]})["data"]
     submitted = {job["PandaID"] for job in jobs}
 
     def pilot(number: int) -> list[int]:
         got = []
-        with api_server.client(headers=api_server.headers(user=f"pilot{number}", groups=("pilot",))) as client:
+        with app_server.client(headers=app_server.headers(user=f"pilot{number}", groups=("pilot",))) as client:
             while True:
                 data = _post(client, "/api/v1/pilot/acquire_jobs", {"site_name": queue, "prod_source_label": "managed"})["data"]
                 if data["StatusCode"] != 0:

@@ -17,8 +17,8 @@ SEED_000_FUNCTIONS = {
 
 
 @pytest.fixture(scope="module")
-def document(api_server) -> dict[str, Any]:
-    with api_server.client() as client:
+def document(app_server) -> dict[str, Any]:
+    with app_server.client() as client:
         response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
@@ -80,10 +80,10 @@ def test_document_lists_exactly_the_served_routes(document):
     assert document["paths"]["/server/panda/isAlive"]["get"]
 
 
-def test_each_documented_route_exists_with_its_method_and_roles(api_server, document):
-    production = api_server.headers(groups=("production",))
-    plain_user = api_server.headers(user="nobody-special", groups=())
-    with api_server.client() as client:
+def test_each_documented_route_exists_with_its_method_and_roles(app_server, document):
+    production = app_server.headers(groups=("production",))
+    plain_user = app_server.headers(user="nobody-special", groups=())
+    with app_server.client() as client:
         for path, method, operation in _api_operations(document):
             if path == "/api/v1/openapi.json":
                 continue
@@ -98,10 +98,10 @@ def test_each_documented_route_exists_with_its_method_and_roles(api_server, docu
                 assert response.status_code == 403, (path, response.text)
 
 
-def test_declared_required_parameters_are_enforced(api_server, document):
-    headers = api_server.headers(groups=("production",))
+def test_declared_required_parameters_are_enforced(app_server, document):
+    headers = app_server.headers(groups=("production",))
     checked = 0
-    with api_server.client() as client:
+    with app_server.client() as client:
         for path, method, operation in _api_operations(document):
             declared, required = _declared(operation)
             complete = {name: _sample(declared[name]) for name in required}

@@ -10,8 +10,8 @@ from services.spec import ValidationError, validate
 
 
 @pytest.fixture(scope="module")
-def counts_before(api_server):
-    return table_counts(api_server.database_url)
+def counts_before(app_server):
+    return table_counts(app_server.database_url)
 
 
 BAD_REQUESTS = [
@@ -46,8 +46,8 @@ BAD_REQUESTS = [
 
 @pytest.mark.parametrize("method, path, params, status, fragment", BAD_REQUESTS,
                          ids=[f"{r[1].rsplit('/', 1)[-1]}-{i}" for i, r in enumerate(BAD_REQUESTS)])
-def test_bad_parameters_are_refused_before_the_database(api_server, counts_before, method, path, params, status, fragment):
-    with api_server.client(headers=api_server.headers()) as client:
+def test_bad_parameters_are_refused_before_the_database(app_server, counts_before, method, path, params, status, fragment):
+    with app_server.client(headers=app_server.headers()) as client:
         if method == "GET":
             response = client.get(path, params=params)
         else:
@@ -58,8 +58,8 @@ def test_bad_parameters_are_refused_before_the_database(api_server, counts_befor
     assert fragment in body["message"]
 
 
-def test_body_transport_errors(api_server, counts_before):
-    with api_server.client(headers=api_server.headers()) as client:
+def test_body_transport_errors(app_server, counts_before):
+    with app_server.client(headers=app_server.headers()) as client:
         not_json = client.post("/api/v1/job/kill", content=b"job_ids=1,2", headers={"Content-Type": "application/json"})
         assert not_json.status_code == 400 and "not valid JSON" in not_json.json()["message"]
         not_utf8 = client.post("/api/v1/job/kill", content=b'{"job_ids": "\xff\xfe"}')
@@ -92,11 +92,11 @@ def test_body_transport_errors(api_server, counts_before):
         assert unknown.status_code == 404 and "openapi.json" in unknown.json()["message"]
 
 
-def test_nothing_was_written_and_no_500(api_server, counts_before):
+def test_nothing_was_written_and_no_500(app_server, counts_before):
     # runs after the bad requests above (same module, same database)
-    assert table_counts(api_server.database_url) == counts_before
-    assert '"status": 500' not in api_server.log()
-    assert "Traceback" not in api_server.log()
+    assert table_counts(app_server.database_url) == counts_before
+    assert '"status": 500' not in app_server.log()
+    assert "Traceback" not in app_server.log()
 
 
 def test_get_parameters_are_converted_from_the_query_string():
@@ -116,9 +116,9 @@ def test_get_parameters_are_converted_from_the_query_string():
     assert error.value.parameter == "attempt_nr"
 
 
-def test_get_attributes_echoes_parameters_but_not_credentials(api_server):
-    headers = api_server.headers()
-    with api_server.client(headers=headers) as client:
+def test_get_attributes_echoes_parameters_but_not_credentials(app_server):
+    headers = app_server.headers()
+    with app_server.client(headers=headers) as client:
         response = client.get("/api/v1/system/get_attributes", params={"anything": "goes", "n": "3"})
     assert response.status_code == 200
     data = response.json()["data"]
@@ -130,12 +130,12 @@ def test_get_attributes_echoes_parameters_but_not_credentials(api_server):
 
 @pytest.mark.parametrize("text, fragment", [("kill\u0000me", "must not contain NUL characters"),
                                             ("half \ud874 a pair", "not valid Unicode text")])
-def test_text_postgresql_cannot_store_is_refused_with_400(api_server, text, fragment):
+def test_text_postgresql_cannot_store_is_refused_with_400(app_server, text, fragment):
     """Found by the fuzz test: these reached the driver and came back as 500s."""
     import json as json_module
 
     body = json_module.dumps({"job_id": 1, "command": text})  # json escapes both as \\u sequences
-    with api_server.client(headers={**api_server.headers(), "Content-Type": "application/json"}) as client:
+    with app_server.client(headers={**app_server.headers(), "Content-Type": "application/json"}) as client:
         response = client.post("/api/v1/job/set_command", content=body)
     assert response.status_code == 400, response.text
     assert fragment in response.json()["message"] and "'command'" in response.json()["message"]

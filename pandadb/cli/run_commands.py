@@ -7,13 +7,18 @@ API served until Ctrl-C.
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 import threading
+import time
+from collections.abc import Callable
 
 import click
 
-from pandadb.migrations.runner import migrate_to_head
 from pandadb.db import resolve_database_url
+from pandadb.migrations.runner import migrate_to_head
 
 
 @click.command("run")
@@ -24,8 +29,6 @@ from pandadb.db import resolve_database_url
               show_default=True, help="who runs the scheduled jobs: pg_cron when usable (auto), or `pandadb scheduler` in-process")
 def run(host: str, http_port: int, https_port: int, scheduler_mode: str) -> None:
     """Bring the PanDA database up, migrate it, and serve the API until interrupted."""
-    from services.server import start_development_servers, supervise
-
     url = resolve_database_url(start_embedded=True)
     click.echo(f"database: {url}")
     migrate_to_head(url)
@@ -59,7 +62,7 @@ def start_scheduled_jobs(url: str, mode: str):
             report = cron_install(url)
         except PgCronUnavailable as error:
             if mode == "pg_cron":
-                raise click.ClickException(str(error))
+                raise click.ClickException(str(error)) from error
             click.echo(f"scheduled jobs: pg_cron not usable ({error}); using the built-in scheduler")
         else:
             total = len(report.scheduled) + len(report.unchanged)
@@ -68,6 +71,42 @@ def start_scheduled_jobs(url: str, mode: str):
     scheduler = run_scheduler_in_thread(url)
     click.echo("scheduled jobs: built-in scheduler running in this process ('pandadb cron list' shows runs)")
     return scheduler
+
+
+def spawn_serve(arguments: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """`pandadb serve <arguments>` as a child process (its own gunicorn master)."""
+    return subprocess.Popen([sys.executable, "-m", "pandadb", "serve", *arguments], env=env)
+
+
+def start_development_servers(database_url: str, host: str = "127.0.0.1", http_port: int = 25080,
+                              https_port: int = 25443) -> list[subprocess.Popen]:
+    """Plain HTTP in insecure development mode and HTTPS with the development certificate: two gunicorn
+    masters (TLS applies to every address one master binds)."""
+    env = {**os.environ, "PANDADB_URL": database_url}
+    return [spawn_serve(["--host", host, "--port", str(http_port), "--insecure"], env),
+            spawn_serve(["--host", host, "--port", str(https_port), "--tls"], env)]
+
+
+def supervise(children: list[subprocess.Popen], stop_requested: Callable[[], bool]) -> int:
+    """Wait until a stop is requested or a child dies; then stop all children. Returns an exit code."""
+    exit_code = 0
+    while not stop_requested():
+        dead = [child for child in children if child.poll() is not None]
+        if dead:
+            exit_code = dead[0].returncode or 1
+            break
+        time.sleep(0.5)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    return exit_code
 
 
 commands = [run]

@@ -5,6 +5,7 @@
 -- Errors: where PostgreSQL raises a SQLSTATE, the twin raises RAISE_APPLICATION_ERROR with the same message:
 --   PD001 -> -20001 (not raised here)
 --   PD002 -> -20002 (invalid input)
+--   PD005 -> -20005 (not allowed: a caller without the production role)
 -- Types: jsonb is CLOB holding JSON text (JSON_OBJECT_T / JSON_ARRAY_T inside); RETURNS TABLE is a
 -- SYS_REFCURSOR (columns as in PostgreSQL, is_leaf as NUMBER 1/0); the row parameter of
 -- pilot_job_description is ATLAS_PANDA.JOBSACTIVE4%ROWTYPE.
@@ -345,7 +346,15 @@ END PILOT_JOB_DESCRIPTION;
 --   p_request    the other acquire_jobs API parameters by their API names (memory, disk_space,
 --                prod_source_label, node, computing_element, prod_user_id, task_id, resource_type,
 --                harvester_id, worker_id, scheduler_id, job_type, remaining_time, background, ...)
-CREATE OR REPLACE FUNCTION ATLAS_PANDA.ACQUIRE_JOBS(p_site_name IN VARCHAR2, p_n_jobs IN NUMBER, p_request IN CLOB)
+--   p_requester      the authenticated caller (user name); NULL from SQL*Plus
+--   p_requester_vo   the caller's VO (for the message naming the group that gives the role)
+--   p_is_production  1 when the caller has the production (or pilot) role; without it a caller may
+--                    only acquire their own user jobs: prod_source_label must be 'user' (else -20005),
+--                    prod_user_id is the caller, get_proxy_key is ignored
+CREATE OR REPLACE FUNCTION ATLAS_PANDA.ACQUIRE_JOBS(p_site_name IN VARCHAR2, p_n_jobs IN NUMBER, p_request IN CLOB,
+                                                    p_requester IN VARCHAR2 DEFAULT NULL,
+                                                    p_requester_vo IN VARCHAR2 DEFAULT NULL,
+                                                    p_is_production IN NUMBER DEFAULT 1)
 RETURN CLOB
 AS
     v_now DATE := ATLAS_PANDA.PANDA_NOW();
@@ -432,6 +441,14 @@ BEGIN
     END LOOP;
     IF v_unknown IS NOT NULL THEN
         RAISE_APPLICATION_ERROR(-20002, 'acquire_jobs: ' || v_unknown || ' must be strings');
+    END IF;
+    IF NVL(p_is_production, 1) = 0 THEN
+        IF NVL(PANDADB_SUPPORT.member_text(v_request, 'prod_source_label'), ' ') <> 'user' THEN
+            RAISE_APPLICATION_ERROR(-20005, 'acquiring jobs other than prod_source_label=user requires the production role (a token group '
+                || NVL(p_requester_vo, '<vo>') || '/production or ' || NVL(p_requester_vo, '<vo>') || '/pilot)');
+        END IF;
+        v_request.remove('get_proxy_key');
+        v_request.put('prod_user_id', p_requester);
     END IF;
     v_request_text := v_request.to_clob();
     v_memory := ATLAS_PANDA.DISPATCH_REQUEST_BIGINT(v_request_text, 'memory');

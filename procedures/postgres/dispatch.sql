@@ -241,7 +241,14 @@ $$;
 --   p_request    the other acquire_jobs API parameters by their API names (memory, disk_space,
 --                prod_source_label, node, computing_element, prod_user_id, task_id, resource_type,
 --                harvester_id, worker_id, scheduler_id, job_type, remaining_time, background, ...)
-CREATE OR REPLACE FUNCTION doma_panda.acquire_jobs(p_site_name text, p_n_jobs integer, p_request jsonb)
+--   p_requester      the authenticated caller (user name); NULL from psql
+--   p_requester_vo   the caller's VO (for the message naming the group that gives the role)
+--   p_is_production  whether the caller has the production (or pilot) role; without it a caller may
+--                    only acquire their own user jobs: prod_source_label must be 'user' (else PD005),
+--                    prod_user_id is the caller, get_proxy_key is ignored
+CREATE OR REPLACE FUNCTION doma_panda.acquire_jobs(p_site_name text, p_n_jobs integer, p_request jsonb,
+                                                   p_requester text DEFAULT NULL, p_requester_vo text DEFAULT NULL,
+                                                   p_is_production boolean DEFAULT true)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -299,6 +306,13 @@ BEGIN
                  'scheduler_id', 'job_type') AND jsonb_typeof(v_request -> k) NOT IN ('string', 'number');
     IF v_unknown IS NOT NULL THEN
         RAISE EXCEPTION 'acquire_jobs: % must be strings', v_unknown USING ERRCODE = 'PD002';
+    END IF;
+    IF NOT coalesce(p_is_production, true) THEN
+        IF (v_request ->> 'prod_source_label') IS DISTINCT FROM 'user' THEN
+            RAISE EXCEPTION 'acquiring jobs other than prod_source_label=user requires the production role (a token group %/production or %/pilot)',
+                coalesce(p_requester_vo, '<vo>'), coalesce(p_requester_vo, '<vo>') USING ERRCODE = 'PD005';
+        END IF;
+        v_request := (v_request - 'get_proxy_key') || jsonb_build_object('prod_user_id', p_requester);
     END IF;
     v_memory := doma_panda.dispatch_request_bigint(v_request, 'memory');
     v_disk := doma_panda.dispatch_request_bigint(v_request, 'disk_space');
