@@ -78,6 +78,12 @@ def postgres_files_with_twins() -> list[Path]:
     return sorted(p for p in POSTGRES_PROCEDURES.glob("*.sql") if not is_marked(p, POSTGRESQL_ONLY_MARK))
 
 
+def test_the_support_package_is_the_first_oracle_file_and_marked_oracle_only():
+    files = oracle_procedure_files()
+    assert files[0].name == SUPPORT_FILE and is_marked(files[0], ORACLE_ONLY_MARK)
+    assert not any(is_marked(path, ORACLE_ONLY_MARK) for path in files[1:])
+
+
 def test_every_postgres_procedure_file_has_its_oracle_twin():
     postgres = {p.name for p in postgres_files_with_twins()}
     oracle = {p.name for p in oracle_procedure_files() if not is_marked(p, ORACLE_ONLY_MARK)}
@@ -324,6 +330,7 @@ def test_migrate_sql_prints_the_whole_oracle_schema_and_procedures():
 # --------------------------------------------------------------------------------------------
 
 SUPPORT_PACKAGE = "PANDADB_SUPPORT"
+SUPPORT_FILE = "00_support.sql"  # Oracle only, loaded first
 # created by procedures/oracle files, not by schema/oracle: the twins of revision 0003's PostgreSQL tables
 TABLES_CREATED_BY_PROCEDURE_FILES = {"ATLAS_PANDA.PARTITION_POLICY": "partitions.sql",
                                      "ATLAS_PANDA.ARCHIVE_PARTITION_LOG": "archive.sql"}
@@ -364,12 +371,12 @@ def test_every_object_the_plsql_names_exists():
 
 
 def test_the_support_package_declares_what_the_twins_use():
-    clock = without_comments((ORACLE_PROCEDURES / "clock.sql").read_text())
+    clock = without_comments((ORACLE_PROCEDURES / SUPPORT_FILE).read_text())
     spec = re.search(rf"CREATE\s+OR\s+REPLACE\s+PACKAGE\s+ATLAS_PANDA\.{SUPPORT_PACKAGE}\b(.*?)\bEND\s+{SUPPORT_PACKAGE}\s*;",
                      clock, re.S | re.I)
     body = re.search(rf"CREATE\s+OR\s+REPLACE\s+PACKAGE\s+BODY\s+ATLAS_PANDA\.{SUPPORT_PACKAGE}\b(.*?)"
                      rf"\bEND\s+{SUPPORT_PACKAGE}\s*;", clock, re.S | re.I)
-    assert spec and body, f"procedures/oracle/clock.sql must create the package {SUPPORT_PACKAGE} and its body"
+    assert spec and body, f"procedures/oracle/{SUPPORT_FILE} must create the package {SUPPORT_PACKAGE} and its body"
     declared = {m[1].lower() for m in re.finditer(r"^\s*(?:FUNCTION|PROCEDURE)\s+(\w+)", spec[1], re.M | re.I)}
     declared |= {m[1].lower() for m in re.finditer(r"^\s*(\w+)\s+(?:DATE|VARCHAR2\(\d+\))\s*;", spec[1], re.M | re.I)}
     implemented = {m[1].lower() for m in re.finditer(r"^\s*(?:FUNCTION|PROCEDURE)\s+(\w+)", body[1], re.M | re.I)}
