@@ -254,6 +254,7 @@ BEGIN
         v_retry := doma_panda.apply_retry_rules(v_row);
     END IF;
     PERFORM doma_panda.job_update_task_counters(v_row, coalesce(p_new_pandaid, (v_retry ->> 'new_pandaid')::bigint));
+    PERFORM doma_panda.event_ranges_job_ended(v_row);  -- events.sql: its event ranges done / back to the jobset
     RETURN v_row || jsonb_build_object('retry', v_retry);
 END;
 $$;
