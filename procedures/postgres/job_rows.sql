@@ -259,57 +259,17 @@ BEGIN
 END;
 $$;
 
--- job_update_task_counters: the JEDI bookkeeping of a job that reached a final status. When the job has
--- a jeditaskid, its files' jedi_dataset_contents rows become 'finished' (finished job) or 'failed' (input
--- files of a job that ended otherwise) and jedi_datasets.nfilesfinished / nfilesfailed count them; when a
--- new attempt takes over the work, its input files are handed to the new PandaID instead (attemptnr + 1).
+-- job_update_task_counters: the JEDI bookkeeping of a job that reached a final status: task_job_ended
+-- (task_progress.sql) updates its files' jedi_dataset_contents rows, the dataset counters, hands the files
+-- to a new attempt (attemptnr + 1) and finalises the task when its input is processed.
 --   p_job          the archived job row as JSON
 --   p_new_pandaid  the new attempt's PandaID, or NULL
 CREATE OR REPLACE FUNCTION doma_panda.job_update_task_counters(p_job jsonb, p_new_pandaid bigint)
 RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE
-    v_task_id bigint := (p_job ->> 'jeditaskid')::bigint;
-    v_pandaid bigint := (p_job ->> 'pandaid')::bigint;
-    v_finished boolean := (p_job ->> 'jobstatus') = 'finished';
-    v_now timestamp without time zone := doma_panda.panda_now();
 BEGIN
-    IF v_task_id IS NULL THEN
-        RETURN;
-    END IF;
-    IF p_new_pandaid IS NOT NULL THEN
-        UPDATE doma_panda.jedi_dataset_contents c
-           SET pandaid = p_new_pandaid, attemptnr = coalesce(c.attemptnr, 0) + 1,
-               failedattempt = coalesce(c.failedattempt, 0) + CASE WHEN p_job ->> 'jobstatus' = 'failed' THEN 1 ELSE 0 END
-          FROM doma_panda.filestable4 f
-         WHERE f.pandaid = v_pandaid AND f.type IN ('input', 'pseudo_input')
-           AND c.jeditaskid = f.jeditaskid AND c.datasetid = f.datasetid AND c.fileid = f.fileid;
-        RETURN;
-    END IF;
-    -- lock the datasets in one order: concurrent jobs of a task update the same counters
-    PERFORM 1 FROM doma_panda.jedi_datasets d
-     WHERE d.jeditaskid = v_task_id
-       AND d.datasetid IN (SELECT f.datasetid FROM doma_panda.filestable4 f WHERE f.pandaid = v_pandaid)
-     ORDER BY d.datasetid
-       FOR UPDATE;
-    WITH done AS (
-        UPDATE doma_panda.jedi_dataset_contents c
-           SET status = CASE WHEN v_finished THEN 'finished' ELSE 'failed' END,
-               failedattempt = coalesce(c.failedattempt, 0) + CASE WHEN v_finished THEN 0 ELSE 1 END
-          FROM doma_panda.filestable4 f
-         WHERE f.pandaid = v_pandaid AND (v_finished OR f.type IN ('input', 'pseudo_input'))
-           AND c.jeditaskid = f.jeditaskid AND c.datasetid = f.datasetid AND c.fileid = f.fileid
-           AND c.status NOT IN ('finished', 'failed')
-        RETURNING c.jeditaskid, c.datasetid
-    ), per_dataset AS (
-        SELECT jeditaskid, datasetid, count(*) AS n FROM done GROUP BY jeditaskid, datasetid
-    )
-    UPDATE doma_panda.jedi_datasets d
-       SET nfilesfinished = coalesce(d.nfilesfinished, 0) + CASE WHEN v_finished THEN p.n ELSE 0 END,
-           nfilesfailed = coalesce(d.nfilesfailed, 0) + CASE WHEN v_finished THEN 0 ELSE p.n END,
-           modificationtime = v_now
-      FROM per_dataset p
-     WHERE d.jeditaskid = p.jeditaskid AND d.datasetid = p.datasetid;
+    -- the task side (files, dataset counters, task finalisation) is task_job_ended in task_progress.sql
+    PERFORM doma_panda.task_job_ended(p_job, p_new_pandaid);
 END;
 $$;
 

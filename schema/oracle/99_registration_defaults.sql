@@ -67,4 +67,25 @@ WHEN NOT MATCHED THEN
     INSERT (APP, COMPONENT, "KEY", "VALUE", "TYPE", VO, DESCR)
     VALUES (s.APP, s.COMPONENT, s."KEY", s."VALUE", s."TYPE", s.VO, s.DESCR);
 
+-- JEDI gdpconfig defaults of the task engine (task_generation.sql, task_brokerage.sql, task_progress.sql;
+-- seed 004 chapters 12, 13, 15).
+MERGE INTO ATLAS_PANDA.CONFIG t
+USING (SELECT 'jedi' AS APP, 'jedi' AS COMPONENT, 'N_SCOUT_JOBS' AS "KEY", '10' AS "VALUE", 'int' AS "TYPE", 'default' AS VO, 'scout jobs of a task unless it sets nScoutJobs' AS DESCR FROM DUAL
+       UNION ALL SELECT 'jedi', 'jedi', 'SCOUT_PRIORITY_OFFSET', '100', 'int', 'default', 'scout jobs run at the task priority plus this' FROM DUAL
+       UNION ALL SELECT 'jedi', 'jedi', 'TASK_MAX_ATTEMPT', '3', 'int', 'default', 'attempts of an input file unless the task sets maxAttempt' FROM DUAL
+       UNION ALL SELECT 'jedi', 'jedi', 'GENERATE_MAX_JOBS_PER_TASK', '1000', 'int', 'default', 'jobs generated for one task in one generation step' FROM DUAL
+       UNION ALL SELECT 'jedi', 'jedi', 'MAX_FILES_PER_JOB', '200', 'int', 'default', 'input files of a job unless the task sets nMaxFilesPerJob' FROM DUAL
+       UNION ALL SELECT 'jedi', 'jedi', 'TASK_PENDING_RETRY_MINUTES', '60', 'int', 'default', 'a task pending because every queue was skipped is brokered again after this' FROM DUAL
+       UNION ALL SELECT 'jedi', 'jedi', 'BROKER_QUEUED_CUTOFF', '20', 'int', 'default', 'the 2 x running skip rules of the brokerage apply above this many queued jobs' FROM DUAL
+       UNION ALL SELECT 'jedi', 'jedi', 'BROKER_MAX_CANDIDATES', '10', 'int', 'default', 'the best queues by weight the jobs of a step are spread over' FROM DUAL
+       UNION ALL SELECT 'jedi', 'jedi', 'SCOUT_RAMCOUNT_MARGIN', '10', 'int', 'default', 'percent added to the measured memory per core' FROM DUAL
+       UNION ALL SELECT 'jedi', 'jedi', 'SCOUT_RAMCOUNT_RANK', '75', 'int', 'default', 'percentile of the scouts'' ramCount used' FROM DUAL
+       UNION ALL SELECT 'jedi', 'jedi', 'SCOUT_CPUTIME_RANK', '95', 'int', 'default', 'percentile of the scouts'' cpuTime used' FROM DUAL
+       UNION ALL SELECT 'jedi', 'jedi', 'SCOUT_DISK_IO_CAP', '20000', 'int', 'default', 'upper bound of a job''s diskIO in kB/s' FROM DUAL
+       UNION ALL SELECT 'jedi', 'jedi', 'SCOUT_AVALANCHE_JOBS', '100', 'int', 'default', 'the second re-tuning after this many finished avalanche jobs' FROM DUAL) s
+ON (t.APP = s.APP AND t.COMPONENT = s.COMPONENT AND t."KEY" = s."KEY" AND t.VO = s.VO)
+WHEN NOT MATCHED THEN
+    INSERT (APP, COMPONENT, "KEY", "VALUE", "TYPE", VO, DESCR)
+    VALUES (s.APP, s.COMPONENT, s."KEY", s."VALUE", s."TYPE", s.VO, s.DESCR);
+
 COMMIT;

@@ -42,3 +42,21 @@ INSERT INTO doma_panda.config (app, component, key, value, type, vo, descr) VALU
     ('pandaserver', 'archive', 'ARCHIVE_AFTER_DAYS',              '3',     'int', 'default', 'jobsarchived4 partitions older than this are copied to doma_pandaarch'),
     ('pandaserver', 'scheduler', 'RUNS_KEEP_DAYS',                '7',     'int', 'default', 'days of doma_panda.pandadb_scheduler_runs kept by purge_scheduler_runs')
 ON CONFLICT (app, component, key, vo) DO NOTHING;
+
+-- JEDI gdpconfig defaults of the task engine (task_generation.sql, task_brokerage.sql, task_progress.sql;
+-- seed 004 chapters 12, 13, 15).
+INSERT INTO doma_panda.config (app, component, key, value, type, vo, descr) VALUES
+    ('jedi', 'jedi', 'N_SCOUT_JOBS',               '10',    'int', 'default', 'scout jobs of a task unless it sets nScoutJobs'),
+    ('jedi', 'jedi', 'SCOUT_PRIORITY_OFFSET',      '100',   'int', 'default', 'scout jobs run at the task priority plus this'),
+    ('jedi', 'jedi', 'TASK_MAX_ATTEMPT',           '3',     'int', 'default', 'attempts of an input file unless the task sets maxAttempt'),
+    ('jedi', 'jedi', 'GENERATE_MAX_JOBS_PER_TASK', '1000',  'int', 'default', 'jobs generated for one task in one generation step'),
+    ('jedi', 'jedi', 'MAX_FILES_PER_JOB',          '200',   'int', 'default', 'input files of a job unless the task sets nMaxFilesPerJob'),
+    ('jedi', 'jedi', 'TASK_PENDING_RETRY_MINUTES', '60',    'int', 'default', 'a task pending because every queue was skipped is brokered again after this'),
+    ('jedi', 'jedi', 'BROKER_QUEUED_CUTOFF',       '20',    'int', 'default', 'the 2 x running skip rules of the brokerage apply above this many queued jobs'),
+    ('jedi', 'jedi', 'BROKER_MAX_CANDIDATES',      '10',    'int', 'default', 'the best queues by weight the jobs of a step are spread over'),
+    ('jedi', 'jedi', 'SCOUT_RAMCOUNT_MARGIN',      '10',    'int', 'default', 'percent added to the measured memory per core'),
+    ('jedi', 'jedi', 'SCOUT_RAMCOUNT_RANK',        '75',    'int', 'default', 'percentile of the scouts'' ramCount used'),
+    ('jedi', 'jedi', 'SCOUT_CPUTIME_RANK',         '95',    'int', 'default', 'percentile of the scouts'' cpuTime used'),
+    ('jedi', 'jedi', 'SCOUT_DISK_IO_CAP',          '20000', 'int', 'default', 'upper bound of a job''s diskIO in kB/s'),
+    ('jedi', 'jedi', 'SCOUT_AVALANCHE_JOBS',       '100',   'int', 'default', 'the second re-tuning after this many finished avalanche jobs')
+ON CONFLICT (app, component, key, vo) DO NOTHING;
