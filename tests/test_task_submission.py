@@ -251,3 +251,89 @@ def test_two_refiners_and_two_feeders_at_once_handle_each_task_once(db, database
     assert db.execute("SELECT count(*) FROM doma_panda.jedi_datasets WHERE jeditaskid = ANY(%s)", (ids,)).fetchone()[0] == 36
     assert db.execute("SELECT count(*) FROM doma_panda.jedi_dataset_contents WHERE jeditaskid = ANY(%s)",
                       (ids,)).fetchone()[0] == 36
+
+
+# ---------------------------------------------------------------------------------------------
+# REST task/submit and task/get_status (in-process), then panda-client over real HTTPS
+# ---------------------------------------------------------------------------------------------
+
+import importlib
+import os
+import re
+import sys
+
+from http_helpers import running_server
+
+
+def test_task_submit_api_answers_as_panda(api, db):
+    answer = api.post("/api/v1/task/submit", {"task_parameters": noinput_params("api")}, user="alice", vo="wlcg", groups=())
+    assert answer.status_code == 200 and answer.json["success"], answer.json
+    task_id = answer.json["data"]
+    assert re.search(r"jediTaskID=(\d+)", answer.json["message"]).group(1) == str(task_id)
+    assert task_row(db, task_id)["username"] == "alice"
+    # the parameters as a JSON string (the seed's type) and the parent task
+    child = api.post("/api/v1/task/submit", {"task_parameters": json.dumps(noinput_params("child")), "parent_tid": task_id},
+                     user="alice", vo="wlcg", groups=())
+    assert child.json["success"] and task_row(db, child.json["data"])["parent_tid"] == task_id
+    duplicate = api.post("/api/v1/task/submit", {"task_parameters": noinput_params("api")}, user="alice", vo="wlcg", groups=())
+    assert duplicate.status_code == 200 and duplicate.json["success"] is False and duplicate.json["data"] == 2
+    assert f"jediTaskID={task_id}" in duplicate.json["message"]
+    status = api.get("/api/v1/task/get_status", {"task_id": task_id}, user="alice", vo="wlcg", groups=())
+    assert status.json["success"] and status.json["data"] == "registered"
+
+
+def test_task_submit_api_refusals_leave_the_database_unchanged(api, db):
+    missing = api.post("/api/v1/task/submit", {}, user="alice", vo="wlcg", groups=())
+    assert missing.status_code == 400 and missing.json["success"] is False and "task_parameters" in missing.json["message"]
+    not_json = api.post("/api/v1/task/submit", {"task_parameters": "{not json"}, user="alice", vo="wlcg", groups=())
+    assert not_json.status_code == 400 and not_json.json["success"] is False
+    bad = api.post("/api/v1/task/submit", {"task_parameters": {"vo": "wlcg"}}, user="alice", vo="wlcg", groups=())
+    assert bad.status_code == 200 and bad.json["success"] is False and "taskName" in bad.json["message"]
+    managed = api.post("/api/v1/task/submit", {"task_parameters": noinput_params(prodSourceLabel="managed")},
+                       user="alice", vo="wlcg", groups=())
+    assert managed.status_code == 403 and managed.json["success"] is False and "production" in managed.json["message"]
+    assert db.execute("SELECT count(*) FROM doma_panda.jedi_tasks").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM doma_panda.tasks_statuslog").fetchone()[0] == 0
+    unknown = api.get("/api/v1/task/get_status", {"task_id": 424242}, user="alice", vo="wlcg", groups=())
+    assert unknown.json["success"] is False and "424242" in unknown.json["message"]
+    # with the production role the same managed task is accepted
+    accepted = api.post("/api/v1/task/submit", {"task_parameters": noinput_params(prodSourceLabel="managed")},
+                        user="alice", vo="wlcg", groups=("production",))
+    assert accepted.json["success"] and task_row(db, accepted.json["data"])["prodsourcelabel"] == "managed"
+
+
+PANDA_CLIENT_ENVIRONMENT = ("PANDA_URL", "PANDA_URL_SSL", "PANDACACHE_URL", "PANDA_BEHIND_REAL_LB", "PANDA_AUTH", "PANDA_AUTH_VO", "PANDA_VERIFY_HOST",
+                            "PANDA_CONFIG_ROOT", "PANDA_AUTH_ID_TOKEN", "OIDC_AUTH_TOKEN_FILE", "OIDC_AUTH_ID_TOKEN")
+
+
+def test_panda_client_insert_task_params_over_https(module_database_url, services_home, tmp_path):
+    """panda-client 2.2.0's Client.insertTaskParams against a real server over HTTPS with an OIDC token of the
+    local issuer (PANDA_AUTH=oidc, PANDA_AUTH_VO, PANDA_AUTH_ID_TOKEN); the answer carries the jediTaskID the
+    way prun parses it, a duplicate gets code 2, and the task is then refined and fed."""
+    with running_server(module_database_url, services_home, tls=True, insecure=False) as server:
+        saved = {name: os.environ.get(name) for name in PANDA_CLIENT_ENVIRONMENT}
+        os.environ.pop("OIDC_AUTH_TOKEN_FILE", None)
+        os.environ.pop("OIDC_AUTH_ID_TOKEN", None)
+        os.environ.update({"PANDA_URL": f"{server.base_url}/server/panda", "PANDA_URL_SSL": f"{server.base_url}/server/panda",
+                           "PANDACACHE_URL": f"{server.base_url}/server/panda", "PANDA_BEHIND_REAL_LB": "1",
+                           "PANDA_AUTH": "oidc", "PANDA_AUTH_VO": "wlcg", "PANDA_VERIFY_HOST": "off",
+                           "PANDA_CONFIG_ROOT": str(tmp_path),
+                           "PANDA_AUTH_ID_TOKEN": server.token(user="carol", vo="wlcg", groups=())})
+        try:
+            client = importlib.reload(sys.modules["pandaclient.Client"]) if "pandaclient.Client" in sys.modules \
+                else importlib.import_module("pandaclient.Client")
+            status, (code, message) = client.insertTaskParams(noinput_params("via-panda-client"))
+            assert (status, code) == (0, 0), message
+            task_id = int(re.search(r"jediTaskID=(\d+)", message).group(1))
+            status, (code, message) = client.insertTaskParams(noinput_params("via-panda-client"))
+            assert (status, code) == (0, 2) and f"jediTaskID={task_id}" in message
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+    with psycopg.connect(module_database_url, autocommit=True) as conn:
+        assert task_row(conn, task_id)["username"] == "carol"
+        assert call(conn, "refine_task", p_jeditaskid=task_id)["status"] == "defined"
+        assert call(conn, "feed_task_contents", p_jeditaskid=task_id)["status"] == "ready"

@@ -782,3 +782,28 @@ BEGIN
     RETURN jsonb_build_object('refined', v_refined, 'broken', v_broken);
 END;
 $$;
+
+-- get_task_status: the status of tasks (REST task/get_status): with one id its status as text, with
+-- several {"<jediTaskID>": status}; PD003 when a single task does not exist (unknown ones of several
+-- are left out).
+--   p_jeditaskids  the tasks
+CREATE OR REPLACE FUNCTION doma_panda.get_task_status(p_jeditaskids bigint[])
+RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_status text;
+BEGIN
+    IF p_jeditaskids IS NULL OR cardinality(p_jeditaskids) = 0 OR array_position(p_jeditaskids, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'task_id: a JEDI task ID is required' USING ERRCODE = 'PD002';
+    END IF;
+    IF cardinality(p_jeditaskids) = 1 THEN
+        SELECT t.status INTO v_status FROM doma_panda.jedi_tasks t WHERE t.jeditaskid = p_jeditaskids[1];
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'task % does not exist', p_jeditaskids[1] USING ERRCODE = 'PD003';
+        END IF;
+        RETURN to_jsonb(v_status);
+    END IF;
+    RETURN (SELECT coalesce(jsonb_object_agg(t.jeditaskid::text, t.status), '{}'::jsonb)
+              FROM doma_panda.jedi_tasks t WHERE t.jeditaskid = ANY (p_jeditaskids));
+END;
+$$;
