@@ -26,6 +26,8 @@ BEGIN
     IF length(p_node_id) > 80 THEN
         RAISE EXCEPTION 'node_id is longer than 80 characters' USING ERRCODE = 'PD002';
     END IF;
+    -- serialized with update_workers, which re-inserts the worker's row (harvester.sql)
+    PERFORM doma_panda.harvester_worker_lock(p_harvester_id, p_worker_id);
     UPDATE doma_panda.harvester_workers w
        SET pilotstatus = p_status,
            nodeid = coalesce(p_node_id, w.nodeid),
