@@ -23,7 +23,7 @@ import falcon
 import falcon.uri
 
 from pandadb.db import resolve_database_url
-from services import job, pilot, system, task
+from services import event, harvester, job, pilot, system, task
 from services.auth import AuthError, TokenVerifier, bearer_token, identify
 from services.database import Database
 from services.envelope import EnvelopeError, envelope, install_error_handlers, write
@@ -32,7 +32,7 @@ from services.settings import ServiceSettings, load_service_settings
 from services.spec import Call, Endpoint, Reply, endpoints_of, validate
 from services.status_summary import StatusSummaryResource
 
-API_MODULES = (pilot, job, system, task)
+API_MODULES = (pilot, job, system, task, event, harvester)
 access_logger = logging.getLogger("pandadb.access")
 
 
