@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -44,3 +45,12 @@ class PandaClient:
     def update_job(self, job_id: int, job_status: str | None, **fields: Any) -> dict:
         """Report status/metrics; the answer carries the server's command for us (e.g. 'tobekilled')."""
         return self._post("pilot/update_job", {"job_id": job_id, "job_status": job_status, **fields}) or {}
+
+    def acquire_event_ranges(self, job_id: int, jobset_id: int, task_id: int | None, n_ranges: int) -> list[dict]:
+        """Event ranges of the job's jobset for us ([] when none is left or the job should stop)."""
+        return self._post("event/acquire_event_ranges", {"job_id": job_id, "jobset_id": jobset_id, "task_id": task_id,
+                                                         "n_ranges": n_ranges}) or []
+
+    def update_event_ranges(self, event_ranges: list[dict]) -> dict:
+        """Report ranges (version 0); the answer has Returns (per range) and Commands (per PandaID)."""
+        return self._post("event/update_event_ranges", {"event_ranges": json.dumps(event_ranges), "version": 0}) or {}

@@ -80,12 +80,15 @@ def payload_command(job: dict) -> list[str]:
 class Payload:
     """One running payload in its own work directory and process group."""
 
-    def __init__(self, job: dict, work_root: Path):
+    def __init__(self, job: dict, work_root: Path, env: dict[str, str] | None = None, name: str = "payload"):
+        """`env`: extra environment of the process (an event range's, for event-service jobs); `name`: of
+        its stdout/stderr files in the job's work directory."""
         self.job = job
+        self.extra_env = env or {}
         self.work_dir = work_root / f"PanDA_Pilot-{job['PandaID']}"
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        self.stdout_path = self.work_dir / "payload.stdout"
-        self.stderr_path = self.work_dir / "payload.stderr"
+        self.stdout_path = self.work_dir / f"{name}.stdout"
+        self.stderr_path = self.work_dir / f"{name}.stderr"
         self.metrics = PayloadMetrics()
         self.process: subprocess.Popen | None = None
         self.killed = False
@@ -93,7 +96,7 @@ class Payload:
         self.end_time: float | None = None
 
     def start(self) -> None:
-        env = {**os.environ, "PandaID": str(self.job["PandaID"]), "PANDA_JOB_WORKDIR": str(self.work_dir)}
+        env = {**os.environ, "PandaID": str(self.job["PandaID"]), "PANDA_JOB_WORKDIR": str(self.work_dir), **self.extra_env}
         self.process = subprocess.Popen(
             payload_command(self.job), cwd=self.work_dir, env=env, start_new_session=True,
             stdout=self.stdout_path.open("wb"), stderr=self.stderr_path.open("wb"),

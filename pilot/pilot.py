@@ -3,6 +3,13 @@
 Statuses reported: starting (work directory made) -> running (payload started, then every
 heartbeat) -> finished | failed. A 'tobekilled' command in any answer kills the payload; the
 job is then reported failed with the pilot error code for a server kill.
+
+Event-service jobs (eventService 'True' in the job description) run range by range: the pilot
+acquires a few event ranges of the job's jobset at a time (event/acquire_event_ranges), runs the
+payload once per range with the range in its environment (EVENT_RANGE_ID, FIRST_EVENT, LAST_EVENT,
+INPUT_LFN, INPUT_GUID, INPUT_SCOPE), reports each range running then finished or failed
+(event/update_event_ranges), heartbeats the job between ranges, and ends the job when no range is
+left: finished, or failed when every range it ran failed.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ class PilotOptions:
     memory: int | None = None
     disk_space: int | None = None
     idle_exit: bool = True  # stop when the server has no job for us
+    event_ranges_per_call: int = 2  # event-service jobs: ranges acquired at a time
 
 
 def utc_timestamp(epoch: float) -> str:
@@ -75,6 +83,8 @@ class Pilot:
         return {"node": self.node, "pilot_id": self.pilot_id, "site_name": self.options.queue}
 
     def run_job(self, job: dict, deadline: float) -> str:
+        if str(job.get("eventService")) == "True":
+            return self.run_event_service_job(job, deadline)
         panda_id = int(job["PandaID"])
         payload = Payload(job, self.options.work_root)
         self.client.update_job(panda_id, "starting", **self._identity())
@@ -107,6 +117,92 @@ class Pilot:
             return self._report_final(payload, "finished", trans_exit_code="0", exe_error_code=0)
         return self._report_final(payload, "failed", trans_exit_code=str(exit_code), exe_error_code=exit_code,
                                   exe_error_diag=f"payload exited with code {exit_code}")
+
+    def run_event_service_job(self, job: dict, deadline: float) -> str:
+        panda_id = int(job["PandaID"])
+        jobset_id = int(job["jobsetID"])
+        task_id = int(job["taskID"]) if str(job.get("taskID") or "NULL") not in ("NULL", "None") else None
+        started = time.time()
+        self.client.update_job(panda_id, "starting", **self._identity())
+        answer = self.client.update_job(panda_id, "running", start_time=utc_timestamp(started), **self._identity())
+        killed = self._kill_requested(answer)
+        finished = failed = cpu_seconds = 0
+        last: Payload | None = None
+        while not killed and not self.stop.is_set() and time.monotonic() < deadline:
+            ranges = self.client.acquire_event_ranges(panda_id, jobset_id, task_id, self.options.event_ranges_per_call)
+            if not ranges:
+                break
+            for event_range in ranges:
+                if killed or self.stop.is_set() or time.monotonic() > deadline:
+                    # not run: reported failed, so the range goes back to the jobset for another pilot
+                    self.client.update_event_ranges([{"eventRangeID": event_range["eventRangeID"], "eventStatus": "failed",
+                                                      "errorCode": PILOT_ERROR_KILLED_BY_SERVER,
+                                                      "errorDiag": "not processed: the job is ending"}])
+                    continue
+                last, exit_code, killed = self._run_event_range(job, event_range, deadline)
+                cpu_seconds += last.metrics.cpu_consumption_time
+                report = {"eventRangeID": event_range["eventRangeID"], "coreCount": 1,
+                          "cpuConsumptionTime": last.metrics.cpu_consumption_time}
+                if exit_code == 0 and not last.killed:
+                    finished += 1
+                    report["eventStatus"] = "finished"
+                else:
+                    failed += 1
+                    report.update(eventStatus="failed", errorCode=exit_code if exit_code is not None else -1,
+                                  errorDiag=f"payload of the range exited with {exit_code}")
+                answer = self.client.update_event_ranges([report])
+                killed = killed or self._kill_requested({"command": (answer.get("Commands") or {}).get(str(panda_id))})
+                answer = self.client.update_job(panda_id, "running", cpu_consumption_time=cpu_seconds, **self._identity())
+                killed = killed or self._kill_requested(answer)
+        fields = {"start_time": utc_timestamp(started), "end_time": utc_timestamp(time.time()),
+                  "cpu_consumption_time": cpu_seconds, "pilot_log": last.log_excerpt() if last else "", **self._identity()}
+        if killed:
+            status = "failed"
+            fields.update(pilot_error_code=PILOT_ERROR_KILLED_BY_SERVER, pilot_error_diag="job killed on request of the PanDA server")
+        elif failed and not finished:
+            status = "failed"
+            fields.update(exe_error_code=1, exe_error_diag=f"all {failed} event ranges failed")
+        else:
+            status = "finished"
+            fields.update(trans_exit_code="0", exe_error_code=0)
+        self.client.update_job(panda_id, status, **fields)
+        log.info("%s: event-service job %s %s: %s ranges finished, %s failed", self.pilot_id, panda_id, status, finished, failed)
+        return status
+
+    def _run_event_range(self, job: dict, event_range: dict, deadline: float) -> tuple[Payload, int | None, bool]:
+        """Run the payload on one range, heartbeating the job; (payload, exit code, kill requested)."""
+        panda_id = int(job["PandaID"])
+        env = {"EVENT_RANGE_ID": event_range["eventRangeID"], "FIRST_EVENT": str(event_range["startEvent"]),
+               "LAST_EVENT": str(event_range["lastEvent"]), "INPUT_LFN": str(event_range.get("LFN") or ""),
+               "INPUT_GUID": str(event_range.get("GUID") or ""), "INPUT_SCOPE": str(event_range.get("scope") or "")}
+        payload = Payload(job, self.options.work_root, env=env, name=f"range-{event_range['eventRangeID']}")
+        self.client.update_event_ranges([{"eventRangeID": event_range["eventRangeID"], "eventStatus": "running"}])
+        try:
+            payload.start()
+        except (OSError, ValueError) as error:
+            log.warning("%s: payload of range %s could not start: %s", self.pilot_id, event_range["eventRangeID"], error)
+            return payload, None, False
+        killed = False
+        while True:
+            exit_code = payload.wait(timeout=self.options.heartbeat_interval)
+            if exit_code is not None:
+                return payload, exit_code, killed
+            payload.sample()
+            if time.monotonic() > deadline or self.stop.is_set():
+                payload.kill()
+                continue
+            try:
+                answer = self.client.update_job(panda_id, "running", **self._identity())
+            except ServerError as error:
+                log.warning("%s: heartbeat of %s failed: %s", self.pilot_id, panda_id, error)
+                continue
+            if self._kill_requested(answer):
+                killed = True
+                payload.kill()
+
+    @staticmethod
+    def _kill_requested(answer: dict) -> bool:
+        return str((answer or {}).get("command", "NULL")).lower() in KILL_COMMANDS
 
     def _obey(self, answer: dict, payload: Payload) -> None:
         if str(answer.get("command", "NULL")).lower() in KILL_COMMANDS:

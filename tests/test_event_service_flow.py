@@ -1,0 +1,80 @@
+"""An event-service job set run to the end by real pilots over the real server: the consumer jobs of one
+jobset (eventService, submitted through job/submit), their event ranges created with create_event_ranges (the
+job generator's contract), three concurrent `pandapilot` processes acquiring ranges over HTTP, running a payload
+per range and reporting them; every range is processed exactly once and ends 'done'."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+PANDAPILOT = str(Path(sys.executable).parent / "pandapilot")
+QUEUE = "ES_FLOW_QUEUE"
+TASK, JOBSET, DATASET = 5151, 7000001, 31
+N_FILES, N_EVENTS, PER_RANGE, N_JOBS = 2, 12, 3, 3
+
+
+def test_event_service_jobset_runs_to_done_with_real_pilots(api_server, tmp_path):
+    db_url = api_server.database_url
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("SELECT doma_panda.register_site('ES_SITE')")
+        conn.execute("SELECT doma_panda.register_panda_queue(%s, 'ES_SITE', %s)", (QUEUE, Jsonb({})))
+        conn.execute("INSERT INTO doma_panda.jedi_tasks (jeditaskid, status, username, creationdate, modificationtime, vo, "
+                     "eventservice) VALUES (%s, 'running', 'prodsys', now(), now(), 'atlas', 1)", (TASK,))
+        conn.execute("INSERT INTO doma_panda.jedi_datasets (jeditaskid, datasetid, datasetname, type, creationtime, "
+                     "modificationtime, nevents) VALUES (%s, %s, 'mc.evnt', 'input', now(), now(), %s)",
+                     (TASK, DATASET, N_FILES * N_EVENTS))
+    files = [{"lfn": f"EVNT._{i:06d}.pool.root", "type": "input", "fileID": 100 + i, "datasetID": DATASET,
+              "GUID": f"guid-{i}", "scope": "mc23"} for i in range(N_FILES)]
+    payload = 'echo "$EVENT_RANGE_ID $INPUT_LFN $FIRST_EVENT $LAST_EVENT" > "processed.$EVENT_RANGE_ID"'
+    specs = [{"jobName": f"es.consumer.{n}", "computingSite": QUEUE, "prodSourceLabel": "managed", "jobStatus": "activated",
+              "jediTaskID": TASK, "jobsetID": JOBSET, "eventService": 1, "transformation": "/bin/sh",
+              "jobParameters": f"-c '{payload}'", "files": files} for n in range(N_JOBS)]
+    with api_server.client(headers=api_server.headers(user="prodsys", groups=("production",))) as client:
+        envelope = client.post("/api/v1/job/submit", json={"jobs": specs}).json()
+    assert envelope["success"], envelope
+    pandaids = [job["PandaID"] for job in envelope["data"]]
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        created = conn.execute("SELECT doma_panda.create_event_ranges(%s, %s, %s, %s)", (
+            TASK, JOBSET, Jsonb([{"fileid": 100 + i, "datasetid": DATASET, "nevents": N_EVENTS} for i in range(N_FILES)]),
+            PER_RANGE)).fetchone()[0]
+    assert created == N_FILES * N_EVENTS // PER_RANGE
+
+    token = tmp_path / "token"
+    token.write_text(api_server.token(user="pilot-atlas", vo="atlas", groups=("pilot",)))
+    workdir = tmp_path / "work"
+    result = subprocess.run([PANDAPILOT, "--url", api_server.base_url, "--queue", QUEUE, "--token-file", str(token),
+                             "--vo", "atlas", "--heartbeat", "0.5", "--workdir", str(workdir), "--pilots", str(N_JOBS),
+                             "--max-jobs", "1"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        jobs = dict(conn.execute("SELECT pandaid, jobstatus FROM doma_panda.jobsarchived4 WHERE pandaid = ANY(%s)",
+                                 (pandaids,)).fetchall())
+        events = conn.execute("SELECT doma_panda.event_status_name(status), pandaid, fileid, def_min_eventid, "
+                              "def_max_eventid, attemptnr FROM doma_panda.jedi_events WHERE jeditaskid = %s", (TASK,)).fetchall()
+        used = conn.execute("SELECT neventsused FROM doma_panda.jedi_datasets WHERE jeditaskid = %s", (TASK,)).fetchone()[0]
+        nevents = conn.execute("SELECT sum(nevents) FROM doma_panda.jobsarchived4 WHERE pandaid = ANY(%s)", (pandaids,)).fetchone()[0]
+    finished_jobs = [p for p, status in jobs.items() if status == "finished"]
+    assert finished_jobs, (jobs, result.stdout, result.stderr[-2000:])
+    assert all(status in ("finished", "failed") for status in jobs.values()) and len(jobs) == N_JOBS
+    assert Counter(e[0] for e in events) == {"done": created}
+    assert all(e[1] in finished_jobs for e in events)  # every range belongs to the job that processed it
+    assert used == N_FILES * N_EVENTS and nevents == N_FILES * N_EVENTS
+
+    # each range was run exactly once, by the pilot of the job it was sent to, with its own input and events
+    outputs = sorted(workdir.glob("PanDA_Pilot-*/processed.*"))
+    assert len(outputs) == created
+    seen = Counter()
+    for path in outputs:
+        range_id, lfn, first, last = path.read_text().split()
+        task, pandaid, fileid, _, _ = range_id.split("-")
+        assert int(task) == TASK and path.parent.name == f"PanDA_Pilot-{pandaid}"
+        assert lfn == f"EVNT._{int(fileid) - 100:06d}.pool.root" and int(last) - int(first) + 1 == PER_RANGE
+        seen[(fileid, first)] += 1
+    assert len(seen) == created and max(seen.values()) == 1
