@@ -32,7 +32,6 @@ import pytest
 from conftest import create_database, drop_database
 
 from pandadb.tokens import issue_token
-from services.app import create_app
 from services.database import Database
 from services.settings import ServiceSettings, local_issuer
 
@@ -119,6 +118,8 @@ def api_home() -> Iterator[Path]:
 
 def in_process_api(database_url: str, home: Path, **settings: Any) -> InProcessApi:
     """The app with ServiceSettings(**settings) (default: only the local issuer of `home`)."""
+    from services.app import create_app  # imported here: the other tests do not depend on the app importing
+
     settings.setdefault("issuers", (local_issuer(home),))
     service_settings = ServiceSettings(database_url=database_url, home=home, **settings)
     database = Database(database_url, min_size=1, max_size=4)
