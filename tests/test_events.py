@@ -3,12 +3,15 @@ consumer jobs' pilots (never twice, also with 32 concurrent pilots), reported, a
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 
 import psycopg
 import pytest
 
+from cli_helpers import run_cli
+from conftest import url_for_database
 from job_helpers import acquire, bigint_ids, call, expect_refusal, job_spec, register_queue, submit, update
 
 QUEUE = "ES_QUEUE"
@@ -241,3 +244,16 @@ def test_status_names_and_codes(db):
                      "FROM unnest(%s::text[]) n", (names,)).fetchall()
     assert got == [(name, code, name) for code, name in enumerate(names)]
     assert db.execute("SELECT doma_panda.event_status_code('nonsense')").fetchone() == (None,)
+
+
+# `pandadb bench events` on tiny sizes: both scenarios run and print figures and the ratio (no timing asserted)
+def test_bench_events_prints_both_scenarios_and_the_ratio(server_url, tmp_path):
+    result = run_cli("pandadb", "bench", "events", "--ranges", "20000", "--clients", "2", "--seconds", "0.5",
+                     "--database", "pandadb_bench_events_test",
+                     env={"PANDADB_URL": url_for_database(server_url, "postgres"), "PANDADB_HOME": str(tmp_path)},
+                     timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = dict(re.findall(r"^([ab]) \w+\s+([\d,]+) ranges/s", result.stdout, flags=re.MULTILINE))
+    assert set(figures) == {"a", "b"}, result.stdout
+    assert all(int(value.replace(",", "")) > 0 for value in figures.values()), "both scenarios acquired ranges"
+    assert re.search(r"b/a = \d+\.\d\d", result.stdout)

@@ -13,6 +13,7 @@ BENCH_SCENARIO_MODULES: tuple[str, ...] = (
     "pandadb.bench.dispatch",
     "pandadb.bench.aggregates",
     "pandadb.bench.archive",
+    "pandadb.bench.events",
 )
 
 
