@@ -4,6 +4,7 @@
     /api/v1/openapi.json          the OpenAPI 3 document generated from the same declarations
     /server/panda/isAlive         text "alive=yes"
     /status_summary/              the monitor's job counts per queue and status (seed 003; services.status_summary)
+    /cache/<file>                 the file server's files, as panda-client's getFile reads them (services.file_server)
 
 Per request: the access-log middleware times it; the auth middleware refuses plain HTTP on
 "secure connection" endpoints (unless insecure mode), verifies the bearer token, the Origin VO
@@ -23,16 +24,17 @@ import falcon
 import falcon.uri
 
 from pandadb.db import resolve_database_url
-from services import event, harvester, job, pilot, system, task
+from services import creds, event, file_server, harvester, job, pilot, statistics, system, task
 from services.auth import AuthError, TokenVerifier, bearer_token, identify
 from services.database import Database
 from services.envelope import EnvelopeError, envelope, install_error_handlers, write
+from services.file_store import UploadTooLarge, discard, receive_upload
 from services.openapi import openapi_document
 from services.settings import ServiceSettings, load_service_settings
 from services.spec import Call, Endpoint, Reply, endpoints_of, validate
 from services.status_summary import StatusSummaryResource
 
-API_MODULES = (pilot, job, system, task, event, harvester)
+API_MODULES = (pilot, job, system, statistics, creds, file_server, task, event, harvester)
 access_logger = logging.getLogger("pandadb.access")
 
 
@@ -93,6 +95,7 @@ class Authentication:
 
 
 DRAIN_LIMIT_BYTES = 16 * 1024 * 1024
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 
 def _drain(stream) -> None:
@@ -119,7 +122,40 @@ class EndpointResource:
         else:
             self.on_post = responder
 
+    def _multipart_parameters(self, req: falcon.Request) -> dict[str, Any]:
+        """The parts of a multipart/form-data POST: file parts streamed to the file store (at most
+        max_upload_bytes each, the whole request too), text parts as parameters."""
+        if req.query_string:
+            raise EnvelopeError(400, f"parameters of {self.spec.module}/{self.spec.name} go in the multipart body "
+                                     "of the POST, not in the query string")
+        if not (req.content_type or "").lower().startswith("multipart/form-data"):
+            raise EnvelopeError(400, f"{self.spec.module}/{self.spec.name} takes a multipart/form-data body "
+                                     f"(a file upload), got {req.content_type or 'no content type'}")
+        limit = self._settings.max_upload_bytes
+        # the file's bytes plus the multipart framing and a few text parts
+        if req.content_length is not None and req.content_length > limit + MULTIPART_OVERHEAD_BYTES:
+            _drain(req.bounded_stream)
+            raise EnvelopeError(413, f"request body of {req.content_length} bytes exceeds the upload limit of "
+                                     f"{limit} bytes", {"Connection": "close"})
+        parameters: dict[str, Any] = {}
+        req.context.uploads = uploads = []
+        try:
+            for part in req.get_media():
+                if part.name in parameters:
+                    raise EnvelopeError(400, f"parameter '{part.name}' is given twice")
+                if part.filename is not None:
+                    upload = receive_upload(part.filename, part.stream, self._settings, limit, part.name or "file")
+                    uploads.append(upload)
+                    parameters[part.name] = upload
+                else:
+                    parameters[part.name] = part.get_text()
+        except UploadTooLarge as error:
+            raise EnvelopeError(413, str(error), {"Connection": "close"}) from None
+        return parameters
+
     def _raw_parameters(self, req: falcon.Request) -> dict[str, Any]:
+        if self.spec.multipart:
+            return self._multipart_parameters(req)
         query = falcon.uri.parse_query_string(req.query_string, keep_blank=True, csv=False)
         if self.spec.method == "GET":
             return query
@@ -148,10 +184,19 @@ class EndpointResource:
         return document
 
     def _respond(self, req: falcon.Request, resp: falcon.Response) -> None:
+        try:
+            self._handle(req, resp)
+        finally:
+            for upload in getattr(req.context, "uploads", ()):
+                discard(upload)  # the bytes of an upload the handler did not keep
+
+    def _handle(self, req: falcon.Request, resp: falcon.Response) -> None:
         raw = self._raw_parameters(req)
         req.context.sent_parameters = {name for name, value in raw.items() if value is not None}
         params = validate(self.spec, raw, from_query=self.spec.method == "GET")
-        result = self.spec.handler(Call(params=params, identity=req.context.identity, database=self._database, request=req))
+        call = Call(params=params, identity=req.context.identity, database=self._database, request=req,
+                    settings=self._settings)
+        result = self.spec.handler(call)
         if isinstance(result, Reply):
             write(resp, 200, envelope(result.success, result.message, result.data))
         else:
@@ -198,5 +243,6 @@ def create_app(settings: ServiceSettings | None = None, database: Database | Non
     app.add_route("/server/panda/isAlive", IsAliveResource())
     # public, no envelope; with strip_url_path_trailing_slash this also serves /status_summary/
     app.add_route("/status_summary", StatusSummaryResource(database))
+    app.add_route(file_server.CACHE_ROUTE, file_server.CacheFileResource(database, settings))
     app.database = database
     return app

@@ -6,6 +6,7 @@ from typing import Any
 
 from pandadb import __version__
 from services.spec import Endpoint, object_schema
+from services.file_server import CACHE_PATH, cache_path_item
 from services.status_summary import PATH as STATUS_SUMMARY_PATH, openapi_path_item as status_summary_path_item
 
 ENVELOPE_SCHEMA = {
@@ -69,8 +70,9 @@ def _operation(spec: Endpoint) -> dict[str, Any]:
         schema = object_schema(spec.params)
         if spec.extra_params:
             schema["additionalProperties"] = True
+        media_type = "multipart/form-data" if spec.multipart else "application/json"
         operation["requestBody"] = {"required": any(p.required for p in spec.params),
-                                    "content": {"application/json": {"schema": schema}}}
+                                    "content": {media_type: {"schema": schema}}}
     if parameters:
         operation["parameters"] = parameters
     return operation
@@ -86,6 +88,7 @@ def openapi_document(endpoints: list[Endpoint]) -> dict[str, Any]:
         "responses": {"200": {"description": "alive", "content": {"text/plain": {"schema": {"type": "string", "example": "alive=yes"}}}}},
     }}
     paths[STATUS_SUMMARY_PATH] = status_summary_path_item()
+    paths[CACHE_PATH] = cache_path_item()
     return {
         "openapi": "3.0.3",
         "info": {"title": "PanDA DB REST API", "version": f"v1 ({__version__})",

@@ -11,19 +11,34 @@ PANDADB_AUTH_ISSUERS         a JSON file of trusted issuers (default: only the l
 PANDADB_AUTH_AUDIENCE        audience of local tokens (default pandadb)
 PANDADB_MAX_BODY_BYTES       largest accepted request body (default 1 MiB)
 PANDADB_TRUST_FORWARDED_PROTO  1: believe X-Forwarded-Proto (only behind a TLS-terminating proxy you run)
+
+File server (services/file_store.py) and credentials (services/creds.py):
+PANDADB_FILE_STORE           root directory of the file store (default PANDADB_HOME/filestore)
+PANDADB_FILE_STORE_HOST      the name this host's files are recorded under (default: the host's FQDN)
+PANDADB_MAX_UPLOAD_BYTES     largest upload: sandboxes (sources.*), HPO checkpoints (default 768 MiB)
+PANDADB_MAX_CACHE_FILE_BYTES largest other cache file, JEDI log or log update (default 100 MiB)
+PANDADB_SECRETS_KEY          Fernet key(s) that encrypt user secrets, comma-separated: the first encrypts,
+                             all decrypt (key rotation); else the file PANDADB_SECRETS_KEY_FILE
+                             (default PANDADB_HOME/secrets/secrets.key, read when it exists)
+PANDADB_KEY_PAIR_DIR         key-pair files served by creds/get_key_pair (one file per key name)
+PANDADB_PROXY_CACHE_DIR      x509 proxies served by creds/get_proxy (<user>, or <user>.<role> per role; URL-encoded)
+PANDADB_TOKEN_CACHE_DIR      access tokens served by creds/get_access_token (one file per client name)
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pandadb.settings import load_settings
 from pandadb.tokens import DEFAULT_AUDIENCE, LOCAL_ISSUER, local_issuer_keys
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+MIB = 1024 * 1024
+DEFAULT_MAX_UPLOAD_BYTES = 768 * MIB
+DEFAULT_MAX_CACHE_FILE_BYTES = 100 * MIB
 
 
 @dataclass(frozen=True)
@@ -47,6 +62,15 @@ class ServiceSettings:
     pool_min_size: int = 1
     pool_max_size: int = 4
     statement_timeout_ms: int = 60_000
+    # file server and credentials (see the module docstring)
+    file_store_root: Path | None = None  # None: <home>/filestore
+    file_store_host: str | None = None  # None: socket.getfqdn()
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    max_cache_file_bytes: int = DEFAULT_MAX_CACHE_FILE_BYTES
+    secrets_keys: tuple[str, ...] = field(default=(), repr=False)  # never printed
+    key_pair_dir: Path | None = None
+    proxy_cache_dir: Path | None = None
+    token_cache_dir: Path | None = None
 
     def with_changes(self, **changes) -> "ServiceSettings":
         return replace(self, **changes)
@@ -76,6 +100,22 @@ def local_issuer(home: Path, audience: str = DEFAULT_AUDIENCE) -> TrustedIssuer:
     return TrustedIssuer(issuer=LOCAL_ISSUER, audience=audience, public_key_file=keys.public_key_file)
 
 
+def _optional_path(variable: str) -> Path | None:
+    value = os.environ.get(variable)
+    return Path(value) if value else None
+
+
+def load_secrets_keys(home: Path) -> tuple[str, ...]:
+    """The Fernet keys of the user secrets: PANDADB_SECRETS_KEY, else the key file (see the module docstring)."""
+    text = os.environ.get("PANDADB_SECRETS_KEY", "")
+    if not text.strip():
+        path = _optional_path("PANDADB_SECRETS_KEY_FILE") or home / "secrets" / "secrets.key"
+        if not path.is_file():
+            return ()
+        text = path.read_text()
+    return tuple(key.strip() for key in text.replace("\n", ",").split(",") if key.strip())
+
+
 def load_service_settings(**overrides) -> ServiceSettings:
     """Settings from the environment; keyword arguments (from CLI options) win."""
     base = load_settings()
@@ -89,5 +129,13 @@ def load_service_settings(**overrides) -> ServiceSettings:
         issuers=issuers,
         trust_forwarded_proto=os.environ.get("PANDADB_TRUST_FORWARDED_PROTO", "") in ("1", "true", "yes"),
         max_body_bytes=int(os.environ.get("PANDADB_MAX_BODY_BYTES") or DEFAULT_MAX_BODY_BYTES),
+        file_store_root=_optional_path("PANDADB_FILE_STORE"),
+        file_store_host=os.environ.get("PANDADB_FILE_STORE_HOST") or None,
+        max_upload_bytes=int(os.environ.get("PANDADB_MAX_UPLOAD_BYTES") or DEFAULT_MAX_UPLOAD_BYTES),
+        max_cache_file_bytes=int(os.environ.get("PANDADB_MAX_CACHE_FILE_BYTES") or DEFAULT_MAX_CACHE_FILE_BYTES),
+        secrets_keys=load_secrets_keys(home),
+        key_pair_dir=_optional_path("PANDADB_KEY_PAIR_DIR"),
+        proxy_cache_dir=_optional_path("PANDADB_PROXY_CACHE_DIR"),
+        token_cache_dir=_optional_path("PANDADB_TOKEN_CACHE_DIR"),
     )
     return replace(settings, **{key: value for key, value in overrides.items() if value is not None})

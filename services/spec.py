@@ -12,6 +12,8 @@ JSON, where the usual lenient spellings PanDA clients send are accepted as well:
   string   a string (numbers are accepted and turned into their decimal text)
   array    a JSON array, or a string holding a JSON array or a comma-separated list
   object   a JSON object, or a string holding one
+  file     a file part of a multipart/form-data POST (endpoints declared multipart=True; services.app
+           streams it to the file store under its own size limit and passes an UploadedFile)
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 STRING, INTEGER, NUMBER, BOOLEAN, ARRAY, OBJECT = "string", "integer", "number", "boolean", "array", "object"
+FILE = "file"
 _INTEGER_TEXT = re.compile(r"^[+-]?\d+$")
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -49,6 +53,8 @@ class Param:
     element: tuple["Param", ...] | None = None  # declared keys of each object in an array
 
     def schema(self) -> dict[str, Any]:
+        if self.type == FILE:
+            return {"type": STRING, "format": "binary"}
         schema: dict[str, Any] = {"type": self.type}
         if self.type == ARRAY:
             if self.element is not None:
@@ -81,6 +87,21 @@ class Identity:
 
 
 @dataclass
+class UploadedFile:
+    """A file part of a multipart request, already on disk (services.file_store.receive_upload): its
+    client-side name, where its bytes are, their size and checksums. Unless a handler sets `kept`, the
+    bytes are removed when the request ends."""
+
+    filename: str
+    path: Path
+    size: int
+    adler32: str  # ad:xxxxxxxx
+    tail_checksum: int | None  # the first 32-bit word of the last 8 bytes (gzip CRC), as clients compute it
+    storage_key: str
+    kept: bool = False
+
+
+@dataclass
 class Call:
     """What a handler gets: the validated parameters, the caller, the database, the raw request."""
 
@@ -88,6 +109,7 @@ class Call:
     identity: Identity | None
     database: Any  # services.database.Database
     request: Any  # falcon.Request
+    settings: Any = None  # services.settings.ServiceSettings
 
     def given(self, *exclude: str) -> dict[str, Any]:
         """The parameters the caller actually sent (defaults left out), minus `exclude`."""
@@ -115,6 +137,7 @@ class Endpoint:
     secure: bool = True  # "Requires a secure connection": HTTPS (unless --insecure) and a token
     production: bool = False  # "... and production role"
     extra_params: bool = False  # accepts any further parameter (system/get_attributes)
+    multipart: bool = False  # a POST whose parameters come as multipart/form-data (file uploads)
 
     @property
     def path(self) -> str:
@@ -122,13 +145,13 @@ class Endpoint:
 
 
 def endpoint(module: str, method: str, summary: str, params: list[Param] | tuple[Param, ...] = (), *,
-             secure: bool = True, production: bool = False, extra_params: bool = False):
+             secure: bool = True, production: bool = False, extra_params: bool = False, multipart: bool = False):
     """Decorator: declare the function below as the handler of /api/v1/<module>/<function name>."""
 
     def register(handler: Callable[[Call], Any]) -> Endpoint:
         return Endpoint(module=module, name=handler.__name__, method=method.upper(), summary=summary,
                         params=tuple(params), handler=handler, secure=secure, production=production,
-                        extra_params=extra_params)
+                        extra_params=extra_params, multipart=multipart)
 
     return register
 
@@ -199,6 +222,10 @@ def convert(name: str, type_: str, value: Any, items: str | None = None,
         if isinstance(value, int) and value in (0, 1):
             return bool(value)
         raise _type_error(name, "a boolean (true or false)", value)
+    if type_ == FILE:
+        if isinstance(value, UploadedFile):
+            return value
+        raise ValidationError(name, f"parameter '{name}' must be a file: a multipart/form-data part with a filename")
     if type_ == OBJECT:
         if isinstance(value, str):
             try:
