@@ -1,4 +1,5 @@
-"""`pandadb register site|queue|cloud|harvester|show`: what a DBA registers before the first job (seed 004, 5.5)."""
+"""`pandadb register site|queue|cloud|harvester|dataset|show`: what a DBA registers before the first job (seed 004, 5.5),
+and the datasets of the replica catalogue that tasks read their input from."""
 
 from __future__ import annotations
 
@@ -22,6 +23,24 @@ def _register(function: str, **arguments) -> Any:
             return row
         except ProcedureError as error:
             raise click.ClickException(error.message) from error
+
+
+FILE_KEYS = ("lfn", "scope", "guid", "size", "checksum", "events")
+
+
+def _parse_file(text: str) -> dict:
+    """One --file value, `lfn=NAME,size=BYTES,checksum=ad:HEX,events=N,guid=UUID,scope=SCOPE`, as a file object."""
+    item: dict = {}
+    for part in text.split(","):
+        if "=" not in part:
+            raise click.ClickException(f"--file: {part!r} in {text!r} is not KEY=VALUE (keys: {', '.join(FILE_KEYS)})")
+        key, value = (piece.strip() for piece in part.split("=", 1))
+        if key not in FILE_KEYS:
+            raise click.ClickException(f"--file: unknown key {key!r} in {text!r} (keys: {', '.join(FILE_KEYS)})")
+        item[key] = value
+    if "lfn" not in item:
+        raise click.ClickException(f"--file: {text!r} has no lfn=...")
+    return item
 
 
 def _parse_settings(settings: tuple[str, ...], config_file) -> dict:
@@ -95,6 +114,39 @@ def register_harvester(harvester_id: str, description: str | None, owner: str | 
     row = _register("register_harvester_instance", p_harvester_id=harvester_id, p_description=description,
                     p_owner=owner, p_hostname=hostname)
     click.echo(f"harvester {row['harvester_id']} registered")
+
+
+@register_group.command("dataset")
+@click.argument("dataset")
+@click.option("--site", required=True, help="the site (storage or queue name) that holds the files")
+@click.option("--scope", help="the dataset's scope (default: the SCOPE of SCOPE:NAME, else the name's first field)")
+@click.option("--file", "file_texts", multiple=True, metavar="lfn=NAME,size=N,checksum=ad:HEX,events=N[,guid=..][,scope=..]",
+              help="a file of the dataset (repeatable)")
+@click.option("--json", "files_file", type=click.File(), help="a JSON file: a list of file objects (or {\"files\": [...]})")
+@click.option("--close", "state", flag_value="closed", default=None, help="mark the dataset closed (complete)")
+@click.option("--open", "state", flag_value="open", help="mark the dataset open (more files may come)")
+def register_dataset(dataset: str, site: str, scope: str | None, file_texts: tuple[str, ...], files_file,
+                     state: str | None) -> None:
+    """Register files of a dataset and their replicas at a site in the replica catalogue (idempotent)."""
+    files = [_parse_file(text) for text in file_texts]
+    if files_file is not None:
+        try:
+            loaded = json.load(files_file)
+        except json.JSONDecodeError as error:
+            raise click.ClickException(f"--json: not JSON: {error}") from error
+        if isinstance(loaded, dict):
+            loaded = loaded.get("files")
+        if not isinstance(loaded, list):
+            raise click.ClickException("--json: the JSON file must hold a list of file objects (or {\"files\": [...]})")
+        files += loaded
+    with connect() as conn:
+        try:
+            answer = call(conn, "register_dataset_files", p_datasetname=dataset, p_site=site, p_files=files,
+                          p_scope=scope, p_state=state)
+        except ProcedureError as error:
+            raise click.ClickException(error.message) from error
+    click.echo(f"dataset {answer['dataset']} (scope {answer['scope']}, {answer['state']}): {answer['nfiles']} files, "
+               f"{answer['files_added']} new; {answer['replicas_added']} new replicas at {answer['site']}")
 
 
 @register_group.command("show")

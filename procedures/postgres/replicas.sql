@@ -35,7 +35,8 @@ $$;
 --   p_datasetname  the dataset name ("scope:name" gives the scope), 255 characters
 --   p_site         the site (storage or queue name) holding the files, 64 characters
 --   p_files        a JSON array of file objects (may be empty to only create/close the dataset)
---   p_scope        the scope of the dataset and default scope of its files (default: see replica_scope)
+--   p_scope        the scope of the dataset and default scope of its files (default: the "scope:" prefix, else
+--                  the registered dataset's scope, else the name's first dot-separated field)
 --   p_state        'open' or 'closed' to set the dataset's state, NULL to keep it (new datasets: open)
 CREATE OR REPLACE FUNCTION doma_panda.register_dataset_files(p_datasetname text, p_site text, p_files jsonb,
                                                             p_scope text DEFAULT NULL, p_state text DEFAULT NULL)
@@ -44,7 +45,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_now timestamp without time zone := doma_panda.panda_now();
     v_name text := doma_panda.replica_dataset_name(btrim(p_datasetname));
-    v_scope text := doma_panda.replica_scope(btrim(p_datasetname), p_scope);
+    v_scope text;
     v_file jsonb;
     v_index bigint;
     v_lfn text;
@@ -60,6 +61,13 @@ DECLARE
     v_count integer;
     v_state text;
 BEGIN
+    -- the scope: explicit (p_scope or "scope:name"), else the registered dataset's, else the name's first field
+    v_scope := CASE WHEN strpos(btrim(p_datasetname), ':') > 0 OR nullif(p_scope, '') IS NOT NULL
+                    THEN doma_panda.replica_scope(btrim(p_datasetname), p_scope) END;
+    IF v_scope IS NULL THEN
+        SELECT d.scope INTO v_scope FROM doma_panda.pandadb_datasets d WHERE d.datasetname = v_name;
+        v_scope := coalesce(v_scope, doma_panda.replica_scope(btrim(p_datasetname), NULL));
+    END IF;
     IF v_name IS NULL OR v_name = '' OR length(v_name) > 255 OR v_name ~ '\s' THEN
         RAISE EXCEPTION 'p_datasetname: a dataset name of 1-255 characters without blanks is required' USING ERRCODE = 'PD002';
     END IF;
