@@ -24,7 +24,8 @@ import falcon
 import falcon.uri
 
 from pandadb.db import resolve_database_url
-from services import creds, event, file_server, harvester, job, pilot, statistics, system, task
+from services import creds, event, file_server, harvester, job, metaconfig, pilot, statistics, system, task
+from services.auth_config import PATH as AUTH_CONFIG_PATH, AuthConfigResource
 from services.auth import AuthError, TokenVerifier, bearer_token, identify
 from services.database import Database
 from services.envelope import EnvelopeError, envelope, install_error_handlers, write
@@ -34,7 +35,7 @@ from services.settings import ServiceSettings, load_service_settings
 from services.spec import Call, Endpoint, Reply, endpoints_of, validate
 from services.status_summary import StatusSummaryResource
 
-API_MODULES = (pilot, job, system, statistics, creds, file_server, task, event, harvester)
+API_MODULES = (pilot, job, system, statistics, creds, file_server, task, event, harvester, metaconfig)
 access_logger = logging.getLogger("pandadb.access")
 
 
@@ -119,7 +120,7 @@ class EndpointResource:
         responder = self._respond
         if spec.method == "GET":
             self.on_get = responder
-        else:
+        if spec.method == "POST" or spec.also_post:
             self.on_post = responder
 
     def _multipart_parameters(self, req: falcon.Request) -> dict[str, Any]:
@@ -157,7 +158,7 @@ class EndpointResource:
         if self.spec.multipart:
             return self._multipart_parameters(req)
         query = falcon.uri.parse_query_string(req.query_string, keep_blank=True, csv=False)
-        if self.spec.method == "GET":
+        if req.method == "GET":
             return query
         if query:
             raise EnvelopeError(400, f"parameters of {self.spec.module}/{self.spec.name} go in the JSON body "
@@ -193,7 +194,7 @@ class EndpointResource:
     def _handle(self, req: falcon.Request, resp: falcon.Response) -> None:
         raw = self._raw_parameters(req)
         req.context.sent_parameters = {name for name, value in raw.items() if value is not None}
-        params = validate(self.spec, raw, from_query=self.spec.method == "GET")
+        params = validate(self.spec, raw, from_query=req.method == "GET")
         call = Call(params=params, identity=req.context.identity, database=self._database, request=req,
                     settings=self._settings)
         result = self.spec.handler(call)
@@ -243,6 +244,7 @@ def create_app(settings: ServiceSettings | None = None, database: Database | Non
     app.add_route("/server/panda/isAlive", IsAliveResource())
     # public, no envelope; with strip_url_path_trailing_slash this also serves /status_summary/
     app.add_route("/status_summary", StatusSummaryResource(database))
+    app.add_route(AUTH_CONFIG_PATH, AuthConfigResource(settings))  # public: what panda-client's OIDC login reads
     app.add_route(file_server.CACHE_ROUTE, file_server.CacheFileResource(database, settings))
     app.database = database
     return app

@@ -1,21 +1,20 @@
 """API v1 module `job` (seed 000): submit, inspect, kill and steer jobs.
 
-Each function is one stored-function call (procedures/postgres/jobs.sql, job_commands.sql); who may kill which
-job, which transitions are legal, what a job spec may contain: all decided there.
+Each function is one stored-function call (procedures/postgres/jobs.sql, job_commands.sql, job_spec.sql,
+job_search.sql); who may submit or kill which job, which transitions are legal, what a job spec may contain:
+all decided there.
 """
 
 from __future__ import annotations
 
 import shlex
 
-from services.auth import AuthError
 from services.database import bigint_ids
 from services.spec import ARRAY, BOOLEAN, INTEGER, OBJECT, STRING, Call, Param, Reply, endpoint
 
 TIMEOUT = Param("timeout", INTEGER, "The timeout value in seconds (accepted for compatibility)", default=60)
 JOB_IDS = Param("job_ids", ARRAY, "List of PanDA job IDs (a JSON array; in a query string also repeated or "
                                   "comma-separated)", required=True, items=INTEGER)
-PRODUCTION_SOURCE_LABELS = {"managed"}
 
 
 @endpoint("job", "GET", "Gets the status for a job and command to the pilot if any.", [JOB_IDS, TIMEOUT])
@@ -24,19 +23,41 @@ def get_status(call: Call):
 
 
 @endpoint("job", "GET", "Gets the description of a job from the main/active schema: job attributes, job parameters "
-                        "and related file attributes.", [JOB_IDS, TIMEOUT])
+                        "and related file attributes, as PanDA JobSpec dicts (JobSpec attribute names, 'Files' with "
+                        "FileSpec names; null for an unknown job). Also as POST, as panda-client's getJobStatus sends it.",
+          [JOB_IDS, TIMEOUT], also_post=True)
 def get_description(call: Call):
-    return call.database.call("get_description", p_pandaids=bigint_ids(call.params["job_ids"]), p_include_archive=False)
+    return call.database.call("get_job_specs", p_pandaids=bigint_ids(call.params["job_ids"]), p_include_archive=False)
 
 
-@endpoint("job", "GET", "Gets the description of a job, also looking into the secondary/archive schema.",
-          [JOB_IDS, TIMEOUT])
+@endpoint("job", "GET", "Gets the description of a job, also looking into the secondary/archive schema (JobSpec dicts "
+                        "as get_description). Also as POST, as panda-client's getFullJobStatus sends it.",
+          [JOB_IDS, TIMEOUT], also_post=True)
 def get_description_incl_archive(call: Call):
-    return call.database.call("get_description", p_pandaids=bigint_ids(call.params["job_ids"]), p_include_archive=True)
+    return call.database.call("get_job_specs", p_pandaids=bigint_ids(call.params["job_ids"]), p_include_archive=True)
+
+
+@endpoint("job", "GET", "Gets the metadata of the finished analysis jobs of a task: {PandaID: metadata}.",
+          [Param("task_id", INTEGER, "JEDI task ID", required=True)])
+def get_metadata_for_analysis_jobs(call: Call):
+    metadata = call.database.call("get_metadata_for_analysis_jobs", p_task_id=call.params["task_id"])
+    if not metadata:
+        return Reply(True, "No metadata found", {})
+    return metadata
+
+
+OFFLINE_SCRIPT_PARAMS = [Param("job_id", INTEGER, "PanDA job ID", required=True),
+                         Param("days", INTEGER, "Accepted for compatibility (the archive is always searched)"), TIMEOUT]
 
 
 @endpoint("job", "GET", "Gets the execution script for a job: the transformation with its job parameters, "
-                        "to rerun it by hand.", [Param("job_id", INTEGER, "PanDA job ID", required=True), TIMEOUT])
+                        "to rerun it by hand.", OFFLINE_SCRIPT_PARAMS)
+def generate_offline_execution_script(call: Call):
+    return get_execution_script.handler(call)
+
+
+@endpoint("job", "GET", "Gets the execution script for a job (the former name of generate_offline_execution_script).",
+          OFFLINE_SCRIPT_PARAMS)
 def get_execution_script(call: Call):
     job_id = call.params["job_id"]
     descriptions = call.database.call("get_description", p_pandaids=bigint_ids([job_id]), p_include_archive=True) or [None]
@@ -94,18 +115,42 @@ def set_debug_mode(call: Call):
     return call.database.call("set_debug_mode", p_pandaid=call.params["job_id"], p_mode=call.params["mode"])
 
 
-@endpoint("job", "POST", "Submits jobs: a list of job specs (job-table column names, jobParameters, files); "
-                         "returns their PandaIDs.", [
-    Param("jobs", ARRAY, "List of job specs (or a JSON string holding it)", required=True, items=OBJECT),
+@endpoint("job", "POST", "Submits jobs: a list of job specs, each a JSON object (job-table column names, "
+                         "jobParameters, metadata, files) or a serialized JobSpec as panda-client sends it (its "
+                         "attribute values in order, the file states last); returns their PandaIDs. Jobs without a "
+                         "status are activated at once when their inputs are ready, else assigned.", [
+    Param("jobs", ARRAY, "List of job specs (or a JSON string holding it)", required=True, items=(OBJECT, ARRAY)),
 ])
 def submit(call: Call):
     jobs = call.params["jobs"]
     if not jobs:
         return Reply(False, "No jobs were submitted", None)
-    if not call.identity.is_production:
-        for spec in jobs:
-            label = next((value for key, value in spec.items() if key.lower() == "prodsourcelabel"), None)
-            if label in PRODUCTION_SOURCE_LABELS:
-                raise AuthError(403, f"submitting prodSourceLabel={label} jobs requires the production role "
-                                     f"(a token group {call.identity.vo}/production)")
-    return call.database.call("submit_jobs", p_job_specs=jobs, p_submitter=call.identity.user)
+    identity = call.identity
+    return call.database.call("submit_jobs", p_job_specs=jobs, p_submitter=identity.user,
+                              p_is_production=identity.is_production, p_vo=identity.vo)
+
+
+@endpoint("job", "POST", "Searches jobs (active and archived) with filters, chosen fields, sort and paging; answers "
+                         "{total, page, per_page, jobs}. You see the jobs of your VO you submitted (all of them with "
+                         "the production role).", [
+    Param("search", ARRAY, "Filters, all must hold: {parameter: job column, operator: eq|neq|gt|ge|lt|le|like|not like|"
+                           "in|not in|is null|is not null, value: v, or values: [v, ...] for in / not in}", items=OBJECT),
+    Param("parameters", ARRAY, "The job columns to return (default: all)", items=STRING),
+    Param("sort", ARRAY, "Sort keys: {parameter: job column, direction: asc|desc}; PandaID last", items=OBJECT),
+    Param("page", INTEGER, "Page number, from 1", default=1),
+    Param("per_page", INTEGER, "Jobs per page (1 to 10000)", default=100),
+    Param("include_archive", BOOLEAN, "Also search the archive schema (doma_pandaarch)", default=False),
+])
+def search(call: Call):
+    identity = call.identity
+    query = {name: value for name, value in call.params.items() if value is not None}
+    return call.database.call("search_jobs", p_query=query, p_requester=identity.user, p_requester_vo=identity.vo,
+                              p_is_production=identity.is_production)
+
+
+@endpoint("job", "GET", "Gets the status history of a job (jobs_statuslog): its transitions in order, with time, "
+                        "queue and host.", [Param("job_id", INTEGER, "PanDA job ID", required=True)])
+def get_status_history(call: Call):
+    identity = call.identity
+    return call.database.call("get_job_status_history", p_pandaid=call.params["job_id"], p_requester=identity.user,
+                              p_requester_vo=identity.vo, p_is_production=identity.is_production)

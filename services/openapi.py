@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from pandadb import __version__
@@ -82,6 +83,9 @@ def openapi_document(endpoints: list[Endpoint]) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for spec in sorted(endpoints, key=lambda s: s.path):
         paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec)
+        if spec.also_post:
+            post = _operation(replace(spec, method="POST"))
+            paths[spec.path]["post"] = {**post, "operationId": post["operationId"] + "_post"}
     paths["/server/panda/isAlive"] = {"get": {
         "operationId": "legacy_is_alive", "tags": ["system"], "security": [],
         "summary": "Liveness probe: answers the text alive=yes",

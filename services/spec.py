@@ -49,7 +49,7 @@ class Param:
     description: str = ""
     required: bool = False
     default: Any = None
-    items: str | None = None  # element type of an array
+    items: str | tuple[str, ...] | None = None  # element type of an array (a tuple: any of these types)
     element: tuple["Param", ...] | None = None  # declared keys of each object in an array
 
     def schema(self) -> dict[str, Any]:
@@ -59,6 +59,8 @@ class Param:
         if self.type == ARRAY:
             if self.element is not None:
                 schema["items"] = object_schema(self.element)
+            elif isinstance(self.items, tuple):
+                schema["items"] = {"oneOf": [{"type": item} for item in self.items]}
             else:
                 schema["items"] = {"type": self.items or STRING}
         if self.default is not None:
@@ -138,6 +140,7 @@ class Endpoint:
     production: bool = False  # "... and production role"
     extra_params: bool = False  # accepts any further parameter (system/get_attributes)
     multipart: bool = False  # a POST whose parameters come as multipart/form-data (file uploads)
+    also_post: bool = False  # a GET endpoint that also takes its parameters as a POST JSON body (as clients send them)
 
     @property
     def path(self) -> str:
@@ -145,13 +148,14 @@ class Endpoint:
 
 
 def endpoint(module: str, method: str, summary: str, params: list[Param] | tuple[Param, ...] = (), *,
-             secure: bool = True, production: bool = False, extra_params: bool = False, multipart: bool = False):
+             secure: bool = True, production: bool = False, extra_params: bool = False, multipart: bool = False,
+             also_post: bool = False):
     """Decorator: declare the function below as the handler of /api/v1/<module>/<function name>."""
 
     def register(handler: Callable[[Call], Any]) -> Endpoint:
         return Endpoint(module=module, name=handler.__name__, method=method.upper(), summary=summary,
                         params=tuple(params), handler=handler, secure=secure, production=production,
-                        extra_params=extra_params, multipart=multipart)
+                        extra_params=extra_params, multipart=multipart, also_post=also_post)
 
     return register
 
@@ -249,8 +253,32 @@ def convert(name: str, type_: str, value: Any, items: str | None = None,
             raise _type_error(name, "an array", value)
         if element is not None:
             return [validate_object(f"{name}[{index}]", item, element) for index, item in enumerate(value)]
+        if isinstance(items, tuple):
+            return [_convert_any(f"{name}[{index}]", items, item) for index, item in enumerate(value)]
         return [convert(f"{name}[{index}]", items or STRING, item) for index, item in enumerate(value)]
     raise AssertionError(f"unknown parameter type {type_}")
+
+
+def _convert_any(name: str, types: tuple[str, ...], value: Any) -> Any:
+    """`value` if it is one of the JSON `types` (objects and arrays as they are: the stored logic judges their
+    contents; only their texts are checked to be storable)."""
+    python_types = {OBJECT: dict, ARRAY: list, STRING: str}
+    if not any(isinstance(value, python_types.get(type_, ())) for type_ in types):
+        raise _type_error(name, " or ".join(f"a JSON {type_}" for type_ in types), value)
+    _check_texts(name, value)
+    return value
+
+
+def _check_texts(name: str, value: Any) -> None:
+    if isinstance(value, str):
+        _storable_text(name, value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_texts(name, key)
+            _check_texts(name, item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_texts(name, item)
 
 
 def validate_object(name: str, value: Any, params: tuple[Param, ...]) -> dict[str, Any]:

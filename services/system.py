@@ -26,6 +26,13 @@ def get_attributes(call: Call):
     return Reply(True, text, {"parameters": parameters, "environment": environment})
 
 
+@endpoint("system", "GET", "Gets the VOMS attributes (the GRST_CRED_* of an X.509 proxy, as a Grid-security front end "
+                           "sets them) in sorted order; none with a token.")
+def get_voms_attributes(call: Call):
+    attributes = {key: str(value) for key, value in sorted(call.request.env.items()) if key.startswith("GRST_CRED_")}
+    return Reply(True, "\n".join(f"{key} : {value}" for key, value in attributes.items()), attributes)
+
+
 @endpoint("system", "GET", "Gets the user attributes as seen by PanDA (who you are, your VO, groups and roles), "
                            "for debugging.")
 def get_user_attributes(call: Call):

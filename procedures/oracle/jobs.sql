@@ -33,9 +33,14 @@
 -- currentpriority = assignedpriority, gshare = the matching leaf share (job_global_share), resource_type
 -- from corecount and minramcount. Unknown keys or values of the wrong type: -20002 naming them, nothing
 -- written. Returns [{"PandaID", "jobName", "jobStatus"}, ...] in input order.
---   p_job_specs  a JSON array of job objects
---   p_submitter  the authenticated submitter (user name), or NULL
-CREATE OR REPLACE FUNCTION ATLAS_PANDA.SUBMIT_JOBS(p_job_specs IN CLOB, p_submitter IN VARCHAR2 DEFAULT NULL)
+-- Not yet in this twin (PostgreSQL job_spec.sql and job_setup.sql, PostgreSQL only for now): serialized
+-- JobSpecs, the submission rules on p_is_production / p_vo, the setup of jobs submitted without a status.
+--   p_job_specs      a JSON array of job objects
+--   p_submitter      the authenticated submitter (user name), or NULL
+--   p_is_production  the submitter has the production role; NULL: a trusted caller
+--   p_vo             the VO of the submitter's token, or NULL
+CREATE OR REPLACE FUNCTION ATLAS_PANDA.SUBMIT_JOBS(p_job_specs IN CLOB, p_submitter IN VARCHAR2 DEFAULT NULL,
+                                                  p_is_production IN BOOLEAN DEFAULT NULL, p_vo IN VARCHAR2 DEFAULT NULL)
 RETURN CLOB
 AS
     v_now DATE := ATLAS_PANDA.PANDA_NOW();

@@ -18,15 +18,23 @@
 -- submit_jobs: insert new jobs (REST job/submit). Each spec's keys are job table column names,
 -- case-insensitive (JobSpec spellings computingSite, prodSourceLabel, ... work), plus "jobParameters"
 -- (stored in jobparamstable), "metadata" (metatable) and "files" (a list of filestable4 objects).
--- The status (default 'defined') picks the table: defined/assigned -> jobsdefined4, waiting/pending ->
--- jobswaiting4, activated/throttled -> jobsactive4. The server sets PandaID (jobsdefined4_pandaid_seq),
--- creation/modification/state-change times; defaults: produsername/produserid = p_submitter,
--- currentpriority = assignedpriority, gshare = the matching leaf share (job_global_share), resource_type
--- from corecount and minramcount. Unknown keys or values of the wrong type: PD002 naming them, nothing
--- written. Returns [{"PandaID", "jobName", "jobStatus"}, ...] in input order.
---   p_job_specs  a JSON array of job objects
---   p_submitter  the authenticated submitter (user name), or NULL
-CREATE OR REPLACE FUNCTION doma_panda.submit_jobs(p_job_specs jsonb, p_submitter text DEFAULT NULL)
+-- A spec may also be a serialized JobSpec as panda-client sends it (job_spec_from_state, job_spec.sql).
+-- The rules of job_submission_rules apply (computingSite a registered queue; managed jobs need the
+-- production role, PD005; the job carries the caller's VO and its queue's cloud).
+-- A given status picks the table: defined/assigned -> jobsdefined4, waiting/pending -> jobswaiting4,
+-- activated/throttled -> jobsactive4. Without one the job is set up at once (job_setup_new_job,
+-- job_setup.sql): activated when its inputs are ready, else assigned. The server sets PandaID
+-- (jobsdefined4_pandaid_seq), creation/modification/state-change times; defaults: produsername/produserid
+-- = p_submitter, currentpriority = assignedpriority, gshare = the matching leaf share (job_global_share),
+-- resource_type from corecount and minramcount. Unknown keys or values of the wrong type: PD002 naming
+-- them, nothing written. Returns, in input order, {"PandaID", "jobName", "jobStatus"} per job object and
+-- PanDA's [PandaID, jobDefinitionID, jobName or {"jobsetID"}] per serialized JobSpec (job_spec_answer).
+--   p_job_specs      a JSON array of job objects or serialized JobSpecs
+--   p_submitter      the authenticated submitter (user name), or NULL
+--   p_is_production  the submitter has the production role; NULL: a trusted caller (psql, scheduler)
+--   p_vo             the VO of the submitter's token, or NULL
+CREATE OR REPLACE FUNCTION doma_panda.submit_jobs(p_job_specs jsonb, p_submitter text DEFAULT NULL,
+                                                  p_is_production boolean DEFAULT NULL, p_vo text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -43,6 +51,8 @@ DECLARE
     v_parameters jsonb;
     v_metadata jsonb;
     v_files jsonb;
+    v_serialized boolean;
+    v_spec_keys jsonb;
     v_result jsonb := '[]'::jsonb;
 BEGIN
     IF p_job_specs IS NULL OR jsonb_typeof(p_job_specs) <> 'array' OR jsonb_array_length(p_job_specs) = 0 THEN
@@ -50,12 +60,17 @@ BEGIN
     END IF;
     FOR v_spec, v_index IN SELECT e.value, e.ordinality FROM jsonb_array_elements(p_job_specs) WITH ORDINALITY e ORDER BY e.ordinality LOOP
         v_what := format('job spec %s', v_index);
+        v_serialized := jsonb_typeof(v_spec) = 'array';
+        IF v_serialized THEN
+            v_spec := doma_panda.job_spec_from_state(v_spec, v_what);
+        END IF;
         IF jsonb_typeof(v_spec) <> 'object' THEN
             RAISE EXCEPTION '%: must be a JSON object', v_what USING ERRCODE = 'PD002';
         END IF;
         -- keys are case-insensitive; a JSON null means "not given"
         SELECT coalesce(jsonb_object_agg(lower(e.key), e.value), '{}'::jsonb) INTO v_job
           FROM jsonb_each(v_spec) e WHERE jsonb_typeof(e.value) <> 'null';
+        v_spec_keys := v_job;
         v_parameters := v_job -> 'jobparameters';
         v_metadata := v_job -> 'metadata';
         v_files := v_job -> 'files';
@@ -71,6 +86,7 @@ BEGIN
         IF jsonb_typeof(v_parameters) NOT IN ('string') OR jsonb_typeof(v_metadata) NOT IN ('string') THEN
             RAISE EXCEPTION '%: jobParameters and metadata must be strings', v_what USING ERRCODE = 'PD002';
         END IF;
+        v_job := doma_panda.job_submission_rules(v_job, p_is_production, p_vo, v_what);
         v_status := coalesce(v_job ->> 'jobstatus', 'defined');
         IF v_status NOT IN ('defined', 'assigned', 'waiting', 'pending', 'activated', 'throttled') THEN
             RAISE EXCEPTION '%: a new job''s status must be defined, assigned, waiting, pending, activated or throttled, not %',
@@ -105,8 +121,11 @@ BEGIN
         END IF;
         PERFORM doma_panda.job_insert_files(v_pandaid, v_files, v_job, v_now, v_what);
         PERFORM doma_panda.job_log_status(v_job);
-        v_result := v_result || jsonb_build_array(jsonb_build_object(
-            'PandaID', v_pandaid, 'jobName', v_job -> 'jobname', 'jobStatus', v_status));
+        IF NOT v_spec_keys ? 'jobstatus' THEN
+            v_status := doma_panda.job_setup_new_job(v_pandaid);
+        END IF;
+        v_result := v_result || jsonb_build_array(CASE WHEN v_serialized THEN doma_panda.job_spec_answer(v_job)
+            ELSE jsonb_build_object('PandaID', v_pandaid, 'jobName', v_job -> 'jobname', 'jobStatus', v_status) END);
     END LOOP;
     RETURN v_result;
 END;

@@ -172,14 +172,20 @@ CREATE TABLE doma_panda.worker_node_queue (
     CONSTRAINT pk_worker_node_queue PRIMARY KEY (site, host_name, panda_queue)
 );
 -- Worker node summaries per queue (materialized views; REFRESH ... CONCURRENTLY needs the unique indexes).
+-- mv_worker_node_summary has PanDA's columns (its server reads total_logical_cpus and pct_within_pq: the
+-- share of the queue's logical CPUs per CPU architecture level, over the hosts seen in the last month),
+-- then ours (n_hosts, avg_total_memory, last_seen).
 CREATE MATERIALIZED VIEW doma_panda.mv_worker_node_summary AS
 SELECT wn.site, q.panda_queue, coalesce(wn.cpu_architecture_level, 'unknown')::character varying(20) AS cpu_architecture_level,
+       sum(wn.n_logical_cpus)::bigint AS total_logical_cpus,
+       round(sum(wn.n_logical_cpus)::numeric * 100
+             / nullif(sum(sum(wn.n_logical_cpus)) OVER (PARTITION BY q.panda_queue), 0), 2)::numeric(5,2) AS pct_within_pq,
        count(*)::bigint AS n_hosts,
-       sum(wn.n_logical_cpus)::bigint AS n_logical_cpus,
        avg(wn.total_memory)::bigint AS avg_total_memory,
        max(wn.last_seen) AS last_seen
   FROM doma_panda.worker_node wn
   JOIN doma_panda.worker_node_queue q ON q.site = wn.site AND q.host_name = wn.host_name
+ WHERE q.last_seen > (now() AT TIME ZONE 'UTC') - interval '1 month'
  GROUP BY wn.site, q.panda_queue, coalesce(wn.cpu_architecture_level, 'unknown')
 WITH NO DATA;
 CREATE UNIQUE INDEX ux_mv_wn_summary ON doma_panda.mv_worker_node_summary (site, panda_queue, cpu_architecture_level);
