@@ -43,7 +43,7 @@ def make_task(db: psycopg.Connection, *, n_files: int = 4, events_per_file: int 
     for datasetid, tmpl in ((out_id, f"user.alice.$JEDITASKID._${{SN/P}}.out.root"),
                             (log_id, f"user.alice.$JEDITASKID.log._${{SN}}.tgz")):
         db.execute("""INSERT INTO doma_panda.jedi_output_template (jeditaskid, datasetid, outtempid, filenametemplate, serialnr)
-                      VALUES (%s, %s, nextval('doma_panda.jedi_output_template_id_seq'), %s, 0)""", (task, datasetid, tmpl))
+                      VALUES (%s, %s, nextval('doma_panda.jedi_output_template_id_seq'), %s, 1)""", (task, datasetid, tmpl))
     for i in range(n_files):
         lfn = f"pseudo.{task}.{i}" if no_input else f"data.{task}._{i:04d}.root"
         start = i * (events_per_file or 0)

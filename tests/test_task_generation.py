@@ -40,7 +40,7 @@ def test_n_files_per_job_avalanche_jobs_files_and_parameters(queue_db):
         "activated", "GEN_QUEUE", "/bin/sh", 500, "Production", 1, 3, None)
     outputs = db.execute("SELECT lfn, type FROM doma_panda.filestable4 WHERE pandaid = %s AND type IN ('output', 'log')"
                          " ORDER BY type DESC", (first["pandaid"],)).fetchall()
-    assert outputs == [(f"user.alice.{task}._000001.out.root", "output"), (f"user.alice.{task}.log._000001.tgz", "log")]
+    assert outputs == [(f"user.alice.{task}._000001.out.root", "output"), (f"user.alice.{task}.log._1.tgz", "log")]
     assert job_parameters(db, first["pandaid"]) == (
         f"-i data.{task}._0000.root,data.{task}._0001.root -o user.alice.{task}._000001.out.root --seed 1")
     assert job_parameters(db, jobs[2]["pandaid"]).endswith(f"._000003.out.root --seed 3")

@@ -84,7 +84,10 @@ BEGIN
     v_params := doma_panda.task_params(p_jeditaskid);
     v_assigned_sites := concat_ws(',', nullif(v_task.site, ''), doma_panda.task_rule(v_task.splitrule, v_params, 'includedSite'));
     v_excluded := doma_panda.task_rule(v_task.splitrule, v_params, 'excludedSite');
-    v_connectivity := concat_ws('#', doma_panda.task_rule(v_task.splitrule, v_params, 'ipConnectivity'),
+    -- the Task Refiner codes ipConnectivity as IP=1 (full) or IP=2 (http)
+    v_connectivity := concat_ws('#', CASE doma_panda.task_rule(v_task.splitrule, v_params, 'ipConnectivity')
+                                         WHEN '1' THEN 'full' WHEN '2' THEN 'http'
+                                         ELSE doma_panda.task_rule(v_task.splitrule, v_params, 'ipConnectivity') END,
                                 nullif(doma_panda.task_rule(v_task.splitrule, v_params, 'ipStack'), ''));
     IF v_connectivity LIKE '%#%#%' THEN
         v_connectivity := split_part(v_connectivity, '#', 1) || '#' || split_part(v_connectivity, '#', 2);

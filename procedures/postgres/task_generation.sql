@@ -31,16 +31,6 @@
 -- share (section 14.3: one generator per share at a time); run_job_generator (scheduled) does every share,
 -- one transaction per task.
 
--- task_split_rule_codes: the JEDI split-rule codes of the task settings this file reads.
-CREATE OR REPLACE FUNCTION doma_panda.task_split_rule_codes()
-RETURNS TABLE (rule_name text, rule_code text)
-LANGUAGE sql IMMUTABLE AS $$
-    VALUES ('nFilesPerJob', 'NF'), ('nEventsPerJob', 'NE'), ('nGBPerJob', 'NG'), ('nMaxFilesPerJob', 'MF'),
-           ('ipConnectivity', 'IP'), ('ipStack', 'IK'), ('minCpuEfficiency', 'MC'), ('maxNumJobs', 'MN'),
-           ('maxWalltime', 'MW'), ('t1Weight', 'TW'), ('useScout', 'US'), ('maxEventsPerJob', 'MX'),
-           ('useExhausted', 'UX'), ('tgtMaxOutputForNG', 'TN'), ('disableAutoRetry', 'DR');
-$$;
-
 -- task_params: a task's submitted parameters (jedi_taskparams.taskparams) as JSON; '{}' when absent or not JSON.
 --   p_jeditaskid  the task
 CREATE OR REPLACE FUNCTION doma_panda.task_params(p_jeditaskid bigint)
@@ -60,8 +50,9 @@ BEGIN
 END;
 $$;
 
--- task_rule: a task setting by its JEDI name: the value of its code in the split rule ('NF=2,...'),
--- else the task parameter of that name, else NULL.
+-- task_rule: a task setting by its JEDI name: the value of its code in the split rule ('NF=2,...'; the
+-- codes of task_split_rules in task_submission.sql and a few more), else the task parameter of that name
+-- (a list as a comma-separated string), else NULL.
 --   p_splitrule  jedi_tasks.splitrule
 --   p_params     the task parameters (task_params)
 --   p_name       the setting's JEDI name (nFilesPerJob, includedSite, ...)
@@ -69,9 +60,14 @@ CREATE OR REPLACE FUNCTION doma_panda.task_rule(p_splitrule text, p_params jsonb
 RETURNS text
 LANGUAGE sql STABLE AS $$
     SELECT coalesce(
-        (SELECT substr(r, length(c.rule_code) + 2)
-           FROM doma_panda.task_split_rule_codes() c, unnest(string_to_array(coalesce(p_splitrule, ''), ',')) r
-          WHERE c.rule_name = p_name AND r LIKE c.rule_code || '=%'
+        (SELECT substr(r, length(c.code) + 2)
+           FROM (SELECT x.param, x.code FROM doma_panda.task_split_rules() x
+                 UNION ALL
+                 VALUES ('ipConnectivity', 'IP'), ('ipStack', 'IK'), ('minCpuEfficiency', 'MC'), ('maxNumJobs', 'MN'),
+                        ('maxWalltime', 'MW'), ('t1Weight', 'TW'), ('useScout', 'US'), ('maxEventsPerJob', 'MX'),
+                        ('tgtMaxOutputForNG', 'TN')) c(param, code),
+                unnest(string_to_array(coalesce(p_splitrule, ''), ',')) r
+          WHERE c.param = p_name AND r LIKE c.code || '=%'
           LIMIT 1),
         CASE WHEN jsonb_typeof(p_params -> p_name) = 'array'
              THEN (SELECT string_agg(e, ',') FROM jsonb_array_elements_text(p_params -> p_name) e)
@@ -98,7 +94,7 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- task_fill_serial: a file name or parameter template with its serial number and task id filled in:
--- ${SN} and ${SN/P} (six digits, zero-padded), $JEDITASKID and ${JEDITASKID}.
+-- ${SN} (the number), ${SN/P} (six digits, zero-padded), $JEDITASKID and ${JEDITASKID}.
 --   p_template    the template
 --   p_serial      the serial number
 --   p_jeditaskid  the task
@@ -106,7 +102,7 @@ CREATE OR REPLACE FUNCTION doma_panda.task_fill_serial(p_template text, p_serial
 RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT replace(replace(replace(replace(p_template, '${SN/P}', lpad(p_serial::text, 6, '0')),
-                                   '${SN}', lpad(p_serial::text, 6, '0')),
+                                   '${SN}', p_serial::text),
                            '${JEDITASKID}', p_jeditaskid::text),
                    '$JEDITASKID', p_jeditaskid::text);
 $$;
@@ -231,7 +227,7 @@ BEGIN
     v_params := doma_panda.task_params(p_jeditaskid);
     v_scouts := v_state = 'ready'
                 AND NOT coalesce(lower(doma_panda.task_rule(v_task.splitrule, v_params, 'skipScout')) IN ('true', '1', 'yes'), false)
-                AND coalesce(doma_panda.task_rule(v_task.splitrule, v_params, 'useScout'), '1') <> '0';
+                AND coalesce(doma_panda.task_rule(v_task.splitrule, v_params, 'useScout'), '2') <> '1';  -- US=1: skipScout
     v_new_status := CASE WHEN v_scouts THEN 'scouting' ELSE 'running' END;
     v_max_jobs := coalesce(p_max_jobs, doma_panda.task_config_number('GENERATE_MAX_JOBS_PER_TASK', 1000, v_task.vo)::integer);
     IF v_scouts THEN
@@ -330,9 +326,10 @@ BEGIN
     SELECT count(DISTINCT f.job_index) INTO v_njobs FROM task_gen_file f;
 
     -- serial numbers: one per job, from the output templates (all advance together)
-    UPDATE doma_panda.jedi_output_template o SET serialnr = coalesce(o.serialnr, 0) + v_njobs
+    UPDATE doma_panda.jedi_output_template o SET serialnr = coalesce(o.serialnr, 1) + v_njobs
      WHERE o.jeditaskid = p_jeditaskid;
-    SELECT coalesce(max(o.serialnr) - v_njobs, NULL) INTO v_first_sn FROM doma_panda.jedi_output_template o WHERE o.jeditaskid = p_jeditaskid;
+    -- serialnr is the next serial number to use (item "offset" + 1 at refinement)
+    SELECT max(o.serialnr) - v_njobs - 1 INTO v_first_sn FROM doma_panda.jedi_output_template o WHERE o.jeditaskid = p_jeditaskid;
     IF v_first_sn IS NULL THEN
         SELECT coalesce(sum(d.nfilesused), 0) INTO v_first_sn FROM doma_panda.jedi_datasets d
          WHERE d.jeditaskid = p_jeditaskid AND d.type IN ('input', 'pseudo_input') AND d.masterid IS NULL;
@@ -440,7 +437,7 @@ BEGIN
     SELECT nextval('doma_panda.filestable4_row_id_seq'), x.pandaid, v_now, x.guid, x.lfn, x.type, x.dataset, x.status,
            x.proddblock, x.destinationdblock, x.fsize, x.checksum, x.scope, p_jeditaskid, x.datasetid, x.fileid, x.attemptnr
       FROM (SELECT j.pandaid, f.guid, f.lfn, f.type, f.datasetname AS dataset, 'ready' AS status, f.datasetname AS proddblock,
-                   NULL::text AS destinationdblock, f.fsize, f.checksum, f.scope, f.datasetid, f.fileid, f.attemptnr::smallint AS attemptnr,
+                   NULL::text AS destinationdblock, coalesce(f.fsize, 0) AS fsize, f.checksum, f.scope, f.datasetid, f.fileid, f.attemptnr::smallint AS attemptnr,
                    1 AS kind, f.ord AS ord
               FROM task_gen_file f JOIN task_gen_job j ON j.job_index = f.job_index
             UNION ALL
@@ -547,7 +544,8 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- run_job_generator: the scheduled Job Generator: every share, one transaction per task (COMMIT after
--- each), until no task generates or p_max_tasks tasks were done.
+-- each), until no task generates or p_max_tasks tasks were done. A task whose step fails is left as it
+-- was (WARNING with the error) and the others go on.
 --   p_max_tasks  at most this many task steps in one run
 --   p_max_jobs   at most this many jobs per task step
 CREATE OR REPLACE PROCEDURE doma_panda.run_job_generator(p_max_tasks integer DEFAULT 100, p_max_jobs integer DEFAULT NULL)
@@ -569,7 +567,11 @@ BEGIN
             EXIT WHEN v_task IS NULL;
             v_seen := v_seen || v_task;
             IF pg_try_advisory_xact_lock(hashtext('pandadb.generate_jobs'), hashtext(v_share)) THEN
-                v_result := doma_panda.generate_task_jobs(v_task, p_max_jobs);
+                BEGIN  -- a task that fails to generate is reported and left as it was; the others go on
+                    v_result := doma_panda.generate_task_jobs(v_task, p_max_jobs);
+                EXCEPTION WHEN others THEN
+                    RAISE WARNING 'run_job_generator: task %: %', v_task, SQLERRM;
+                END;
                 v_done := v_done + 1;
             ELSE
                 EXIT;   -- another generator holds this share

@@ -401,7 +401,11 @@ BEGIN
          WHERE t.status IN ('scouting', 'scouted', 'running', 'pending')
          ORDER BY t.jeditaskid LIMIT p_max_tasks
     LOOP
-        v_result := doma_panda.task_progress_step(v_task);
+        BEGIN  -- a task whose step fails is reported and left as it was; the others go on
+            v_result := doma_panda.task_progress_step(v_task);
+        EXCEPTION WHEN others THEN
+            RAISE WARNING 'run_task_progress: task %: %', v_task, SQLERRM;
+        END;
         COMMIT;
     END LOOP;
 END;
