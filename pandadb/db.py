@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 
 from pandadb.cluster import ClusterError, EmbeddedCluster
@@ -28,6 +30,14 @@ def sqlalchemy_url(database_url: str) -> str:
         if database_url.startswith(prefix):
             return driver + database_url[len(prefix):]
     return database_url
+
+
+def scalar(conn: psycopg.Connection, query: Any, params: Any = None) -> Any:
+    """The first column of the first row of a query that always returns a row (count(*), a setting, ...)."""
+    row = conn.execute(query, params).fetchone()
+    if row is None:
+        raise LookupError(f"the query returned no row: {query}")
+    return row[0]
 
 
 def connect(database_url: str | None = None, autocommit: bool = False) -> psycopg.Connection:

@@ -79,7 +79,7 @@ _CLASS_OF_SQLSTATE: dict[str, type[ProcedureError]] = {
 
 def is_refusal(sqlstate: str | None) -> bool:
     """True for a SQLSTATE that means the caller's request was refused (not that the server broke)."""
-    return bool(sqlstate) and (sqlstate.startswith(PANDA_ERROR_CLASS) or sqlstate in INPUT_ERROR_SQLSTATES)
+    return sqlstate is not None and (sqlstate.startswith(PANDA_ERROR_CLASS) or sqlstate in INPUT_ERROR_SQLSTATES)
 
 
 def refusal(sqlstate: str, message: str) -> ProcedureError:

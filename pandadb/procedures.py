@@ -69,7 +69,7 @@ def _arguments(arguments: dict[str, Any]) -> tuple[sql.Composable, dict[str, Any
     for name, value in arguments.items():
         if not _ARGUMENT_NAME.match(name):
             raise ValueError(f"not a parameter name: {name!r}")
-        cast = sql.SQL("")
+        cast: sql.Composable = sql.SQL("")
         if isinstance(value, SqlArray):
             cast = sql.SQL("::{}[]").format(sql.SQL(value.element_type))
             value = list(value.values)

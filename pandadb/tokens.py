@@ -76,8 +76,8 @@ def local_issuer_keys(home: Path | str | None = None) -> IssuerKeys:
         _write_once(keys.private_key_file, private_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()), 0o600)
     # derive the public key from whichever private key won a concurrent creation
-    private_key = serialization.load_pem_private_key(keys.private_key_file.read_bytes(), password=None)
-    _write_once(keys.public_key_file, private_key.public_key().public_bytes(
+    stored_key = serialization.load_pem_private_key(keys.private_key_file.read_bytes(), password=None)
+    _write_once(keys.public_key_file, stored_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo), 0o644)
     return keys
 

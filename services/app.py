@@ -195,7 +195,7 @@ class EndpointResource:
         raw = self._raw_parameters(req)
         req.context.sent_parameters = {name for name, value in raw.items() if value is not None}
         params = validate(self.spec, raw, from_query=req.method == "GET")
-        call = Call(params=params, identity=req.context.identity, database=self._database, request=req,
+        call = Call(params=params, caller=req.context.identity, database=self._database, request=req,
                     settings=self._settings)
         result = self.spec.handler(call)
         if isinstance(result, Reply):

@@ -56,7 +56,7 @@ class TokenVerifier:
         # issuer -> list of (kid or None, key object, algorithms)
         self._keys: dict[str, list[tuple[str | None, Any, list[str]]]] = {}
         for issuer in issuers:
-            keys = []
+            keys: list[tuple[str | None, Any, list[str]]] = []
             if issuer.public_key_file is not None:
                 key = serialization.load_pem_public_key(issuer.public_key_file.read_bytes())
                 keys.append((None, key, _algorithms_for(key)))
@@ -72,7 +72,7 @@ class TokenVerifier:
             unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.InvalidTokenError as error:
             raise AuthError(401, f"the bearer token is not a valid JWT: {error}") from None
-        issuer_name = unverified.get("iss")
+        issuer_name = str(unverified.get("iss"))
         issuer = self._issuers.get(issuer_name)
         if issuer is None:
             raise AuthError(401, f"tokens of issuer {issuer_name!r} are not trusted by this server")

@@ -104,7 +104,8 @@ def incident_answer(req: falcon.Request, error: Exception) -> str:
 
 
 def _on_http_error(req, resp, error: falcon.HTTPError, params) -> None:
-    for name, value in (error.headers or {}).items():
+    headers = dict(error.headers or {})
+    for name, value in headers.items():
         resp.set_header(name, value)
     message = error.title or "error"
     if error.description:
@@ -112,7 +113,7 @@ def _on_http_error(req, resp, error: falcon.HTTPError, params) -> None:
     if isinstance(error, falcon.HTTPNotFound):
         message = f"no API function at {req.path}; see /api/v1/openapi.json"
     elif isinstance(error, falcon.HTTPMethodNotAllowed):
-        message = f"{req.method} is not allowed on {req.path} (allowed: {', '.join(error.headers.get('Allow', '').split(', '))})"
+        message = f"{req.method} is not allowed on {req.path} (allowed: {headers.get('Allow', '')})"
     write(resp, error.status_code, envelope(False, message))
 
 

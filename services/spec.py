@@ -22,7 +22,14 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only: the declarations do not need the database or settings at import
+    import falcon
+
+    from services.database import Database
+    from services.settings import ServiceSettings
 
 STRING, INTEGER, NUMBER, BOOLEAN, ARRAY, OBJECT = "string", "integer", "number", "boolean", "array", "object"
 FILE = "file"
@@ -108,10 +115,17 @@ class Call:
     """What a handler gets: the validated parameters, the caller, the database, the raw request."""
 
     params: dict[str, Any]
-    identity: Identity | None
-    database: Any  # services.database.Database
-    request: Any  # falcon.Request
-    settings: Any = None  # services.settings.ServiceSettings
+    caller: Identity | None  # None only on the public (secure=False) endpoints
+    database: Database
+    request: falcon.Request
+    settings: ServiceSettings
+
+    @property
+    def identity(self) -> Identity:
+        """The authenticated caller: every secure endpoint has one (the auth middleware made sure)."""
+        if self.caller is None:
+            raise RuntimeError("a public endpoint's handler asked for the caller's identity")
+        return self.caller
 
     def given(self, *exclude: str) -> dict[str, Any]:
         """The parameters the caller actually sent (defaults left out), minus `exclude`."""
@@ -185,7 +199,7 @@ def _storable_text(name: str, value: str) -> str:
     return value
 
 
-def convert(name: str, type_: str, value: Any, items: str | None = None,
+def convert(name: str, type_: str, value: Any, items: str | tuple[str, ...] | None = None,
             element: tuple[Param, ...] | None = None) -> Any:
     """`value` as `type_`, or ValidationError naming `name`."""
     if type_ == STRING:
@@ -212,11 +226,11 @@ def convert(name: str, type_: str, value: Any, items: str | None = None,
             return value
         if isinstance(value, str):
             try:
-                number = float(value.strip())
+                real = float(value.strip())
             except ValueError:
                 raise _type_error(name, "a number", value) from None
-            if number == number and abs(number) != float("inf"):
-                return int(number) if _INTEGER_TEXT.match(value.strip()) else number
+            if real == real and abs(real) != float("inf"):
+                return int(real) if _INTEGER_TEXT.match(value.strip()) else real
         raise _type_error(name, "a number", value)
     if type_ == BOOLEAN:
         if isinstance(value, bool):

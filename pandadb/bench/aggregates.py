@@ -14,13 +14,14 @@ import click
 import psycopg
 
 from pandadb.bench.common import load_in_chunks, scratch_database
+from pandadb.db import scalar
 
 QUEUES = 200
 
 # One job of the active or defined table per g; the modular arithmetic gives realistic cardinalities
 # (sites, shares, statuses, priorities) and the NULLs PanDA has in practice.
-JOB_VALUES_SQL = """
-    'BENCH_Q' || lpad(mod(g * 13, {queues})::text, 4, '0'), 'CLOUD' || mod(g, 10),
+JOB_VALUES_SQL = f"""
+    'BENCH_Q' || lpad(mod(g * 13, {QUEUES})::text, 4, '0'), 'CLOUD' || mod(g, 10),
     CASE WHEN mod(g, 13) = 0 THEN 'us' END, CASE WHEN mod(g, 17) = 0 THEN 'AP_X' END, mod(g, 2)::smallint,
     (ARRAY['simul', 'reprocessing', 'evgen', 'pmerge', 'panda-client'])[1 + mod(g, 5)],
     CASE WHEN mod(g, 3) = 0 THEN 'user' ELSE 'managed' END, mod(g * 37, 1000), mod(g * 37, 1000),
@@ -30,7 +31,7 @@ JOB_VALUES_SQL = """
     mod(g, 500), 2000 * (1 + mod(g, 2)), 'NUC_' || mod(g, 20), CASE WHEN mod(g, 10) = 0 THEN 2 END,
     1 + mod(g * 7, 20), CASE WHEN mod(g, 6) = 0 THEN NULL ELSE 3600 + mod(g, 100) * 60 END,
     1 + mod(g, %(tasks)s), (now() AT TIME ZONE 'UTC')::timestamp(0), (now() AT TIME ZONE 'UTC')::timestamp(0)
-""".format(queues=QUEUES)
+"""
 JOB_COLUMNS = """computingsite, cloud, countrygroup, workinggroup, relocationflag, processingtype, prodsourcelabel,
     currentpriority, assignedpriority, vo, workqueue_id, resource_type, corecount, actualcorecount, gshare, diskio,
     minramcount, nucleus, eventservice, ninputdatafiles, maxwalltime, jeditaskid, creationtime, modificationtime"""
@@ -210,7 +211,7 @@ def command(active_jobs: int, archived_jobs: int, repeat: int, database: str) ->
         for procedure, reference_sql in REFERENCE_SQL.items():
             procedure_seconds = best_time(conn, f"CALL doma_panda.{procedure}()", repeat)
             reference_seconds = best_time(conn, reference_sql, repeat)
-            n_rows = conn.execute(f"SELECT count(*) FROM doma_panda.{TARGET_TABLE[procedure]}").fetchone()[0]
+            n_rows = scalar(conn, f"SELECT count(*) FROM doma_panda.{TARGET_TABLE[procedure]}")
             ratio = procedure_seconds / reference_seconds if reference_seconds > 0 else float("inf")
             click.echo(f"{procedure:<32} {n_rows:>8,}  {procedure_seconds * 1000:>9.1f} ms  "
                        f"{reference_seconds * 1000:>9.1f} ms  ratio {ratio:.2f}")

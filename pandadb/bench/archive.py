@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from pandadb.archive import candidates, run_archive
 from pandadb.bench.common import load_in_chunks, scratch_database
+from pandadb.db import scalar
 
 DATABASE = "pandadb_bench_archive"
 ARCHIVE_AFTER_DAYS = 3
@@ -84,7 +85,7 @@ def load_jobs(conn: psycopg.Connection, jobs: int, offset: int, first_day_ago: i
 
 
 def column_list(conn: psycopg.Connection, table: str, archive: str) -> str:
-    return conn.execute("SELECT doma_panda.archive_column_list(%s, %s)", (f"doma_panda.{table}", archive)).fetchone()[0]
+    return scalar(conn, "SELECT doma_panda.archive_column_list(%s, %s)", (f"doma_panda.{table}", archive))
 
 
 def reference_archive(conn: psycopg.Connection, first_day_ago: int, days: int) -> float:
@@ -130,8 +131,8 @@ def command(jobs: int, days: int, keep: bool) -> None:
             started = time.perf_counter()
             run_archive(conn, older_than, lambda step: bar.update(1) if step["status"] == "dropped" else None)
             procedure_seconds = time.perf_counter() - started
-        left = conn.execute("SELECT count(*) FROM doma_panda.jobsarchived4 WHERE pandaid <= %s", (jobs,)).fetchone()[0]
-        archived = conn.execute("SELECT count(*) FROM doma_pandaarch.jobsarchived WHERE pandaid <= %s", (jobs,)).fetchone()[0]
+        left = scalar(conn, "SELECT count(*) FROM doma_panda.jobsarchived4 WHERE pandaid <= %s", (jobs,))
+        archived = scalar(conn, "SELECT count(*) FROM doma_pandaarch.jobsarchived WHERE pandaid <= %s", (jobs,))
         # the reference starts from the same empty archive as the procedure did
         conn.execute("TRUNCATE " + ", ".join(TABLES.values()))
         conn.execute("ANALYZE " + ", ".join(TABLES.values()))

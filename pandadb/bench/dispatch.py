@@ -27,6 +27,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from pandadb.bench.common import load_in_chunks, run_clients, scratch_database
+from pandadb.db import scalar
 
 LOAD_JOBS_SQL = """
 INSERT INTO doma_panda.jobsactive4 (pandaid, jobdefinitionid, creationtime, modificationtime, statechangetime,
@@ -98,8 +99,8 @@ def measure_direct(url: str, clients: int, seconds: float, queues: int) -> float
         request = Jsonb({"node": f"bench-node-{index}"})
 
         def acquire() -> int:
-            data = conn.execute("SELECT doma_panda.acquire_jobs(p_site_name => %s, p_n_jobs => 1, p_request => %s)",
-                                (f"BENCH_Q{rng.randrange(queues):04d}", request)).fetchone()[0]
+            data = scalar(conn, "SELECT doma_panda.acquire_jobs(p_site_name => %s, p_n_jobs => 1, p_request => %s)",
+                                (f"BENCH_Q{rng.randrange(queues):04d}", request))
             return len(data or [])
         return acquire
     return run_clients(clients, seconds, make_worker)

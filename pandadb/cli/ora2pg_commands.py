@@ -177,7 +177,7 @@ def ora2pg_copy(oracle_dsn: str | None, oracle_user: str, source_url: str | None
         if oracle_dsn:
             source, adapter = datacopy.connect_oracle(oracle_dsn, oracle_user), datacopy.ORACLE_SOURCE
         else:
-            source, adapter = psycopg.connect(source_url, autocommit=True), datacopy.POSTGRES_SOURCE
+            source, adapter = psycopg.connect(source_url or "", autocommit=True), datacopy.POSTGRES_SOURCE
         with source:
             report = datacopy.copy_database(source, target_url, adapter=adapter, tables=names, batch_size=batch_size,
                                             checksum=checksum, progress=progress, say=lambda m: click.echo(m, err=True))

@@ -93,13 +93,13 @@ def cron_list_command(as_json: bool) -> None:
     header = ("name", "schedule", "enabled", "exclusive", "pg_cron", "last run (UTC)", "by", "duration", "status", "error")
     rows = [header]
     for line in listing:
-        error = " ".join((line.last_error or "").split())
+        last_error = " ".join((line.last_error or "").split())
         rows.append((
             line.name, line.schedule, "yes" if line.enabled else "no", "yes" if line.exclusive else "no",
             line.cron_schedule or "not installed",
             line.last_started.isoformat(sep=" ", timespec="seconds") if line.last_started else "-",
             line.last_by or "-", _format_seconds(line.last_duration_seconds), line.last_status or "-",
-            (error[:77] + "...") if len(error) > 80 else (error or "-"),
+            (last_error[:77] + "...") if len(last_error) > 80 else (last_error or "-"),
         ))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(header) - 1)]
     for row in rows:

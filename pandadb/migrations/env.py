@@ -38,8 +38,11 @@ def run_migrations_offline() -> None:
 def upgrade_of_a_database_with_stored_logic(connection) -> bool:
     """True when this run upgrades (or re-applies head to) a database that already has its stored logic."""
     script = ScriptDirectory.from_config(context.config)
+    target = context.get_revision_argument()
+    if not isinstance(target, str):  # None = base (a downgrade), a tuple = several heads
+        return False
     try:
-        destination = script.as_revision_number(context.get_revision_argument())
+        destination = script.as_revision_number(target)
     except Exception:  # relative or unknown targets: leave the stored logic to the revisions
         return False
     if not isinstance(destination, str):  # None = base (a downgrade), a tuple = several heads

@@ -33,6 +33,7 @@ def apply_sql_text(sql: str, label: str) -> None:
         context.impl.static_output(sql.rstrip() + "\n")
         return
     driver_connection = op.get_bind().connection.driver_connection
+    assert driver_connection is not None, "online migrations run on a live DB-API connection"
     with driver_connection.cursor() as cursor:
         try:
             cursor.execute(sql)

@@ -74,6 +74,11 @@ def _error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def _reset_session(conn: psycopg.Connection) -> None:
+    """A pooled connection comes back without what the last command SET."""
+    conn.execute("RESET ALL")
+
+
 def default_host_id() -> str:
     return socket.gethostname()
 
@@ -111,7 +116,7 @@ class Scheduler:
             # commands run as pg_cron runs them (a CALL may COMMIT; several statements allowed)
             kwargs={"autocommit": True, "application_name": f"pandadb scheduler {self.host_id}"[:63],
                     "prepare_threshold": None},
-            reset=lambda conn: conn.execute("RESET ALL"))
+            reset=_reset_session)
         pool.open(wait=True, timeout=30)
         return pool
 
@@ -175,12 +180,12 @@ class Scheduler:
         """Try one run of the job on a pooled connection: lock, log, execute, log, unlock."""
         assert self._pool is not None
         with self._pool.connection() as conn:
-            run_id, outcome, retry_after = conn.execute(
-                "SELECT run_id, outcome, retry_after_seconds FROM doma_panda.scheduler_run_started(%s, %s, %s, %s)",
-                (job.name, self.host_id, None if force else job.cron_slot, force)).fetchone()
+            [started] = rows(conn, "scheduler_run_started", p_job_name=job.name, p_host=self.host_id,
+                             p_cron_slot=None if force else job.cron_slot, p_force=force)
+            run_id, outcome, retry_after = started["run_id"], started["outcome"], started["retry_after_seconds"]
             if outcome != "started":
                 return RunResult(job.name, outcome, retry_after_seconds=retry_after)
-            started = time.monotonic()
+            started_monotonic = time.monotonic()
             error = None
             with self._lock:
                 self._running_connections[job.name] = conn
@@ -194,7 +199,7 @@ class Scheduler:
             finally:
                 with self._lock:
                     self._running_connections.pop(job.name, None)
-            seconds = time.monotonic() - started
+            seconds = time.monotonic() - started_monotonic
             try:
                 if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                     conn.execute("ROLLBACK")
@@ -241,7 +246,7 @@ class Scheduler:
             job.next_due = now + max(0.0, result.retry_after_seconds or 0.0)
         else:
             # period counted from the start; a run longer than its period is followed at once, never overlapped
-            job.next_due = max(now, started_monotonic + job.period_seconds)
+            job.next_due = max(now, started_monotonic + (job.period_seconds or 0.0))
 
     def _run_and_reschedule(self, job: ScheduledJob) -> None:
         started = time.monotonic()

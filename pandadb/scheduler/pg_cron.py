@@ -16,6 +16,7 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 
+from pandadb.db import scalar
 from pandadb.procedures import rows
 
 CRON_JOB_PREFIX = "pandadb:"
@@ -53,10 +54,10 @@ class CronTarget:
 def find_cron_target(database_url: str) -> CronTarget:
     """Where pg_cron lives for this database; PgCronUnavailable if the server does not preload it."""
     with psycopg.connect(database_url, autocommit=True) as conn:
-        database, cron_database = conn.execute(
-            "SELECT current_database(), current_setting('cron.database_name', true)").fetchone()
+        database = scalar(conn, "SELECT current_database()")
+        cron_database = scalar(conn, "SELECT current_setting('cron.database_name', true)")
         try:
-            preloaded = conn.execute("SELECT current_setting('shared_preload_libraries')").fetchone()[0]
+            preloaded = scalar(conn, "SELECT current_setting('shared_preload_libraries')")
         except psycopg.errors.InsufficientPrivilege:
             preloaded = None  # only superusers may look; connect_to_cron finds out otherwise
     if preloaded is not None and "pg_cron" not in [name.strip() for name in preloaded.split(",")]:
@@ -82,8 +83,8 @@ def connect_to_cron(target: CronTarget, create_extension: bool) -> psycopg.Conne
             present = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'").fetchone()
         if present is None:
             raise PgCronUnavailable(f"the pg_cron extension is not created in database {target.cron_database!r}")
-        has_schedule_in_database = conn.execute(
-            "SELECT to_regprocedure('cron.schedule_in_database(text,text,text,text,text,boolean)') IS NOT NULL").fetchone()[0]
+        has_schedule_in_database = scalar(conn,
+            "SELECT to_regprocedure('cron.schedule_in_database(text,text,text,text,text,boolean)') IS NOT NULL")
         if not has_schedule_in_database:
             raise PgCronUnavailable(f"pg_cron {present[0]} has no cron.schedule_in_database (needs 1.4 or later): "
                                     "ALTER EXTENSION pg_cron UPDATE, or run the registry with `pandadb scheduler`")
@@ -139,9 +140,9 @@ def _sync_cron_jobs(cron_conn: psycopg.Connection, target: CronTarget, wanted: d
             cron_conn.execute("SELECT cron.schedule_in_database(%s, %s, %s, %s)", (jobname, schedule, command, database))
             report.scheduled.append(jobname)
         if remove_cleanup_if_unused:
-            others = cron_conn.execute(
+            others = scalar(cron_conn,
                 "SELECT count(*) FROM cron.job WHERE starts_with(jobname, %s) AND jobname <> %s",
-                (CRON_JOB_PREFIX, CRON_CLEANUP_JOB_NAME)).fetchone()[0]
+                (CRON_JOB_PREFIX, CRON_CLEANUP_JOB_NAME))
             cleanup = cron_conn.execute("SELECT jobid FROM cron.job WHERE jobname = %s", (CRON_CLEANUP_JOB_NAME,)).fetchall()
             if others == 0:
                 for (jobid,) in cleanup:
@@ -210,9 +211,9 @@ def cron_listing(database_url: str) -> tuple[list[JobListing], str | None]:
     note = None
     try:
         target = find_cron_target(database_url)
-        with connect_to_cron(target, create_extension=False) as cron_conn:
-            cron_conn.row_factory = dict_row
-            for row in cron_conn.execute("""
+        with connect_to_cron(target, create_extension=False) as cron_conn, \
+                cron_conn.cursor(row_factory=dict_row) as cursor:
+            for row in cursor.execute("""
                     SELECT j.jobname, j.schedule, j.active, d.status, d.return_message, d.start_time, d.end_time
                       FROM cron.job j
                       LEFT JOIN LATERAL (SELECT * FROM cron.job_run_details d WHERE d.jobid = j.jobid
@@ -236,6 +237,7 @@ def cron_listing(database_url: str) -> tuple[list[JobListing], str | None]:
         if cron_started is not None and (line.last_started is None or cron_started > line.last_started):
             line.last_by = "pg_cron"
             line.last_started = cron_started
+            assert cron is not None  # cron_started came from it
             end = _utc_naive(cron["end_time"])
             line.last_duration_seconds = (end - cron_started).total_seconds() if end else None
             line.last_status = cron["status"]
