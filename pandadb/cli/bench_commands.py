@@ -14,6 +14,7 @@ BENCH_SCENARIO_MODULES: tuple[str, ...] = (
     "pandadb.bench.aggregates",
     "pandadb.bench.archive",
     "pandadb.bench.events",
+    "pandadb.bench.tasks",
 )
 
 

@@ -208,6 +208,7 @@ DECLARE
     v_stream record;
     v_sites jsonb;
     v_host text := doma_panda.task_host();
+    v_resource_type text;
 BEGIN
     SELECT * INTO v_task FROM doma_panda.jedi_tasks t
      WHERE t.jeditaskid = p_jeditaskid AND t.status IN ('ready', 'scouted', 'running', 'pending')
@@ -252,6 +253,7 @@ BEGIN
                                                             ELSE 1024 * 1024 END;  -- MB by default
     v_ram := coalesce(v_task.baseramcount, 0) + coalesce(v_task.ramcount, 0) * CASE WHEN coalesce(v_task.ramunit, 'MBPerCore') ILIKE '%PerCore%' THEN v_cores ELSE 1 END;
     v_label := coalesce(v_task.prodsourcelabel, 'managed');
+    v_resource_type := doma_panda.job_resource_type(v_cores, v_ram::bigint);
 
     -- the input files to use: 'ready', attempts left, master datasets in order
     CREATE TEMP TABLE IF NOT EXISTS task_gen_file (
@@ -261,7 +263,7 @@ BEGIN
     CREATE TEMP TABLE IF NOT EXISTS task_gen_job (
         job_index integer, pandaid bigint, serialnr bigint, computingsite text, cloud text, nfiles integer,
         nevents bigint, inbytes bigint, startevent bigint, firstevent bigint, attemptnr integer, maxattempt integer,
-        jobparameters text, walltime bigint, diskcount bigint) ON COMMIT DELETE ROWS;
+        jobparameters text, walltime bigint, diskcount bigint, proddblock text) ON COMMIT DELETE ROWS;
     TRUNCATE task_gen_file, task_gen_job;
 
     WITH picked AS (
@@ -323,6 +325,7 @@ BEGIN
                                            v_efficiency, coalesce(v_task.basewalltime, 0));
     UPDATE task_gen_file f SET job_index = v_groups[f.ord];
     DELETE FROM task_gen_file f WHERE f.job_index > v_max_jobs;
+    ANALYZE task_gen_file;  -- temporary tables have no statistics otherwise
     SELECT count(DISTINCT f.job_index) INTO v_njobs FROM task_gen_file f;
 
     -- serial numbers: one per job, from the output templates (all advance together)
@@ -337,7 +340,7 @@ BEGIN
 
     -- the jobs, spread over the selected queues in proportion to their weights
     WITH jobs AS (
-        SELECT f.job_index, count(*)::integer AS nfiles, sum(greatest(coalesce(f.nevents, 1), 1))::bigint AS nevents,
+        SELECT f.job_index, min(f.datasetname) AS proddblock, count(*)::integer AS nfiles, sum(greatest(coalesce(f.nevents, 1), 1))::bigint AS nevents,
                coalesce(sum(f.fsize), 0)::bigint AS inbytes, min(f.startevent) AS startevent, min(f.firstevent) AS firstevent,
                max(f.attemptnr) AS attemptnr, min(f.maxattempt) AS maxattempt,
                row_number() OVER (ORDER BY f.job_index) AS n
@@ -350,19 +353,21 @@ BEGIN
           FROM jsonb_array_elements(v_candidates -> 'selected') WITH ORDINALITY AS x(c, o)
     )
     INSERT INTO task_gen_job (job_index, pandaid, serialnr, computingsite, cloud, nfiles, nevents, inbytes, startevent,
-                              firstevent, attemptnr, maxattempt, walltime, diskcount)
+                              firstevent, attemptnr, maxattempt, walltime, diskcount, proddblock)
     SELECT j.job_index, nextval('doma_panda.jobsdefined4_pandaid_seq'), v_first_sn + j.n, s.queue, s.cloud, j.nfiles,
            j.nevents, j.inbytes, j.startevent, j.firstevent, j.attemptnr + 1, j.maxattempt,
            CASE WHEN v_cpu_per_event > 0
                 THEN ceil(v_cpu_per_event * j.nevents / (v_cores * coalesce(v_best.corepower, 10) * v_efficiency)
                           + coalesce(v_task.basewalltime, 0))::bigint
                 ELSE v_task.walltime END,
-           ceil((j.inbytes + greatest(512.0 * 1024 * 1024, v_out_per_event * j.nevents) + v_work_disk) / (1024 * 1024))::bigint
+           ceil((j.inbytes + greatest(512.0 * 1024 * 1024, v_out_per_event * j.nevents) + v_work_disk) / (1024 * 1024))::bigint,
+           j.proddblock
       FROM jobs j
       JOIN LATERAL (SELECT sel.queue, sel.cloud FROM sel
                      WHERE (j.n - 0.5) / v_njobs > sel.lower_share AND (j.n - 0.5) / v_njobs <= sel.upper_share
                      LIMIT 1) s ON true
      ORDER BY j.job_index;
+    ANALYZE task_gen_job;
 
     -- job parameters: the template with serial numbers, the files of each stream, events
     SELECT t.jobparamstemplate INTO v_template FROM doma_panda.jedi_jobparams_template t WHERE t.jeditaskid = p_jeditaskid;
@@ -396,6 +401,7 @@ BEGIN
       LEFT JOIN LATERAL (SELECT t.filenametemplate FROM doma_panda.jedi_output_template t
                           WHERE t.jeditaskid = d.jeditaskid AND t.datasetid = d.datasetid ORDER BY t.outtempid LIMIT 1) o ON true
      WHERE d.jeditaskid = p_jeditaskid AND d.type IN ('output', 'log');
+    ANALYZE task_gen_output;
     FOR v_stream IN SELECT DISTINCT o.streamname FROM task_gen_output o WHERE o.streamname IS NOT NULL LOOP
         UPDATE task_gen_job j SET jobparameters = replace(j.jobparameters, '${' || v_stream.streamname || '}', o.lfn)
           FROM task_gen_output o WHERE o.pandaid = j.pandaid AND o.streamname = v_stream.streamname;
@@ -420,12 +426,12 @@ BEGIN
            greatest(j.maxattempt, j.attemptnr), 'activated',
            left(coalesce(v_task.taskname, 'task' || p_jeditaskid) || '.' || lpad(j.serialnr::text, 6, '0'), 256),
            coalesce(j.walltime, 0), 's', j.diskcount, 'MB', v_ram::bigint, 'MB',
-           j.computingsite, (SELECT min(f.datasetname) FROM task_gen_file f WHERE f.job_index = j.job_index),
-           (SELECT min(o.datasetname) FROM task_gen_output o WHERE o.pandaid = j.pandaid AND o.type = 'output'),
+           j.computingsite, j.proddblock,
+           (SELECT min(d.datasetname) FROM doma_panda.jedi_datasets d WHERE d.jeditaskid = p_jeditaskid AND d.type = 'output'),
            j.cloud, v_task.architecture, v_now, v_task.vo, v_task.workinggroup,
            v_task.processingtype, v_task.username, j.nfiles, v_task.countrygroup, CASE WHEN v_scouts THEN 'sj' END,
            p_jeditaskid, v_cores, j.nfiles, j.inbytes, v_task.workqueue_id, p_jeditaskid, v_task.reqid, j.walltime, 0,
-           v_gshare, doma_panda.job_resource_type(v_cores, v_ram::bigint), v_task.container_name, v_task.job_label,
+           v_gshare, v_resource_type, v_task.container_name, v_task.job_label,
            NULL
       FROM task_gen_job j ORDER BY j.pandaid;
 
@@ -471,6 +477,8 @@ BEGIN
       FROM (SELECT o.datasetid, count(*) AS n FROM task_gen_output o GROUP BY o.datasetid) x
      WHERE d.jeditaskid = p_jeditaskid AND d.datasetid = x.datasetid;
 
+    -- event-service tasks: the jobs become consumers of their jobset's event ranges (events.sql)
+    PERFORM doma_panda.event_service_jobs_generated(p_jeditaskid, ARRAY(SELECT j.pandaid FROM task_gen_job j));
     UPDATE doma_panda.jedi_tasks t SET gshare = coalesce(t.gshare, v_gshare), lockedby = NULL, lockedtime = NULL
      WHERE t.jeditaskid = p_jeditaskid;
     PERFORM doma_panda.task_set_status(p_jeditaskid, v_new_status,
