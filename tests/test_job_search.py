@@ -63,6 +63,10 @@ def test_filters_fields_sort_and_paging(api, jobs, db):
     assert sorted(job["jobname"] for job in like["data"]["jobs"]) == ["b1", "b2"]
     assert call(db, "search_jobs", p_query={"search": [{"parameter": "jobname", "value": "c1"}], "parameters": ["vo"]}) == {
         "total": 1, "page": 1, "per_page": 100, "jobs": [{"vo": "cms"}]}  # a SQL caller sees every VO
+    # every field by default, the archive on request
+    everything = search(api, {"search": [{"parameter": "pandaid", "value": jobs["a1"]}], "include_archive": True})
+    [job] = everything["data"]["jobs"]
+    assert len(job) > 100 and (job["pandaid"], job["jobstatus"], job["computingsite"]) == (jobs["a1"], "finished", QUEUE)
 
 
 @pytest.mark.parametrize("body, words", [

@@ -67,6 +67,7 @@ DECLARE
     v_tables text[] := ARRAY['doma_panda.jobsdefined4', 'doma_panda.jobswaiting4', 'doma_panda.jobsactive4',
                              'doma_panda.jobsarchived4'];
     v_union text;
+    v_sort_only text[];
     v_where text;
     v_total bigint;
     v_jobs jsonb;
@@ -160,21 +161,22 @@ BEGIN
     END IF;
 
     v_where := array_to_string(v_conditions, ' AND ');
+    -- the sort columns that are not fields are selected too, and dropped from the answer
+    SELECT ARRAY(SELECT DISTINCT split_part(replace(o, '"', ''), ' ', 1) FROM unnest(v_order) o
+                  WHERE split_part(replace(o, '"', ''), ' ', 1) <> ALL (v_fields))
+      INTO v_sort_only;
     SELECT string_agg(format('SELECT %s FROM %s j WHERE %s',
-                             (SELECT string_agg(format('j.%I', c), ', ') FROM unnest(v_fields || v_order_columns.cols) c),
+                             (SELECT string_agg(format('j.%I', c), ', ') FROM unnest(v_fields || v_sort_only) c),
                              t, v_where), ' UNION ALL ')
       INTO v_union
-      FROM unnest(v_tables) t,
-           LATERAL (SELECT ARRAY(SELECT DISTINCT split_part(replace(o, '"', ''), ' ', 1) FROM unnest(v_order) o
-                                  WHERE split_part(replace(o, '"', ''), ' ', 1) <> ALL (v_fields)) AS cols) v_order_columns;
+      FROM unnest(v_tables) t;
     BEGIN
         EXECUTE format('SELECT count(*) FROM (%s) x', v_union) INTO v_total;
         EXECUTE format('SELECT coalesce(jsonb_agg(r.doc ORDER BY r.n), ''[]''::jsonb) FROM ('
-                       '  SELECT row_number() OVER (ORDER BY %s) AS n, jsonb_build_object(%s) AS doc FROM (%s) x'
+                       '  SELECT row_number() OVER (ORDER BY %s) AS n, to_jsonb(x) - %L::text[] AS doc FROM (%s) x'
                        '  ORDER BY %s LIMIT %s OFFSET %s) r',
-                       array_to_string(v_order, ', '),
-                       (SELECT string_agg(format('%L, x.%I', f, f), ', ') FROM unnest(v_fields) f),
-                       v_union, array_to_string(v_order, ', '), v_per_page, (v_page - 1) * v_per_page)
+                       array_to_string(v_order, ', '), v_sort_only, v_union, array_to_string(v_order, ', '), v_per_page,
+                       (v_page - 1) * v_per_page)
            INTO v_jobs;
     EXCEPTION WHEN invalid_text_representation OR invalid_datetime_format OR datetime_field_overflow
                    OR numeric_value_out_of_range OR invalid_parameter_value OR string_data_right_truncation THEN
