@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
+import json
+import os
+import re
+import sys
+import threading
+
+import psycopg
 import pytest
 
-from pandadb.errors import BadInput, UnknownObject
+from pandadb.errors import BadInput, IllegalTransition, NotAllowed, UnknownObject
 from pandadb.procedures import call
+
+from http_helpers import running_server
 
 
 def insert_bare_task(db, jeditaskid: int, status: str = "registered") -> None:
@@ -33,12 +43,6 @@ def test_task_set_status_changes_and_logs(db):
 # submit, refine, contents (SQL level)
 # ---------------------------------------------------------------------------------------------
 
-import json
-import threading
-
-import psycopg
-
-from pandadb.errors import IllegalTransition, NotAllowed
 
 
 def register_queue(db, name: str = "TASK_Q") -> None:
@@ -88,7 +92,7 @@ def submit(db, params: dict, user: str = "alice", production: bool = False) -> d
 def task_row(db, task_id: int) -> dict:
     cur = db.execute("SELECT * FROM doma_panda.jedi_tasks WHERE jeditaskid = %s", (task_id,))
     names = [d.name for d in cur.description]
-    return dict(zip(names, cur.fetchone()))
+    return dict(zip(names, cur.fetchone(), strict=True))
 
 
 def status_path(db, task_id: int) -> list[str]:
@@ -257,12 +261,6 @@ def test_two_refiners_and_two_feeders_at_once_handle_each_task_once(db, database
 # REST task/submit and task/get_status (in-process), then panda-client over real HTTPS
 # ---------------------------------------------------------------------------------------------
 
-import importlib
-import os
-import re
-import sys
-
-from http_helpers import running_server
 
 
 def test_task_submit_api_answers_as_panda(api, db):
@@ -322,8 +320,10 @@ def test_panda_client_insert_task_params_over_https(module_database_url, service
         try:
             client = importlib.reload(sys.modules["pandaclient.Client"]) if "pandaclient.Client" in sys.modules \
                 else importlib.import_module("pandaclient.Client")
-            status, (code, message) = client.insertTaskParams(noinput_params("via-panda-client"))
-            assert (status, code) == (0, 0), message
+            status, output = client.insertTaskParams(noinput_params("via-panda-client"))
+            assert status == 0 and isinstance(output, tuple), (status, output, server.log()[-6000:])
+            code, message = output
+            assert code == 0, message
             task_id = int(re.search(r"jediTaskID=(\d+)", message).group(1))
             status, (code, message) = client.insertTaskParams(noinput_params("via-panda-client"))
             assert (status, code) == (0, 2) and f"jediTaskID={task_id}" in message
