@@ -29,8 +29,9 @@ def test_candidates_filters_and_weights(db):
     result = broker(db, task, scout=True)
     selected = {c["panda_queue"]: c for c in result["selected"]}
     assert list(selected) == ["BUSY", "IDLE"]  # best weight first
-    assert float(selected["IDLE"]["weight"]) == 0.1  # (0 + 1) / 10
-    assert abs(float(selected["BUSY"]["weight"]) - 21 / 44) < 1e-9
+    # (0 + 1) / 10, and the 4 input files are nowhere in the replica catalogue: x 1 / (4 / 100 + 1)
+    assert abs(float(selected["IDLE"]["weight"]) - 0.1 / 1.04) < 1e-9
+    assert abs(float(selected["BUSY"]["weight"]) - 21 / 44 / 1.04) < 1e-9
     skipped = result["skipped"]
     assert "corecount" in skipped["MCORE8"] and "maxrss" in skipped["SMALLMEM"]
     assert skipped["OFF"] == "status=offline"
@@ -61,3 +62,19 @@ def test_every_queue_skipped_task_pending_then_retried_after_an_hour(db):
     assert generate(db, task)["jobs"] == 2
     assert task_status(db, task) == "running" and len(task_jobs(db, task)) == 2
     assert status_path(db, task) == ["pending", "ready", "running"]
+
+
+def test_data_availability_weight_prefers_the_queue_holding_the_input(db):
+    register_queue(db, "HAS_DATA", {})
+    register_queue(db, "NO_DATA", {})
+    task = make_task(db, n_files=4, params={"skipScout": True})
+    files = db.execute("SELECT scope, lfn, fsize FROM doma_panda.jedi_dataset_contents WHERE jeditaskid = %s ORDER BY fileid",
+                       (task,)).fetchall()
+    call(db, "register_dataset_files", p_datasetname=f"data:data.in{task}", p_site="HAS_DATA",
+         p_files=[{"lfn": lfn, "fsize": size} for _, lfn, size in files])
+    result = broker(db, task)
+    weights = {c["panda_queue"]: float(c["weight"]) for c in result["selected"]}
+    assert list(weights) == ["HAS_DATA", "NO_DATA"]
+    assert weights["HAS_DATA"] == 0.2  # 0.1 x (T + T) / (T x 1)
+    assert abs(weights["NO_DATA"] - 0.1 / 1.04) < 1e-9  # 0.1 x T / (T x (4 / 100 + 1))
+    assert [c["missing_files"] for c in result["selected"]] == [0, 4]

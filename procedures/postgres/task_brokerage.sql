@@ -18,7 +18,10 @@
 --    maxwdir / queue cores x job cores; ipConnectivity against wnconnectivity.
 -- 3. Weight: manyAssigned = max(1, min(2, assigned / activated));
 --    weight = (running + 1) / ((activated + assigned + starting + defined + 10) x manyAssigned), running
---    being the larger of the running jobs and num_slots.
+--    being the larger of the running jobs and num_slots; then data availability from the replica
+--    catalogue (replicas at the queue or its site, over the task's next 1000 input files):
+--    weight x (availableSize + totalSize) / (totalSize x (numMissingFiles / 100 + 1)). This system moves
+--    no data: jobs are activated wherever they land; the weight only prefers queues holding the input.
 -- 4. Further filters: skip a queue when activated + starting > 2 x running, or defined + activated +
 --    assigned + starting > 2 x running, once these queued jobs pass gdpconfig BROKER_QUEUED_CUTOFF (20).
 -- 5. The best BROKER_MAX_CANDIDATES (10) by weight are selected; none selected -> the generator sets the
@@ -155,6 +158,25 @@ BEGIN
                count(*) FILTER (WHERE j.jobstatus = 'defined')
           FROM doma_panda.jobsdefined4 j WHERE j.computingsite IN (SELECT queue FROM judged WHERE reason IS NULL)
          GROUP BY j.computingsite
+    ), inputs AS (
+        -- the next input files of the task (a sample of up to 1000), for the data availability weight
+        SELECT c.scope, c.lfn, coalesce(c.fsize, 0) AS fsize
+          FROM doma_panda.jedi_dataset_contents c
+          JOIN doma_panda.jedi_datasets d ON d.jeditaskid = c.jeditaskid AND d.datasetid = c.datasetid
+         WHERE c.jeditaskid = p_jeditaskid AND d.type = 'input' AND d.masterid IS NULL AND c.status = 'ready'
+         ORDER BY c.datasetid, c.fileid
+         LIMIT 1000
+    ), availability AS (
+        SELECT g.queue, coalesce(sum(i.fsize), 0) AS total_size,
+               coalesce(sum(i.fsize) FILTER (WHERE r.lfn IS NOT NULL), 0) AS available_size,
+               count(i.lfn) FILTER (WHERE r.lfn IS NULL) AS missing
+          FROM judged g
+          CROSS JOIN inputs i
+          LEFT JOIN LATERAL (SELECT x.lfn FROM doma_panda.pandadb_file_replicas x
+                              WHERE x.scope = i.scope AND x.lfn = i.lfn AND x.site IN (g.queue, g.c ->> 'atlas_site')
+                              LIMIT 1) r ON true
+         WHERE g.reason IS NULL
+         GROUP BY g.queue
     ), weighted AS (
         SELECT g.queue, g.c, g.qcores, g.maxtime, g.maxwdir, g.corepower,
                greatest(coalesce(sum(n.running), 0), g.num_slots) AS running, coalesce(sum(n.activated), 0) AS activated,
@@ -164,15 +186,18 @@ BEGIN
          WHERE g.reason IS NULL
          GROUP BY g.queue, g.c, g.qcores, g.maxtime, g.maxwdir, g.corepower, g.num_slots
     ), scored AS (
-        SELECT w.*,
+        SELECT w.*, coalesce(a.missing, 0) AS missing,
                (w.running + 1) / ((w.activated + w.assigned + w.starting + w.defined + 10)
-                                  * greatest(1, least(2, w.assigned / greatest(w.activated, 1)))) AS weight,
+                                  * greatest(1, least(2, w.assigned / greatest(w.activated, 1))))
+               * CASE WHEN coalesce(a.total_size, 0) > 0
+                      THEN (a.available_size + a.total_size) / (a.total_size * (a.missing / 100.0 + 1))
+                      ELSE 1 END AS weight,
                CASE WHEN w.activated + w.starting > greatest(2 * w.running, v_cutoff)
                         THEN format('too many activated: activated %s + starting %s > 2 x running %s', w.activated, w.starting, w.running)
                     WHEN w.defined + w.activated + w.assigned + w.starting > greatest(2 * w.running, v_cutoff)
                         THEN format('too many queued: %s > 2 x running %s', w.defined + w.activated + w.assigned + w.starting, w.running)
                END AS reason
-          FROM weighted w
+          FROM weighted w LEFT JOIN availability a ON a.queue = w.queue
     ), ranked AS (
         SELECT s.*, row_number() OVER (ORDER BY s.weight DESC, s.queue) AS rank FROM scored s WHERE s.reason IS NULL
     )
@@ -180,7 +205,8 @@ BEGIN
         'selected', coalesce((SELECT jsonb_agg(jsonb_build_object(
                 'panda_queue', r.queue, 'cloud', r.c ->> 'cloud', 'weight', r.weight, 'running', r.running,
                 'activated', r.activated, 'assigned', r.assigned, 'starting', r.starting, 'defined', r.defined,
-                'corecount', r.qcores, 'corepower', r.corepower, 'maxtime', r.maxtime, 'maxwdir', r.maxwdir)
+                'corecount', r.qcores, 'corepower', r.corepower, 'maxtime', r.maxtime, 'maxwdir', r.maxwdir,
+                'missing_files', r.missing)
                 ORDER BY r.rank) FROM ranked r WHERE r.rank <= v_max), '[]'::jsonb),
         'skipped', coalesce((SELECT jsonb_object_agg(x.queue, x.reason) FROM (
                 SELECT g.queue, g.reason FROM judged g WHERE g.reason IS NOT NULL
