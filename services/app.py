@@ -32,7 +32,7 @@ from services.envelope import EnvelopeError, envelope, install_error_handlers, w
 from services.file_store import UploadTooLarge, discard, receive_upload
 from services.openapi import openapi_document
 from services.settings import ServiceSettings, load_service_settings
-from services.spec import Call, Endpoint, Reply, endpoints_of, validate
+from services.spec import Call, Endpoint, Reply, endpoints_of, load_json, validate
 from services.status_summary import StatusSummaryResource
 
 API_MODULES = (pilot, job, system, statistics, creds, file_server, task, event, harvester, metaconfig)
@@ -117,6 +117,7 @@ class EndpointResource:
         self.spec = spec
         self._database = database
         self._settings = settings
+        self._has_timeout = any(param.name == "timeout" for param in spec.params)
         responder = self._respond
         if spec.method == "GET":
             self.on_get = responder
@@ -177,8 +178,8 @@ class EndpointResource:
         if not body.strip():
             return {}
         try:
-            document = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as error:
+            document = load_json(body)
+        except ValueError as error:  # UnicodeDecodeError is one
             raise EnvelopeError(400, f"the request body is not valid JSON: {error}") from None
         if not isinstance(document, dict):
             raise EnvelopeError(400, "the request body must be a JSON object of parameter names to values")
@@ -195,7 +196,9 @@ class EndpointResource:
         raw = self._raw_parameters(req)
         req.context.sent_parameters = {name for name, value in raw.items() if value is not None}
         params = validate(self.spec, raw, from_query=req.method == "GET")
-        call = Call(params=params, caller=req.context.identity, database=self._database, request=req,
+        # seed 000's `timeout` parameters bound the request's statements (the server's timeout otherwise)
+        database = self._database.with_statement_timeout(params.get("timeout") if self._has_timeout else None)
+        call = Call(params=params, caller=req.context.identity, database=database, request=req,
                     settings=self._settings)
         result = self.spec.handler(call)
         if isinstance(result, Reply):
@@ -233,7 +236,9 @@ def create_app(settings: ServiceSettings | None = None, database: Database | Non
     settings = settings or load_service_settings()
     if database is None:
         database = Database(settings.database_url or resolve_database_url(), min_size=settings.pool_min_size,
-                            max_size=settings.pool_max_size, statement_timeout_ms=settings.statement_timeout_ms)
+                            max_size=settings.pool_max_size, statement_timeout_ms=settings.statement_timeout_ms,
+                            checkout_timeout_s=settings.checkout_timeout_s,
+                            connect_timeout_s=settings.connect_timeout_s)
     app = PandaApp(middleware=[AccessLog(), Authentication(settings, TokenVerifier(settings.issuers))])
     app.req_options.strip_url_path_trailing_slash = True
     install_error_handlers(app)

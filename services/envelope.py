@@ -117,7 +117,11 @@ def _on_http_error(req, resp, error: falcon.HTTPError, params) -> None:
     write(resp, error.status_code, envelope(False, message))
 
 
+RETRY_AFTER_SECONDS = 10
+
+
 def _on_database_unavailable(req, resp, error: Exception, params) -> None:
+    resp.set_header("Retry-After", str(RETRY_AFTER_SECONDS))
     write(resp, 503, envelope(False, unavailable_answer(req, error)))
 
 

@@ -62,6 +62,8 @@ class ServiceSettings:
     pool_min_size: int = 1
     pool_max_size: int = 4
     statement_timeout_ms: int = 60_000
+    checkout_timeout_s: float = 5.0  # fail fast: wait at most this for a pooled connection, then 503
+    connect_timeout_s: int = 5  # and at most this for a new connection to the database
     # file server and credentials (see the module docstring)
     file_store_root: Path | None = None  # None: <home>/filestore
     file_store_host: str | None = None  # None: socket.getfqdn()

@@ -18,6 +18,7 @@ JSON, where the usual lenient spellings PanDA clients send are accepted as well:
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from dataclasses import dataclass, field
@@ -36,6 +37,65 @@ FILE = "file"
 _INTEGER_TEXT = re.compile(r"^[+-]?\d+$")
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# the ranges of the SQL types behind parameters (Param.minimum / maximum)
+INT16_MAX, INT32_MAX, INT64_MAX = 2**15 - 1, 2**31 - 1, 2**63 - 1
+DATETIME = "datetime"
+DATETIME_PATTERN = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?"
+
+
+MAX_JSON_DEPTH = 100  # deeper documents are refused: no API parameter nests anywhere near this
+
+
+class NonFinite:
+    """NaN, Infinity, or a number too large for a double, as a request spelled it: kept as this marker by
+    load_json so that validation can refuse it naming the parameter (PostgreSQL stores finite numbers only)."""
+
+    def __init__(self, text: str):
+        self.text = text[:40]
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _finite(text: str) -> float | NonFinite:
+    number = float(text)
+    if number != number or number in (float("inf"), float("-inf")):
+        return NonFinite(text)
+    return number
+
+
+def _contains_non_finite(value: Any) -> NonFinite | None:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, NonFinite):
+            return item
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return None
+
+
+def load_json(text: str | bytes) -> Any:
+    """json.loads for request input: ValueError (with the reason) for invalid JSON and for nesting deeper than
+    MAX_JSON_DEPTH (which would otherwise exhaust Python's recursion limit in the parser or in the driver);
+    NaN, Infinity and numbers that overflow a double become NonFinite markers, refused by validation with
+    the parameter's name."""
+    try:
+        document = json.loads(text, parse_float=_finite, parse_constant=NonFinite)
+    except RecursionError:
+        raise ValueError(f"the JSON document is nested deeper than {MAX_JSON_DEPTH} levels") from None
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError(f"the JSON document is nested deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(value, dict):
+            pending.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+    return document
 
 
 class ValidationError(Exception):
@@ -58,11 +118,21 @@ class Param:
     default: Any = None
     items: str | tuple[str, ...] | None = None  # element type of an array (a tuple: any of these types)
     element: tuple["Param", ...] | None = None  # declared keys of each object in an array
+    minimum: int | float | None = None  # integers and numbers: the range the column behind it stores
+    maximum: int | float | None = None
+    format: str | None = None  # strings: DATETIME ('%Y-%m-%d %H:%M:%S', PanDA's timestamps)
 
     def schema(self) -> dict[str, Any]:
         if self.type == FILE:
             return {"type": STRING, "format": "binary"}
         schema: dict[str, Any] = {"type": self.type}
+        if self.minimum is not None:
+            schema["minimum"] = self.minimum
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
+        if self.format == DATETIME:
+            schema["format"] = "date-time"
+            schema["pattern"] = DATETIME_PATTERN
         if self.type == ARRAY:
             if self.element is not None:
                 schema["items"] = object_schema(self.element)
@@ -247,7 +317,7 @@ def convert(name: str, type_: str, value: Any, items: str | tuple[str, ...] | No
     if type_ == OBJECT:
         if isinstance(value, str):
             try:
-                value = json.loads(value)
+                value = load_json(value)
             except ValueError:
                 raise _type_error(name, "a JSON object", value) from None
         if not isinstance(value, dict):
@@ -258,7 +328,7 @@ def convert(name: str, type_: str, value: Any, items: str | tuple[str, ...] | No
             text = value.strip()
             if text.startswith("["):
                 try:
-                    value = json.loads(text)
+                    value = load_json(text)
                 except ValueError:
                     raise _type_error(name, "a JSON array", value) from None
             else:
@@ -295,6 +365,33 @@ def _check_texts(name: str, value: Any) -> None:
             _check_texts(name, item)
 
 
+def checked_value(name: str, param: Param, value: Any) -> Any:
+    """`value` converted to the parameter's type and checked against its range and format."""
+    non_finite = _contains_non_finite(value)
+    if non_finite is not None:
+        raise ValidationError(name, f"parameter '{name}' must hold finite numbers only, got {non_finite.text}")
+    converted = convert(name, param.type, value, param.items, param.element)
+    if param.type in (INTEGER, NUMBER):
+        low = param.minimum if param.minimum is not None else (_INT64_MIN if param.type == INTEGER else None)
+        high = param.maximum if param.maximum is not None else (_INT64_MAX if param.type == INTEGER else None)
+        if (low is not None and converted < low) or (high is not None and converted > high):
+            raise ValidationError(name, f"parameter '{name}' must be between {low} and {high}, got {converted}")
+    if param.format == DATETIME and not _is_panda_datetime(converted):
+        raise ValidationError(name, f"parameter '{name}' must be a time as YYYY-MM-DD HH:MM:SS (years 1970-9999), "
+                                    f"got {str(converted)[:40]!r}")
+    return converted
+
+
+def _is_panda_datetime(text: str) -> bool:
+    if not re.fullmatch(DATETIME_PATTERN, text):
+        return False
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("T", " "))
+    except ValueError:
+        return False
+    return moment.year >= 1970
+
+
 def validate_object(name: str, value: Any, params: tuple[Param, ...]) -> dict[str, Any]:
     """An element of an array of objects, checked against its declared keys."""
     if not isinstance(value, dict):
@@ -309,7 +406,7 @@ def validate_object(name: str, value: Any, params: tuple[Param, ...]) -> dict[st
             if param.required:
                 raise ValidationError(f"{name}.{param.name}", f"missing required parameter '{name}.{param.name}'")
             continue
-        checked[param.name] = convert(f"{name}.{param.name}", param.type, value[param.name], param.items, param.element)
+        checked[param.name] = checked_value(f"{name}.{param.name}", param, value[param.name])
     return checked
 
 
@@ -341,6 +438,6 @@ def validate(spec: Endpoint, raw: dict[str, Any], from_query: bool = False) -> d
                 raise ValidationError(param.name, f"missing required parameter '{param.name}'")
             checked[param.name] = param.default
             continue
-        checked[param.name] = convert(param.name, param.type, value, param.items, param.element)
+        checked[param.name] = checked_value(param.name, param, value)
     checked.update(extras)
     return checked
