@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import psycopg
@@ -60,6 +61,79 @@ def test_killed_job_gives_its_file_back_and_all_finished_is_done(db):
     end_job(db, again["pandaid"], "finished")
     assert progress(db, task) is None  # already finalised by the job end
     assert task_status(db, task) == "done"
+
+
+def test_all_scouts_failing_fail_the_task(db):
+    register_queue(db, "FLOW_SQL3", {})
+    task = make_task(db, n_files=4, params={"nScoutJobs": 2, "maxAttempt": 1})
+    assert generate(db, task)["scouts"] is True
+    for job in task_jobs(db, task):
+        end_job(db, job["pandaid"], "failed", pilot_error_code=1099)
+    step = progress(db, task)
+    assert step["status"] == "failed"
+    assert status_path(db, task) == ["scouting", "failed"]
+    assert "all 2 scout jobs failed" in db.execute("SELECT errordialog FROM doma_panda.jedi_tasks WHERE jeditaskid = %s",
+                                                   (task,)).fetchone()[0]
+
+
+def test_second_tuning_after_the_first_avalanche_jobs_and_n_gb_per_job(db):
+    register_queue(db, "FLOW_SQL4", {})
+    db.execute("UPDATE doma_panda.config SET value = '2' WHERE app = 'jedi' AND key = 'SCOUT_AVALANCHE_JOBS'")
+    # nGBPerJob=1 with 400 MB files: 2 files a job
+    task = make_task(db, n_files=6, split="NG=1", file_size=400 * 1024 * 1024, params={"skipScout": True}, ramcount=500)
+    assert generate(db, task)["jobs"] == 3
+    jobs = task_jobs(db, task)
+    assert [j["ninputfiles"] for j in jobs] == [2, 2, 2]
+    end_job(db, jobs[0]["pandaid"], "finished", max_pss=1_024_000)
+    assert progress(db, task)["tuned"] is None  # one avalanche job finished: not yet
+    end_job(db, jobs[1]["pandaid"], "finished", max_pss=3_072_000)
+    tuned = progress(db, task)["tuned"]
+    assert tuned["phase"] == "avalanche" and tuned["jobs"] == 2 and tuned["ramCount"] == 3300  # 75th percentile x 1.1
+    assert db.execute("SELECT count(*) FROM doma_panda.task_evaluation WHERE jeditaskid = %s AND metric = 'scout_tune_avalanche'",
+                      (task,)).fetchone()[0] == 1
+    assert progress(db, task)["tuned"] is None  # once
+
+
+def test_job_ends_and_generators_at_once_keep_the_counters_and_never_deadlock(db, database_url):
+    register_queue(db, "FLOW_SQL5", {})
+    db.execute("UPDATE doma_panda.config SET value = '1000' WHERE app = 'jedi' AND key = 'BROKER_QUEUED_CUTOFF'")
+    task = make_task(db, n_files=60, split="NF=1", params={"skipScout": True})
+    assert generate(db, task, max_jobs=20)["jobs"] == 20
+    first = [j["pandaid"] for j in task_jobs(db, task)]
+    errors: list[BaseException] = []
+
+    def ender(ids: list[int]) -> None:
+        try:
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                for pandaid in ids:
+                    end_job(conn, pandaid, "finished")
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    def generator() -> None:
+        try:
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                for _ in range(6):
+                    call(conn, "generate_task_jobs", p_jeditaskid=task, p_max_jobs=5)
+                    conn.execute("CALL doma_panda.run_task_progress()")
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=ender, args=(first[i::2],)) for i in range(2)]
+    threads += [threading.Thread(target=generator) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    generate(db, task)
+    for job in task_jobs(db, task):
+        end_job(db, job["pandaid"], "finished")
+    db.execute("CALL doma_panda.run_task_progress()")
+    assert task_status(db, task) == "done"
+    assert db.execute("SELECT nfilesused, nfilesfinished, nfilesfailed FROM doma_panda.jedi_datasets"
+                      " WHERE jeditaskid = %s AND type = 'input'", (task,)).fetchone() == (60, 60, 0)
+    assert db.execute("SELECT count(*) FROM doma_panda.jobsarchived4 WHERE jeditaskid = %s", (task,)).fetchone()[0] == 60
 
 
 # ---------------------------------------------------------------------------------------------
