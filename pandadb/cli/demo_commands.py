@@ -2,7 +2,10 @@
 
 Registers a demo cloud, site and queue; starts the API server; submits jobs through the API;
 runs real pilots that acquire, run, heartbeat and report them; then shows the outcome from the
-job tables and the monitor's status summary. Re-runnable: registrations are upserts, jobs are new.
+job tables and the monitor's status summary. Then a task: submitted through task/submit, refined,
+fed, its scout jobs and then its avalanche generated and brokered to the demo queue, run by the
+pilots, finalised; its path through tasks_statuslog is shown. Re-runnable: registrations are upserts,
+jobs and tasks are new.
 """
 
 from __future__ import annotations
@@ -78,10 +81,62 @@ def _job_specs(n_jobs: int) -> list[dict]:
     return specs
 
 
+def _task_steps(url: str) -> None:
+    """One round of the task steps, as the scheduled jobs run them."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT doma_panda.refine_tasks(100)")
+        conn.execute("SELECT doma_panda.feed_contents(100, 0)")
+        conn.execute("CALL doma_panda.run_task_progress()")
+        conn.execute("CALL doma_panda.run_job_generator()")
+
+
+def _run_pilots(base: str, token_file: Path, pilots: int, workdir: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "pandapilot"), "--url", base, "--queue", DEMO_QUEUE, "--token-file",
+                           str(token_file), "--vo", DEMO_VO, "--pilots", str(pilots), "--heartbeat", "1",
+                           "--workdir", workdir], capture_output=True, text=True, timeout=600)
+
+
+def _demo_task(url: str, base: str, home: Path, token_file: Path, pilots: int, workdir: str, n_events: int) -> int:
+    """Submit a noInput task through the API and drive it to its end; returns its jediTaskID."""
+    user = {"Authorization": f"Bearer {issue_token('demo-user', DEMO_VO, [], home=home)}", "Origin": DEMO_VO}
+    params = {"taskName": f"user.demo.task.{int(time.time() * 1000)}", "vo": DEMO_VO, "prodSourceLabel": "user",
+              "transPath": "/bin/sh", "noInput": True, "nEvents": n_events, "nEventsPerJob": 1, "nScoutJobs": 2,
+              "jobParameters": [{"type": "constant", "value": "-c 'echo demo event ${SKIPEVENTS}; sleep 0.2'"}],
+              "log": {"type": "template", "param_type": "log", "dataset": "user.demo.log/",
+                      "value": "user.demo.$JEDITASKID.${SN}.log.tgz"}}
+    envelope = httpx.post(f"{base}/api/v1/task/submit", json={"task_parameters": params}, headers=user, timeout=60).json()
+    if not envelope.get("success"):
+        raise click.ClickException(f"task/submit refused: {envelope.get('message')}")
+    task = envelope["data"]
+    click.echo(f"8. submitted task {task} through /api/v1/task/submit ({n_events} events, 1 per job, 2 scouts)")
+    for _ in range(3):  # refine + contents + scouts; the avalanche; the end
+        _task_steps(url)
+        pilot = _run_pilots(base, token_file, pilots, workdir)
+        if pilot.returncode != 0:
+            raise click.ClickException(f"the pilots failed: {pilot.stderr.strip()[-500:]}")
+    _task_steps(url)
+    return task
+
+
+def _show_task(url: str, task: int) -> None:
+    with psycopg.connect(url) as conn:
+        path = [r[0] for r in conn.execute("SELECT status FROM doma_panda.tasks_statuslog WHERE jeditaskid = %s "
+                                           "ORDER BY modificationtime", (task,)).fetchall()]
+        jobs = conn.execute("SELECT CASE WHEN specialhandling = 'sj' THEN 'scout' ELSE 'avalanche' END, jobstatus, count(*) "
+                            "FROM doma_panda.jobsarchived4 WHERE jeditaskid = %s GROUP BY 1, 2 ORDER BY 1 DESC, 2",
+                            (task,)).fetchall()
+        status, dialog = conn.execute("SELECT status, errordialog FROM doma_panda.jedi_tasks WHERE jeditaskid = %s",
+                                      (task,)).fetchone()
+    click.echo(f"9. task {task} in tasks_statuslog: {' -> '.join(path)}")
+    click.echo("   its jobs: " + ", ".join(f"{n} {kind} {job_status}" for kind, job_status, n in jobs))
+    click.echo(f"   task {task} is {status}: {dialog}")
+
+
 @click.command("demo")
 @click.option("--jobs", "n_jobs", default=20, show_default=True, help="jobs to submit")
 @click.option("--pilots", default=4, show_default=True, help="concurrent pilots")
-def demo(n_jobs: int, pilots: int) -> None:
+@click.option("--task-events", default=6, show_default=True, help="events (one job each) of the demo task; 0: no task")
+def demo(n_jobs: int, pilots: int, task_events: int) -> None:
     """Register a demo queue, serve the API, submit jobs, run pilots, show the outcome."""
     settings = load_settings()
     url = resolve_database_url(start_embedded=True)
@@ -105,13 +160,12 @@ def demo(n_jobs: int, pilots: int) -> None:
             token_file = Path(workdir) / "token"
             token_file.write_text(issue_token("demo-pilot", DEMO_VO, ["pilot"], home=settings.home))
             click.echo(f"5. running {pilots} pilots on {DEMO_QUEUE} ...")
-            pilot = subprocess.run([str(BIN / "pandapilot"), "--url", base, "--queue", DEMO_QUEUE, "--token-file",
-                                    str(token_file), "--vo", DEMO_VO, "--pilots", str(pilots), "--heartbeat", "1",
-                                    "--workdir", workdir], capture_output=True, text=True, timeout=600)
-        if pilot.returncode != 0:
-            raise click.ClickException(f"the pilots failed: {pilot.stderr.strip()[-500:]}")
-        click.echo("   " + pilot.stdout.splitlines()[0])
-        summary = httpx.get(f"{base}/status_summary/", params={"computingsite": DEMO_QUEUE, "nhours": 1}, timeout=60).json()
+            pilot = _run_pilots(base, token_file, pilots, workdir)
+            if pilot.returncode != 0:
+                raise click.ClickException(f"the pilots failed: {pilot.stderr.strip()[-500:]}")
+            click.echo("   " + pilot.stdout.splitlines()[0])
+            summary = httpx.get(f"{base}/status_summary/", params={"computingsite": DEMO_QUEUE, "nhours": 1}, timeout=60).json()
+            task = _demo_task(url, base, settings.home, token_file, pilots, workdir, task_events) if task_events > 0 else None
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -121,6 +175,8 @@ def demo(n_jobs: int, pilots: int) -> None:
     click.echo("6. outcome in doma_panda.jobsarchived4: " + ", ".join(f"{n} {status}" for status, n in outcome))
     rows = [{k: v for k, v in row.items() if v} for row in summary.get("data", [])]
     click.echo(f"7. GET /status_summary/?computingsite={DEMO_QUEUE}&nhours=1: {json.dumps(rows)}")
+    if task is not None:
+        _show_task(url, task)
 
 
 commands = [demo]
