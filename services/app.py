@@ -130,9 +130,6 @@ class EndpointResource:
         if req.query_string:
             raise EnvelopeError(400, f"parameters of {self.spec.module}/{self.spec.name} go in the multipart body "
                                      "of the POST, not in the query string")
-        if not (req.content_type or "").lower().startswith("multipart/form-data"):
-            raise EnvelopeError(400, f"{self.spec.module}/{self.spec.name} takes a multipart/form-data body "
-                                     f"(a file upload), got {req.content_type or 'no content type'}")
         limit = self._settings.max_upload_bytes
         # the file's bytes plus the multipart framing and a few text parts
         if req.content_length is not None and req.content_length > limit + MULTIPART_OVERHEAD_BYTES:
@@ -156,8 +153,10 @@ class EndpointResource:
         return parameters
 
     def _raw_parameters(self, req: falcon.Request) -> dict[str, Any]:
-        if self.spec.multipart:
+        if self.spec.multipart and (req.content_type or "").lower().startswith("multipart/form-data"):
             return self._multipart_parameters(req)
+        # otherwise a JSON body as on every POST: its parameters are validated as usual (a file parameter
+        # cannot be given in JSON, so an upload endpoint answers 400 naming it)
         query = falcon.uri.parse_query_string(req.query_string, keep_blank=True, csv=False)
         if req.method == "GET":
             return query

@@ -55,7 +55,9 @@ def _api_operations(document):
 def _declared(operation) -> tuple[dict[str, dict], set[str]]:
     """(name -> schema, required names) of an operation's API parameters."""
     if "requestBody" in operation:
-        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        # application/json, or multipart/form-data for the file uploads (whose servers take JSON for the rest)
+        [media] = operation["requestBody"]["content"].values()
+        schema = media["schema"]
         return schema["properties"], set(schema.get("required", []))
     params = [p for p in operation.get("parameters", []) if p["in"] == "query" and p["name"] != "attributes"]
     return {p["name"]: p["schema"] for p in params}, {p["name"] for p in params if p["required"]}
