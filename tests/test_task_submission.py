@@ -337,3 +337,83 @@ def test_panda_client_insert_task_params_over_https(module_database_url, service
         assert task_row(conn, task_id)["username"] == "carol"
         assert call(conn, "refine_task", p_jeditaskid=task_id)["status"] == "defined"
         assert call(conn, "feed_task_contents", p_jeditaskid=task_id)["status"] == "ready"
+
+
+def test_refine_maps_secondary_inputs_merge_build_and_split_flags(db):
+    params = input_params("rich", dataset="data.a,data.b", mergeOutput=True, buildSpec={"prodSourceLabel": "panda"},
+                          includedSite="Q1", excludedSite=["Q2"], ipConnectivity="http", allowInputLAN="only",
+                          nGBPerJob="MAX", disableAutoRetry=1, waitInput=True, skipScout=True, taskPriority=700)
+    params["jobParameters"].append({"type": "template", "param_type": "input", "dataset": "db.release",
+                                    "value": "--dbrFile=${DBR}"})
+    task_id = submit(db, params)["jediTaskID"]
+    assert call(db, "refine_task", p_jeditaskid=task_id)["status"] == "defined"
+    row = task_row(db, task_id)
+    rules = dict(rule.split("=") for rule in row["splitrule"].split(","))
+    assert {k: rules.get(k) for k in ("NF", "US", "LS", "IP", "IL", "MO", "UB", "DR", "WI", "NG")} == \
+        {"NF": "2", "US": "1", "LS": "3", "IP": "2", "IL": "2", "MO": "1", "UB": "1", "DR": "1", "WI": "1", "NG": None}
+    assert (row["taskpriority"], row["currentpriority"]) == (700, 700)
+    datasets = db.execute("SELECT datasetid, type, datasetname, streamname, masterid FROM doma_panda.jedi_datasets "
+                          "WHERE jeditaskid = %s ORDER BY datasetid", (task_id,)).fetchall()
+    master = datasets[0][0]
+    assert [d[1:] for d in datasets] == [
+        ("input", "data.a", "IN", None), ("input", "data.b", "IN", master),
+        ("output", "user.alice.ana.out/", "OUTPUT0", None), ("tmpl_output", "user.alice.ana.out/", "OUTPUT0", None),
+        ("input", "db.release", "DBR", master),
+        ("log", "user.alice.ana.log/", "LOG", None), ("tmpl_log", "user.alice.ana.log/", "LOG", None),
+        ("lib", "user.alice.ana.log.lib", "LIB", None)]
+    assert db.execute("SELECT jobparamstemplate FROM doma_panda.jedi_jobparams_template WHERE jeditaskid = %s",
+                      (task_id,)).fetchone()[0] == '-i "${IN/T}" -o "hist.root" --dbrFile=${DBR}'
+
+
+def test_files_given_with_the_task_are_registered_and_fed(db):
+    params = input_params("given", dataset="user.alice.given", site=None)
+    params["jobParameters"][0]["files"] = [{"lfn": "g1.root", "size": 10, "events": 5}, {"lfn": "g2.root", "size": 20}]
+    params["jobParameters"][0]["site"] = "SITE_X"
+    task_id = submit(db, params)["jediTaskID"]
+    call(db, "refine_task", p_jeditaskid=task_id)
+    assert call(db, "feed_task_contents", p_jeditaskid=task_id) == {"jediTaskID": task_id, "status": "ready",
+                                                                     "errorDialog": None, "nFiles": 2}
+    assert [f["sites"] for f in call(db, "get_dataset_files", p_datasetname="user.alice.given")] == [["SITE_X"], ["SITE_X"]]
+    bad = input_params("given-bad", dataset="user.alice.bad")
+    bad["jobParameters"][0]["files"] = [{"lfn": "b1.root", "size": "huge"}]
+    bad_id = submit(db, bad)["jediTaskID"]
+    result = call(db, "refine_task", p_jeditaskid=bad_id)
+    assert result["status"] == "broken" and "size" in result["errorDialog"]
+    assert call(db, "get_dataset_files", p_datasetname="user.alice.bad") is None
+
+
+def test_pending_tasks_are_retried_after_the_retry_interval(db):
+    db.execute("SET pandadb.clock = '2026-11-30 10:00:00'")
+    task_id = submit(db, input_params("later", dataset="data.late"))["jediTaskID"]
+    call(db, "refine_task", p_jeditaskid=task_id)
+    assert call(db, "feed_contents", p_max_tasks=10, p_retry_seconds=60) == {"ready": 0, "pending": 1}
+    register_files(db, "data.late", ["l1.root"])
+    db.execute("SET pandadb.clock = '2026-11-30 10:00:30'")
+    assert call(db, "feed_contents", p_max_tasks=10, p_retry_seconds=60) == {"ready": 0, "pending": 0}
+    db.execute("SET pandadb.clock = '2026-11-30 10:01:00'")
+    assert call(db, "feed_contents", p_max_tasks=10, p_retry_seconds=60) == {"ready": 1, "pending": 0}
+    # a task pending for another reason (e.g. brokerage) is not the feeder's
+    call(db, "task_set_status", p_jeditaskid=task_id, p_status="pending", p_diagnostic="no queue")
+    db.execute("SET pandadb.clock = '2026-11-30 11:00:00'")
+    assert call(db, "feed_contents", p_max_tasks=10, p_retry_seconds=0) == {"ready": 0, "pending": 0}
+    with pytest.raises(IllegalTransition):
+        call(db, "feed_task_contents", p_jeditaskid=task_id)
+
+
+def test_concurrent_submissions_of_one_name_register_one_task(db, database_url):
+    barrier = threading.Barrier(4)
+    answers: list = []
+
+    def worker() -> None:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            barrier.wait()
+            answers.append(submit(conn, noinput_params("race")))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(a["returnCode"] for a in answers) == [0, 2, 2, 2]
+    assert len({a["jediTaskID"] for a in answers}) == 1
+    assert db.execute("SELECT count(*) FROM doma_panda.jedi_tasks WHERE taskname = 'race'").fetchone()[0] == 1

@@ -15,6 +15,26 @@
 -- diagnostic is given; starttime on the first scouting/running, endtime on a final status) and writes the
 -- tasks_statuslog row. The caller's transaction holds the task row lock from then on.
 --
+-- What a refined task offers the Job Generator (the interface with task_generation*.sql):
+--   jedi_tasks        status defined -> ready; splitrule "NF=2,NE=100,US=2,LS=1,..." (task_split_rules;
+--                     US=1 skipScout, US=2 scouts; LS=1/2/3 includedSite/excludedSite/both; IP=1 full,
+--                     2 http; IL=1 use, 2 only; PL=1 pfnList; UB=1 buildSpec), corecount (default 1),
+--                     ramcount/ramunit (MBPerCore), walltime, cputime/cputimeunit, outdiskcount,
+--                     workdiskcount, taskpriority = currentpriority (default 1000 user, 900 others),
+--                     gshare (job_global_share), workqueue_id, resource_type, cloud, site, vo, username,
+--                     prodsourcelabel, transpath/transuses/transhome, architecture, attemptnr 0.
+--   jedi_taskparams   the parameters as submitted (nScoutJobs, includedSite, excludedSite, maxAttempt, ...).
+--   jedi_datasets     input (streamname IN or its placeholder; secondary inputs with masterid) or
+--                     pseudo_input 'pseudo_dataset' (noInput); output (OUTPUT0, OUTPUT1, ...), log (LOG),
+--                     lib (LIB), tmpl_output/tmpl_log (mergeOutput); status defined, then ready with nfiles,
+--                     nfilestobeused, nevents, neventstobeused once fed.
+--   jedi_output_template  per output/log dataset: filenametemplate with $JEDITASKID filled in and ${SN}
+--                     or ${SN/P} left, serialnr = the next serial number (offset + 1), outtype output/log.
+--   jedi_jobparams_template  the job parameters with ${IN}/${IN/T}-style input placeholders and
+--                     ${OUTPUTn} for outputs.
+--   jedi_dataset_contents  (task_contents.sql) one row per input file, status ready, maxattempt
+--                     (maxAttempt, default 3), attemptnr 0, keeptrack 1 for master inputs.
+--
 -- Rule violations raise SQLSTATE PD002 (bad input, naming the parameter), PD003 (unknown task) or PD005
 -- (not allowed); the database is then unchanged. Refinement problems are no errors: the task goes
 -- 'broken' and errordialog names the parameter.
@@ -643,6 +663,15 @@ BEGIN
                 IF NOT v_item ? 'dataset' OR v_n_in = 0 THEN
                     RAISE EXCEPTION 'jobParameters: input item % needs "dataset"', v_index USING ERRCODE = 'PD002';
                 END IF;
+                -- files given with the task go into the replica catalogue (at the item's or the task's site)
+                IF v_item ? 'files' THEN
+                    IF jsonb_typeof(v_item -> 'files') <> 'array' OR strpos(v_item ->> 'dataset', ',') > 0 THEN
+                        RAISE EXCEPTION 'jobParameters: "files" of input item % must be a list of file objects of its one dataset',
+                            v_index USING ERRCODE = 'PD002';
+                    END IF;
+                    PERFORM doma_panda.register_dataset_files(v_item ->> 'dataset',
+                        coalesce(doma_panda.task_param_text(v_item, 'site', 64), v_site, 'ANY'), v_item -> 'files');
+                END IF;
             ELSIF v_ptype = 'output' THEN
                 v_stream := 'OUTPUT' || v_n_out;
                 v_n_out := v_n_out + 1;
@@ -693,7 +722,7 @@ BEGIN
     END IF;
     IF v_params ? 'buildSpec' THEN
         v_dsid := doma_panda.task_add_dataset(v_task_json, coalesce(doma_panda.task_param_text(v_params -> 'buildSpec', 'datasetName', 255),
-                                                                    left(doma_panda.task_param_text(v_item, 'dataset', 255), 251) || '.lib'),
+                                                                    left(rtrim(doma_panda.task_param_text(v_item, 'dataset', 255), '/'), 251) || '.lib'),
                                               'lib', 'LIB', v_params -> 'buildSpec', NULL, v_now);
     END IF;
     INSERT INTO doma_panda.jedi_jobparams_template (jeditaskid, jobparamstemplate) VALUES (p_jeditaskid, v_template)
@@ -707,7 +736,9 @@ $$;
 -- gshare, work queue, resource type, ...), its datasets (input or pseudo_input, output, log, lib,
 -- tmpl_output/tmpl_log with mergeOutput), the output/log file-name templates (jedi_output_template) and
 -- the job-parameter template (jedi_jobparams_template: constant items as given, output items as
--- ${OUTPUTn}, input placeholders such as ${IN} kept). Bad parameters: the task becomes 'broken' and
+-- ${OUTPUTn}, input placeholders such as ${IN} kept). An input item may carry its files ("files": a list
+-- of file objects as register_dataset_files takes them, "site": where they are, default the task's site):
+-- they are registered in the replica catalogue here. Bad parameters: the task becomes 'broken' and
 -- errordialog names the parameter; nothing else of the refinement is kept. Waits for the task's row
 -- lock. Returns {"jediTaskID", "status", "errorDialog"}; PD003 for an unknown task, PD004 when the task
 -- is no longer 'registered' (already refined).
