@@ -10,11 +10,26 @@ from pandadb.cluster import ClusterError, EmbeddedCluster
 from pandadb.settings import Settings, load_settings
 
 
+DATABASE_URL_SCHEMES = ("postgresql://", "postgres://", "oracle://", "oracle+oracledb://")
+
+
+class DatabaseUrlError(ClusterError):
+    """PANDADB_URL is not a database URL this project can use; the message says what one looks like."""
+
+
+def check_database_url(url: str) -> str:
+    if not url.startswith(DATABASE_URL_SCHEMES):
+        shown = url if len(url) < 60 else url[:57] + "..."
+        raise DatabaseUrlError(f"PANDADB_URL {shown!r} is not a database URL: use postgresql://user@host:port/database "
+                               "(or unset it to use the embedded cluster)")
+    return url
+
+
 def resolve_database_url(settings: Settings | None = None, start_embedded: bool = False) -> str:
-    """PANDADB_URL if set, else the embedded cluster's URL (started on request)."""
+    """PANDADB_URL if set (and a database URL), else the embedded cluster's URL (started on request)."""
     settings = settings or load_settings()
     if settings.database_url:
-        return settings.database_url
+        return check_database_url(settings.database_url)
     cluster = EmbeddedCluster(settings)
     if start_embedded:
         return cluster.start()

@@ -109,6 +109,9 @@ class Scheduler:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def _open_pool(self) -> ConnectionPool:
+        # one direct connection first: a database that refuses or does not answer fails here in seconds,
+        # with the driver's own reason, instead of after the pool's wait
+        psycopg.connect(self.database_url, connect_timeout=5).close()
         pool = ConnectionPool(
             self.database_url, min_size=1, max_size=self.max_connections, open=False,
             name=f"pandadb-scheduler-{self.host_id}",
