@@ -40,8 +40,8 @@ def make_task(db: psycopg.Connection, *, n_files: int = 4, events_per_file: int 
                       modificationtime, status, streamname, nfiles, nfilesused, nfilesfinished, nfilesfailed)
                       VALUES (%s, %s, %s, %s, now(), now(), 'ready', %s, %s, 0, 0, 0)""",
                    (task, datasetid, name, dtype, stream, n_files if datasetid == in_id else 0))
-    for datasetid, tmpl in ((out_id, f"user.alice.$JEDITASKID._${{SN/P}}.out.root"),
-                            (log_id, f"user.alice.$JEDITASKID.log._${{SN}}.tgz")):
+    for datasetid, tmpl in ((out_id, "user.alice.$JEDITASKID._${SN/P}.out.root"),
+                            (log_id, "user.alice.$JEDITASKID.log._${SN}.tgz")):
         db.execute("""INSERT INTO doma_panda.jedi_output_template (jeditaskid, datasetid, outtempid, filenametemplate, serialnr)
                       VALUES (%s, %s, nextval('doma_panda.jedi_output_template_id_seq'), %s, 1)""", (task, datasetid, tmpl))
     for i in range(n_files):

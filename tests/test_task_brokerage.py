@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from job_helpers import job_spec, register_queue, submit
-from pandadb.procedures import call
 from task_helpers import generate, make_task, status_path, task_jobs, task_status
+
+from pandadb.procedures import call
+
+from job_helpers import job_spec, register_queue, submit
 
 
 def broker(db, task: int, scout: bool = False) -> dict:

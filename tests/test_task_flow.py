@@ -11,10 +11,11 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg.types.json import Jsonb
+from task_helpers import end_job, generate, make_task, progress, status_path, task_files, task_jobs, task_status
+
+from pandadb.procedures import bigint_ids, call
 
 from job_helpers import register_queue
-from pandadb.procedures import bigint_ids, call
-from task_helpers import end_job, generate, make_task, progress, status_path, task_files, task_jobs, task_status
 
 PANDAPILOT = str(Path(sys.executable).parent / "pandapilot")
 

@@ -6,10 +6,11 @@ import threading
 
 import psycopg
 import pytest
+from task_helpers import end_job, generate, make_task, progress, status_path, task_files, task_jobs, task_status
 
 from pandadb.procedures import call
+
 from job_helpers import register_queue
-from task_helpers import end_job, generate, make_task, progress, status_path, task_files, task_jobs, task_status
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def test_n_files_per_job_avalanche_jobs_files_and_parameters(queue_db):
     assert outputs == [(f"user.alice.{task}._000001.out.root", "output"), (f"user.alice.{task}.log._1.tgz", "log")]
     assert job_parameters(db, first["pandaid"]) == (
         f"-i data.{task}._0000.root,data.{task}._0001.root -o user.alice.{task}._000001.out.root --seed 1")
-    assert job_parameters(db, jobs[2]["pandaid"]).endswith(f"._000003.out.root --seed 3")
+    assert job_parameters(db, jobs[2]["pandaid"]).endswith("._000003.out.root --seed 3")
     assert {status for _, status, _, _ in task_files(db, task)} == {"running"}
     assert task_files(db, task)[0][2] == first["pandaid"]
     counters = db.execute("SELECT type, nfilesused, nfiles FROM doma_panda.jedi_datasets WHERE jeditaskid = %s ORDER BY datasetid",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import click
 import psycopg
@@ -20,6 +21,14 @@ from tqdm import tqdm
 from pandadb.bench.common import load_in_chunks, scratch_database
 
 TASK = 1
+
+
+def _value(conn: psycopg.Connection, sql: str, params: tuple) -> Any:
+    """The first column of the one row a query returns."""
+    row = conn.execute(sql, params).fetchone()
+    if row is None:
+        raise click.ClickException(f"no row for {sql}")
+    return row[0]
 
 LOAD_FILES_SQL = """
 INSERT INTO doma_panda.jedi_dataset_contents (jeditaskid, datasetid, fileid, creationdate, lfn, guid, type, status,
@@ -45,11 +54,11 @@ def prepare(url: str, files: int, files_per_job: int) -> None:
                      (TASK, json.dumps({"taskName": "bench.task", "skipScout": True})))
         ids = {}
         for name, dtype, stream in (("data.bench", "input", "IN"), ("bench.out", "output", "OUTPUT0"), ("bench.log", "log", "LOG")):
-            ids[dtype] = conn.execute(
-                "INSERT INTO doma_panda.jedi_datasets (jeditaskid, datasetid, datasetname, type, creationtime, modificationtime, "
+            ids[dtype] = _value(
+                conn, "INSERT INTO doma_panda.jedi_datasets (jeditaskid, datasetid, datasetname, type, creationtime, modificationtime, "
                 "status, streamname, nfiles, nfilesused, nfilesfinished, nfilesfailed) VALUES (%s, "
                 "nextval('doma_panda.jedi_datasets_id_seq'), %s, %s, now(), now(), 'ready', %s, %s, 0, 0, 0) RETURNING datasetid",
-                (TASK, name, dtype, stream, files if dtype == "input" else 0)).fetchone()[0]
+                (TASK, name, dtype, stream, files if dtype == "input" else 0))
         for dtype, template in (("output", "bench.$JEDITASKID._${SN/P}.root"), ("log", "bench.$JEDITASKID.log._${SN}.tgz")):
             conn.execute("INSERT INTO doma_panda.jedi_output_template (jeditaskid, datasetid, outtempid, filenametemplate, serialnr) "
                          "VALUES (%s, %s, nextval('doma_panda.jedi_output_template_id_seq'), %s, 1)", (TASK, ids[dtype], template))
@@ -68,14 +77,14 @@ def measure_generator(url: str, files: int, jobs_per_step: int) -> tuple[int, fl
                                                              unit_scale=True) as bar:
         start = time.perf_counter()
         while True:
-            result = conn.execute("SELECT doma_panda.generate_task_jobs(%s, %s)", (TASK, jobs_per_step)).fetchone()[0]
+            result = _value(conn, "SELECT doma_panda.generate_task_jobs(%s, %s)", (TASK, jobs_per_step))
             if not result["jobs"]:
                 if result.get("status") == "pending":
                     raise click.ClickException(f"the task went pending: {result['reason']}")
                 break
             jobs += result["jobs"]
-            used = conn.execute("SELECT nfilesused FROM doma_panda.jedi_datasets WHERE jeditaskid = %s AND type = 'input'",
-                                (TASK,)).fetchone()[0]
+            used = _value(conn, "SELECT nfilesused FROM doma_panda.jedi_datasets WHERE jeditaskid = %s AND type = 'input'",
+                          (TASK,))
             bar.update(used - bar.n)
         return jobs, time.perf_counter() - start
 

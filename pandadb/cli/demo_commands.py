@@ -24,8 +24,8 @@ import httpx
 import psycopg
 from psycopg.types.json import Jsonb
 
-from pandadb.migrations.runner import migrate_to_head
 from pandadb.db import resolve_database_url
+from pandadb.migrations.runner import migrate_to_head
 from pandadb.settings import load_settings
 from pandadb.tokens import issue_token
 
@@ -125,8 +125,8 @@ def _show_task(url: str, task: int) -> None:
         jobs = conn.execute("SELECT CASE WHEN specialhandling = 'sj' THEN 'scout' ELSE 'avalanche' END, jobstatus, count(*) "
                             "FROM doma_panda.jobsarchived4 WHERE jeditaskid = %s GROUP BY 1, 2 ORDER BY 1 DESC, 2",
                             (task,)).fetchall()
-        status, dialog = conn.execute("SELECT status, errordialog FROM doma_panda.jedi_tasks WHERE jeditaskid = %s",
-                                      (task,)).fetchone()
+        [(status, dialog)] = conn.execute("SELECT status, errordialog FROM doma_panda.jedi_tasks WHERE jeditaskid = %s",
+                                          (task,)).fetchall()
     click.echo(f"9. task {task} in tasks_statuslog: {' -> '.join(path)}")
     click.echo("   its jobs: " + ", ".join(f"{n} {kind} {job_status}" for kind, job_status, n in jobs))
     click.echo(f"   task {task} is {status}: {dialog}")
