@@ -58,14 +58,13 @@ def test_event_service_jobset_runs_to_done_with_real_pilots(api_server, tmp_path
                                  (pandaids,)).fetchall())
         events = conn.execute("SELECT doma_panda.event_status_name(status), pandaid, fileid, def_min_eventid, "
                               "def_max_eventid, attemptnr FROM doma_panda.jedi_events WHERE jeditaskid = %s", (TASK,)).fetchall()
-        used = conn.execute("SELECT neventsused FROM doma_panda.jedi_datasets WHERE jeditaskid = %s", (TASK,)).fetchone()[0]
         nevents = conn.execute("SELECT sum(nevents) FROM doma_panda.jobsarchived4 WHERE pandaid = ANY(%s)", (pandaids,)).fetchone()[0]
     finished_jobs = [p for p, status in jobs.items() if status == "finished"]
     assert finished_jobs, (jobs, result.stdout, result.stderr[-2000:])
     assert all(status in ("finished", "failed") for status in jobs.values()) and len(jobs) == N_JOBS
     assert Counter(e[0] for e in events) == {"done": created}
     assert all(e[1] in finished_jobs for e in events)  # every range belongs to the job that processed it
-    assert used == N_FILES * N_EVENTS and nevents == N_FILES * N_EVENTS
+    assert nevents == N_FILES * N_EVENTS  # each job counted the events of the ranges it finished
 
     # each range was run exactly once, by the pilot of the job it was sent to, with its own input and events
     outputs = sorted(workdir.glob("PanDA_Pilot-*/processed.*"))
@@ -78,3 +77,50 @@ def test_event_service_jobset_runs_to_done_with_real_pilots(api_server, tmp_path
         assert lfn == f"EVNT._{int(fileid) - 100:06d}.pool.root" and int(last) - int(first) + 1 == PER_RANGE
         seen[(fileid, first)] += 1
     assert len(seen) == created and max(seen.values()) == 1
+
+
+def test_event_service_task_submitted_over_http_runs_to_done_with_real_pilots(api_server, tmp_path):
+    """task/submit with eventService and nEventsPerRange -> Task Refiner, Contents Feeder, Job Generator (which hands
+    the jobs to event_service_jobs_generated: consumers of the task's jobset and their ranges) -> pilots run the ranges
+    -> every range done, the task done."""
+    server = api_server
+    with psycopg.connect(server.database_url, autocommit=True) as conn:
+        conn.execute("SELECT doma_panda.register_site('ES_TASK_SITE')")
+        conn.execute("SELECT doma_panda.register_panda_queue('ES_TASK_Q', 'ES_TASK_SITE', %s)", (Jsonb({"corecount": 1}),))
+    payload = 'echo "$EVENT_RANGE_ID $FIRST_EVENT $LAST_EVENT" > "processed.$EVENT_RANGE_ID"'
+    params = {"taskName": "es.task.flow", "vo": "wlcg", "prodSourceLabel": "managed", "transPath": "/bin/sh",
+              "maxAttempt": 2, "noInput": True, "nEvents": 8, "nEventsPerJob": 4, "skipScout": True,
+              "eventService": 1, "nEventsPerRange": 2, "site": "ES_TASK_Q",
+              "log": {"type": "template", "param_type": "log", "dataset": "user.alice.es.task.flow.log/",
+                      "value": "user.alice.$JEDITASKID.${SN}.log.tgz"},
+              "jobParameters": [{"type": "constant", "value": f"-c '{payload}'"}]}
+    with server.client(headers=server.headers(user="alice", vo="wlcg", groups=("production",))) as client:
+        answer = client.post("/api/v1/task/submit", json={"task_parameters": params}).json()
+    assert answer["success"], answer
+    task = answer["data"]
+
+    token = tmp_path / "token"
+    token.write_text(server.token(user="pilot-wlcg", vo="wlcg", groups=("pilot",)))
+    for _ in range(3):
+        with psycopg.connect(server.database_url, autocommit=True) as conn:  # the task steps, as the scheduler runs them
+            conn.execute("SELECT doma_panda.refine_tasks(100)")
+            conn.execute("SELECT doma_panda.feed_contents(100, 0)")
+            conn.execute("CALL doma_panda.run_task_progress()")
+            conn.execute("CALL doma_panda.run_job_generator()")
+        result = subprocess.run([PANDAPILOT, "--url", server.base_url, "--queue", "ES_TASK_Q", "--token-file", str(token),
+                                 "--vo", "wlcg", "--heartbeat", "0.5", "--workdir", str(tmp_path / "work"), "--pilots", "2"],
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+
+    with psycopg.connect(server.database_url, autocommit=True) as conn:
+        status = conn.execute("SELECT status FROM doma_panda.jedi_tasks WHERE jeditaskid = %s", (task,)).fetchone()[0]
+        jobs = conn.execute("SELECT jobstatus, eventservice, jobsetid FROM doma_panda.jobsarchived4 WHERE jeditaskid = %s",
+                            (task,)).fetchall()
+        events = conn.execute("SELECT doma_panda.event_status_name(status), def_min_eventid, def_max_eventid "
+                              "FROM doma_panda.jedi_events WHERE jeditaskid = %s ORDER BY fileid, def_min_eventid",
+                              (task,)).fetchall()
+    assert status == "done", (status, jobs, events)
+    assert jobs == [("finished", 1, task)] * 2  # two consumers (nEventsPerJob 4 of nEvents 8) of the task's jobset
+    assert [e[0] for e in events] == ["done"] * 4 and all(e[2] - e[1] + 1 == 2 for e in events)
+    processed = sorted(p.name for p in (tmp_path / "work").glob("PanDA_Pilot-*/processed.*"))
+    assert len(processed) == 4 and len({name.split("-")[2:4].__str__() for name in processed}) == 4

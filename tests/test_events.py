@@ -168,7 +168,7 @@ def test_version_1_zip_files_and_version_2_unsent_ranges(es):
     assert statuses(es) == {"finished": 2, "ready": 1}
 
 
-def test_job_end_settles_its_ranges_and_counts_events(es):
+def test_job_end_settles_its_ranges_and_the_jobs_count_their_events(es):
     job_a, job_b = es_jobs(es, 2)
     create_ranges(es, 1, 40, 10)
     done_a, open_a = (r["eventRangeID"] for r in ranges(es, job_a, 2))
@@ -176,7 +176,7 @@ def test_job_end_settles_its_ranges_and_counts_events(es):
     call(es, "update_single_event_range", p_event_range_id=open_a, p_event_range_status="running")
     update(es, job_a, "failed", pilot_error_code=1, pilot_error_diag="lost heartbeat")
     assert statuses(es) == {"done": 1, "ready": 3}
-    assert es.execute("SELECT neventsused FROM doma_panda.jedi_datasets WHERE jeditaskid = %s", (TASK,)).fetchone() == (10,)
+    assert es.execute("SELECT nevents FROM doma_panda.jobsarchived4 WHERE pandaid = %s", (job_a,)).fetchone() == (10,)
     # the range that job A did not finish goes to job B, at its second attempt
     got = ranges(es, job_b, 10)
     assert f"{TASK}-{job_b}-1000-10-2" in [r["eventRangeID"] for r in got] and len(got) == 3
@@ -184,7 +184,7 @@ def test_job_end_settles_its_ranges_and_counts_events(es):
         call(es, "update_single_event_range", p_event_range_id=r["eventRangeID"], p_event_range_status="finished")
     update(es, job_b, "finished")
     assert statuses(es) == {"done": 4}
-    assert es.execute("SELECT neventsused FROM doma_panda.jedi_datasets WHERE jeditaskid = %s", (TASK,)).fetchone() == (40,)
+    assert es.execute("SELECT nevents FROM doma_panda.jobsarchived4 WHERE pandaid = %s", (job_b,)).fetchone() == (30,)
     assert ranges(es, job_b, 1) == []  # an ended job gets nothing
 
 

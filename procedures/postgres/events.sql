@@ -27,7 +27,7 @@
 --                      limit), or cancelled when the task is being killed (then ready|failed ranges of the
 --                      jobset are cancelled too)
 -- Every other report is an illegal transition: refused, nothing changes.
--- The attempt limit is gdpconfig event/MAX_ATTEMPTS_EVENT_RANGE (default 3).
+-- The attempt limit is the task's maxAttemptES (split rule XA), else gdpconfig event/MAX_ATTEMPTS_EVENT_RANGE (3).
 --
 -- Lock order: the consumer job's row first (jobsactive4), then its event ranges; update_job ->
 -- job_finalize takes them in the same order, so a range report and a job end never deadlock.
@@ -60,12 +60,15 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT format('%s-%s-%s-%s-%s', p_jeditaskid, p_pandaid, p_fileid, p_job_processid, coalesce(p_attemptnr, 0));
 $$;
 
--- event_max_attempts: how many dispatches a range gets before it is fatal (gdpconfig event/
--- MAX_ATTEMPTS_EVENT_RANGE, default 3).
-CREATE OR REPLACE FUNCTION doma_panda.event_max_attempts()
+-- event_max_attempts: how many dispatches a range of a task gets before it is fatal: the task's
+-- maxAttemptES (split rule XA=n), else gdpconfig event/MAX_ATTEMPTS_EVENT_RANGE, else 3.
+--   p_jeditaskid  the task (NULL: the configured value)
+CREATE OR REPLACE FUNCTION doma_panda.event_max_attempts(p_jeditaskid bigint DEFAULT NULL)
 RETURNS integer
 LANGUAGE sql STABLE AS $$
-    SELECT coalesce(doma_panda.get_config_value('event', 'MAX_ATTEMPTS_EVENT_RANGE')::integer, 3);
+    SELECT coalesce((SELECT (substring(t.splitrule FROM '(?:^|,)XA=(\d{1,4})(?:,|$)'))::integer
+                       FROM doma_panda.jedi_tasks t WHERE t.jeditaskid = p_jeditaskid),
+                    doma_panda.get_config_value('event', 'MAX_ATTEMPTS_EVENT_RANGE')::integer, 3);
 $$;
 
 -- create_event_ranges: split files of an event-service task into event ranges of a jobset
@@ -302,7 +305,7 @@ RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
     v_event doma_panda.jedi_events;
-    v_max integer := doma_panda.event_max_attempts();
+    v_max integer := doma_panda.event_max_attempts(p_parts[1]);
     v_new smallint := p_status;
     v_pandaid bigint := p_parts[2];
     v_events bigint;
@@ -562,8 +565,9 @@ $$;
 -- job_finalize in the same transaction). Finished ranges become done; sent and running ones go back to
 -- the jobset as ready for another consumer (fatal once they had their attempts), or cancelled when the
 -- task is being killed (aborting, aborted, toabort, broken, tobroken, failed), in which case the jobset's
--- unassigned ranges (ready, failed) are cancelled as well. The events of the done ranges are added to
--- their datasets' neventsused. Nothing to do for a job without ranges (one index probe).
+-- unassigned ranges (ready, failed) are cancelled as well. (The job's nevents already counts the events of
+-- its finished ranges; the generator counted them in jedi_datasets.neventsused when it made the jobs.)
+-- Nothing to do for a job without ranges (one index probe).
 --   p_job  the archived job row as JSON
 CREATE OR REPLACE FUNCTION doma_panda.event_ranges_job_ended(p_job jsonb)
 RETURNS void
@@ -579,20 +583,11 @@ BEGIN
                                       WHERE e.jeditaskid = v_task AND e.pandaid = v_pandaid AND e.status IN (1, 2, 3)) THEN
         RETURN;
     END IF;
-    v_max := doma_panda.event_max_attempts();
+    v_max := doma_panda.event_max_attempts(v_task);
     v_killed := v_jobset IS NULL OR EXISTS (SELECT 1 FROM doma_panda.jedi_tasks t WHERE t.jeditaskid = v_task
                                              AND t.status IN ('aborting', 'aborted', 'toabort', 'broken', 'tobroken', 'failed'));
-    WITH done AS (
-        UPDATE doma_panda.jedi_events e SET status = 6
-         WHERE e.jeditaskid = v_task AND e.pandaid = v_pandaid AND e.status = 3
-        RETURNING e.datasetid, e.def_max_eventid - e.def_min_eventid + 1 AS n
-    ), per_dataset AS (
-        SELECT datasetid, sum(n) AS n FROM done GROUP BY datasetid
-    )
-    UPDATE doma_panda.jedi_datasets d
-       SET neventsused = coalesce(d.neventsused, 0) + p.n
-      FROM per_dataset p
-     WHERE d.jeditaskid = v_task AND d.datasetid = p.datasetid;
+    UPDATE doma_panda.jedi_events e SET status = 6
+     WHERE e.jeditaskid = v_task AND e.pandaid = v_pandaid AND e.status = 3;
     UPDATE doma_panda.jedi_events e
        SET status = CASE WHEN v_killed THEN 4 WHEN coalesce(e.attemptnr, 0) >= v_max THEN 8 ELSE 0 END,
            pandaid = CASE WHEN v_killed OR coalesce(e.attemptnr, 0) >= v_max THEN e.pandaid ELSE v_jobset END
@@ -676,5 +671,61 @@ BEGIN
         v_result := v_result || jsonb_build_object(v_pair ->> 'job_id', coalesce(v_result -> (v_pair ->> 'job_id'), '{}'::jsonb) || v_ranges);
     END LOOP;
     RETURN v_result;
+END;
+$$;
+
+-- event_service_jobs_generated: the Job Generator's hook for event-service tasks (generate_task_jobs calls
+-- it with the jobs it has just inserted, in the same transaction). For a task whose parameters say
+-- eventService (1 or true; or jedi_tasks.eventservice = 1) the jobs become event-service consumers
+-- (eventservice = 1; their jobsetid is the generator's, the task id when it set none) and their input files
+-- become event ranges of their jobset (create_event_ranges) of nEventsPerRange events (task parameter
+-- nEventsPerRange, else nEventsPerWorker, else 1): a file's events are its nevents from its startevent (0
+-- when unset). Returns the number of ranges created (0 for other tasks: nothing changes).
+--   p_jeditaskid  the task
+--   p_pandaids    the jobs just generated
+CREATE OR REPLACE FUNCTION doma_panda.event_service_jobs_generated(p_jeditaskid bigint, p_pandaids bigint[])
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_params jsonb;
+    v_per_range bigint;
+    v_jobset record;
+    v_created integer := 0;
+BEGIN
+    SELECT CASE WHEN p.taskparams IS NULL THEN '{}'::jsonb ELSE doma_panda.harvester_json_or_text(p.taskparams) END
+      INTO v_params FROM doma_panda.jedi_taskparams p WHERE p.jeditaskid = p_jeditaskid;
+    IF jsonb_typeof(v_params) IS DISTINCT FROM 'object' THEN
+        v_params := '{}'::jsonb;
+    END IF;
+    IF NOT (lower(coalesce(v_params ->> 'eventService', '')) IN ('1', 'true')
+            OR EXISTS (SELECT 1 FROM doma_panda.jedi_tasks t WHERE t.jeditaskid = p_jeditaskid AND t.eventservice = 1)) THEN
+        RETURN 0;
+    END IF;
+    v_per_range := CASE WHEN jsonb_typeof(v_params -> 'nEventsPerRange') = 'number' THEN (v_params ->> 'nEventsPerRange')::numeric
+                        WHEN jsonb_typeof(v_params -> 'nEventsPerWorker') = 'number' THEN (v_params ->> 'nEventsPerWorker')::numeric
+                        ELSE 1 END;
+    IF v_per_range < 1 OR v_per_range > 2147483647 THEN
+        RAISE EXCEPTION 'nEventsPerRange of task % must be a positive number, not %', p_jeditaskid, v_per_range
+            USING ERRCODE = 'PD002';
+    END IF;
+    UPDATE doma_panda.jobsactive4 j SET eventservice = 1, jobsetid = coalesce(j.jobsetid, p_jeditaskid)
+     WHERE j.pandaid = ANY (p_pandaids);
+    FOR v_jobset IN
+        SELECT j.jobsetid,
+               jsonb_agg(DISTINCT jsonb_build_object(
+                   'fileid', f.fileid, 'datasetid', f.datasetid,
+                   'nevents', greatest(coalesce(c.nevents, c.endevent - c.startevent + 1, 1), 1),
+                   'firstevent', greatest(coalesce(c.startevent, 0), 0))) AS files
+          FROM doma_panda.jobsactive4 j
+          JOIN doma_panda.filestable4 f ON f.pandaid = j.pandaid AND f.type IN ('input', 'pseudo_input')
+          LEFT JOIN doma_panda.jedi_dataset_contents c
+                 ON c.jeditaskid = p_jeditaskid AND c.datasetid = f.datasetid AND c.fileid = f.fileid
+         WHERE j.pandaid = ANY (p_pandaids) AND f.fileid IS NOT NULL AND f.datasetid IS NOT NULL
+         GROUP BY j.jobsetid
+    LOOP
+        v_created := v_created + doma_panda.create_event_ranges(p_jeditaskid, v_jobset.jobsetid, v_jobset.files,
+                                                                 v_per_range::integer);
+    END LOOP;
+    RETURN v_created;
 END;
 $$;
