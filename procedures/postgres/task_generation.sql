@@ -479,8 +479,6 @@ BEGIN
 
     -- event-service tasks: the jobs become consumers of their jobset's event ranges (events.sql)
     PERFORM doma_panda.event_service_jobs_generated(p_jeditaskid, ARRAY(SELECT j.pandaid FROM task_gen_job j));
-    -- event-service tasks: the jobs become consumers of their jobset's event ranges (events.sql)
-    PERFORM doma_panda.event_service_jobs_generated(p_jeditaskid, ARRAY(SELECT j.pandaid FROM task_gen_job j));
     UPDATE doma_panda.jedi_tasks t SET gshare = coalesce(t.gshare, v_gshare), lockedby = NULL, lockedtime = NULL
      WHERE t.jeditaskid = p_jeditaskid;
     PERFORM doma_panda.task_set_status(p_jeditaskid, v_new_status,
