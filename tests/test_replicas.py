@@ -9,9 +9,10 @@ import threading
 import psycopg
 import pytest
 
-from cli_helpers import run_cli
 from pandadb.errors import BadInput
 from pandadb.procedures import call
+
+from cli_helpers import run_cli
 
 
 def files(*lfns: str, events: int = 10) -> list[dict]:
@@ -99,3 +100,4 @@ def test_register_dataset_command(database_url, tmp_path):
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT count(*) FROM doma_panda.pandadb_dataset_files WHERE datasetname = 'user.alice.input'"
                             ).fetchone()[0] == 3
+    assert "  user.alice.input  user.alice  closed  3 files" in run_cli("pandadb", "register", "show", env=env).stdout

@@ -151,7 +151,7 @@ def register_dataset(dataset: str, site: str, scope: str | None, file_texts: tup
 
 @register_group.command("show")
 def register_show() -> None:
-    """List what is registered: clouds, sites, queues, harvesters, resource types, shares."""
+    """List what is registered: clouds, sites, queues, harvesters, resource types, shares, catalogue datasets."""
     queries = {
         "clouds": "SELECT name, status, vo FROM doma_pandameta.cloudconfig ORDER BY name",
         "sites": "SELECT site_name, role, tier_level FROM doma_panda.site ORDER BY site_name",
@@ -161,6 +161,8 @@ def register_show() -> None:
         "harvesters": "SELECT harvester_id, description FROM doma_panda.harvester_instances ORDER BY 1",
         "resource types": "SELECT resource_name, mincore, maxcore, minrampercore, maxrampercore FROM doma_panda.resource_types ORDER BY 1",
         "global shares": "SELECT name, value, parent, prodsourcelabel FROM doma_panda.global_shares ORDER BY coalesce(parent, ''), name",
+        "datasets": "SELECT d.datasetname, d.scope, d.state, count(f.lfn) || ' files' FROM doma_panda.pandadb_datasets d "
+                    "LEFT JOIN doma_panda.pandadb_dataset_files f ON f.datasetname = d.datasetname GROUP BY 1, 2, 3 ORDER BY 1",
     }
     with connect() as conn:
         for title, sql in queries.items():
