@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 from pandadb.cluster import ClusterError, EmbeddedCluster
 from pandadb.settings import Settings, load_settings
@@ -18,7 +19,16 @@ class DatabaseUrlError(ClusterError):
 
 
 def check_database_url(url: str) -> str:
-    if not url.startswith(DATABASE_URL_SCHEMES):
+    """A URL of one of DATABASE_URL_SCHEMES, or a libpq key=value connection string; else DatabaseUrlError."""
+    if url.startswith(DATABASE_URL_SCHEMES):
+        return url
+    try:
+        conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        valid = False
+    else:
+        valid = "=" in url
+    if not valid:
         shown = url if len(url) < 60 else url[:57] + "..."
         raise DatabaseUrlError(f"PANDADB_URL {shown!r} is not a database URL: use postgresql://user@host:port/database "
                                "(or unset it to use the embedded cluster)")

@@ -238,6 +238,23 @@ def test_bad_input_is_refused_and_changes_nothing_and_gdpconfig_sets_the_age(db)
     assert len(run_archive(db, older_than_days=4)) == 8  # 4 tables x (copy, verify + drop)
 
 
+def test_cli_archive_run_exits_non_zero_naming_a_partition_another_run_holds(db, database_url):
+    create_jobs(db, days_ago=(5,), per_day=2)
+    held = f"jobsarchived4_p{today(db) - timedelta(days=5):%Y_%m_%d}"
+    with psycopg.connect(database_url) as other:  # another archive run in the middle of this partition
+        other.execute("SELECT pg_advisory_xact_lock(hashtext('pandadb archive'), hashtext(%s))", (held,))
+        result = run_cli("pandadb", "archive", "run", "--older-than", "3", env={"PANDADB_URL": database_url})
+        other.rollback()
+    assert result.returncode == 1, result.stdout + result.stderr
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert len(error_lines) == 1 and f"jobsarchived4.{held} (busy)" in error_lines[0]
+    assert "\r" not in result.stderr  # no progress-bar redraws when the output is not a terminal
+    assert held in old_partitions(db)  # left for the next run, the others archived
+    assert len(old_partitions(db)) == 1
+    again = run_cli("pandadb", "archive", "run", "--older-than", "3", env={"PANDADB_URL": database_url})
+    assert again.returncode == 0 and old_partitions(db) == []
+
+
 def test_cli_archive_run_and_status(db):
     pandaids = create_jobs(db, days_ago=(5,), per_day=4)
     env = {"PANDADB_URL": db.info.dsn}

@@ -36,12 +36,17 @@ def archive_group() -> None:
 @click.option("--older-than", "older_than_days", type=click.IntRange(min=0), default=None,
               help="archive partitions whose range ended this many days ago (default: gdpconfig ARCHIVE_AFTER_DAYS, 3)")
 def archive_run(older_than_days: int | None) -> None:
-    """Archive every partition due: copy, verify, drop; one transaction per step, progress per partition."""
+    """Archive every partition due: copy, verify, drop; one transaction per step, progress per partition.
+
+    Exits 1 naming the partitions left when another run holds one (busy) or a verification failed."""
     with connect(autocommit=True) as conn:
+        # the server stops this session's work within a second when this command is killed
+        conn.execute("SET client_connection_check_interval = '1s'")
         try:
             due = candidates(conn, older_than_days)
             click.echo(f"{len(due)} partitions due for archival")
-            with tqdm(total=len(due), unit="partition", desc="archive") as bar:
+            # the bar only on a terminal: in a log its redraws would interleave with the per-partition lines
+            with tqdm(total=len(due), unit="partition", desc="archive", disable=None) as bar:
                 def step_done(step: dict[str, Any]) -> None:
                     bar.write(_describe(step))
                     if step["status"] in ("dropped", "verify failed", "already dropped", "busy"):
@@ -54,6 +59,12 @@ def archive_run(older_than_days: int | None) -> None:
             raise click.ClickException(f"archival stopped: {error} (run it again: finished steps are kept)") from error
     dropped = [s for s in steps if s["status"] == "dropped"]
     click.echo(f"archived {len(dropped)} partitions, {sum(s['rows_verified'] for s in dropped)} rows")
+    done = {(s["table_name"], s["partition_name"]) for s in steps if s["status"] in ("dropped", "already dropped")}
+    left = sorted({f"{s['table_name']}.{s['partition_name']} ({s['status']})" for s in steps
+                   if s["status"] in ("busy", "verify failed") and (s["table_name"], s["partition_name"]) not in done})
+    if left:
+        raise click.ClickException(f"{len(left)} partitions left: {', '.join(left)}; busy ones are held by another "
+                                   "archive run (run again when it ends), failed verifications are kept for a look")
 
 
 @archive_group.command("status")

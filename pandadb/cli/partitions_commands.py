@@ -45,7 +45,7 @@ def partitions_maintain(parent_table: str | None, include_manual: bool) -> None:
                 return
             tables = maintenance_tables(conn, include_manual)
             click.echo(f"engine {engine}: maintaining {len(tables)} tables")
-            with tqdm(total=len(tables), unit="table", desc="partition maintenance") as bar:
+            with tqdm(total=len(tables), unit="table", desc="partition maintenance", disable=None) as bar:
                 def table_done(result: dict[str, Any]) -> None:
                     bar.write(_describe(result))
                     bar.update(1)
