@@ -124,3 +124,52 @@ def test_event_service_task_submitted_over_http_runs_to_done_with_real_pilots(ap
     assert [e[0] for e in events] == ["done"] * 4 and all(e[2] - e[1] + 1 == 2 for e in events)
     processed = sorted(p.name for p in (tmp_path / "work").glob("PanDA_Pilot-*/processed.*"))
     assert len(processed) == 4 and len({name.split("-")[2:4].__str__() for name in processed}) == 4
+
+
+def test_concurrent_pilots_over_http_never_get_the_same_range(api_server):
+    """The smaller HTTP check of the 32-pilot SQL test: 8 pilots of one jobset acquire ranges through the real server."""
+    import threading
+
+    queue, task, jobset, n_pilots = "ES_HTTP_QUEUE", 5252, 7000002, 8
+    with psycopg.connect(api_server.database_url, autocommit=True) as conn:
+        conn.execute("SELECT doma_panda.register_site('ES_HTTP_SITE')")
+        conn.execute("SELECT doma_panda.register_panda_queue(%s, 'ES_HTTP_SITE', %s)", (queue, Jsonb({})))
+        conn.execute("INSERT INTO doma_panda.jedi_tasks (jeditaskid, status, username, creationdate, modificationtime, vo) "
+                     "VALUES (%s, 'running', 'prodsys', now(), now(), 'atlas')", (task,))
+    files = [{"lfn": "EVNT.http.pool.root", "type": "input", "fileID": 500, "datasetID": DATASET, "GUID": "g", "scope": "mc23"}]
+    specs = [{"jobName": f"es.http.{n}", "computingSite": queue, "prodSourceLabel": "managed", "jobStatus": "activated",
+              "jediTaskID": task, "jobsetID": jobset, "eventService": 1, "transformation": "/bin/true", "files": files}
+             for n in range(n_pilots)]
+    headers = api_server.headers(user="pilot-atlas", groups=("pilot",))
+    with api_server.client(headers=headers) as client:
+        assert client.post("/api/v1/job/submit", json={"jobs": specs}).json()["success"]
+        jobs = client.post("/api/v1/pilot/acquire_jobs", json={"site_name": queue, "n_jobs": n_pilots}).json()["data"]["jobs"]
+    assert len(jobs) == n_pilots
+    with psycopg.connect(api_server.database_url, autocommit=True) as conn:
+        assert conn.execute("SELECT doma_panda.create_event_ranges(%s, %s, %s, 1)",
+                            (task, jobset, Jsonb([{"fileid": 500, "datasetid": DATASET, "nevents": 200}]))).fetchone()[0] == 200
+    handed: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(n_pilots)
+
+    def pilot(job: dict) -> None:
+        try:
+            with api_server.client(headers=headers) as client:
+                start.wait()
+                while True:
+                    answer = client.post("/api/v1/event/acquire_event_ranges", json={
+                        "job_id": job["PandaID"], "jobset_id": jobset, "task_id": task, "n_ranges": 5}).json()
+                    assert answer["success"], answer
+                    if not answer["data"]:
+                        return
+                    handed.extend(r["eventRangeID"] for r in answer["data"])
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=pilot, args=(job,)) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    assert len(handed) == 200 and len({"-".join(i.split("-")[2:4]) for i in handed}) == 200

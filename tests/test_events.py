@@ -257,3 +257,35 @@ def test_bench_events_prints_both_scenarios_and_the_ratio(server_url, tmp_path):
     assert set(figures) == {"a", "b"}, result.stdout
     assert all(int(value.replace(",", "")) > 0 for value in figures.values()), "both scenarios acquired ranges"
     assert re.search(r"b/a = \d+\.\d\d", result.stdout)
+
+
+def test_event_api_answers_and_refusals(es, api):
+    [job] = es_jobs(es, 1)
+    create_ranges(es, 1, 6, 2)
+    prod = ("production",)
+    acquire_body = {"job_id": job, "jobset_id": JOBSET, "task_id": TASK, "n_ranges": 2}
+    assert api.post("/api/v1/event/acquire_event_ranges", acquire_body, groups=()).status_code == 403  # production role
+    assert api.post("/api/v1/event/acquire_event_ranges", acquire_body, vo="cms", groups=prod).status_code == 403  # other VO
+    answer = api.post("/api/v1/event/acquire_event_ranges", acquire_body, groups=prod)
+    assert answer.status_code == 200 and answer.json["success"]
+    first, second = (r["eventRangeID"] for r in answer.json["data"])
+    count = api.get("/api/v1/event/get_available_event_range_count",
+                    {"job_id": job, "jobset_id": JOBSET, "task_id": TASK}, groups=prod)
+    assert count.json["data"] == 1
+    single = api.post("/api/v1/event/update_single_event_range",
+                      {"event_range_id": first, "event_range_status": "finished", "cpu_consumption_time": 1.5}, groups=prod)
+    assert single.json == {"success": True, "message": "", "data": {"Command": None}}
+    illegal = api.post("/api/v1/event/update_single_event_range",
+                       {"event_range_id": first, "event_range_status": "running"}, groups=prod)
+    assert illegal.status_code == 200 and not illegal.json["success"] and "cannot go from finished" in illegal.json["message"]
+    bulk = api.post("/api/v1/event/update_event_ranges",
+                    {"event_ranges": f'[{{"eventRangeID": "{second}", "eventStatus": "failed", "errorCode": 65}}]'}, groups=prod)
+    assert bulk.json["data"]["Returns"] == [True]
+    assert api.post("/api/v1/event/update_event_ranges", {"event_ranges": "not json"}, groups=prod).status_code == 400
+    bad_id = api.post("/api/v1/event/update_single_event_range", {"event_range_id": "x", "event_range_status": "finished"},
+                      groups=prod)
+    assert not bad_id.json["success"] and "eventRangeID" not in bad_id.json["message"] and "event_range_id" in bad_id.json["message"]
+    statuses_answer = api.get("/api/v1/event/get_event_range_statuses",
+                              {"job_task_ids": f'[{{"task_id": {TASK}, "job_id": {job}}}]'})
+    assert statuses_answer.json["data"] == {str(job): {first: {"status": "finished", "error": None, "dialog": None}}}
+    assert api.get("/api/v1/event/get_event_range_statuses", {"job_task_ids": "[1]"}).json["success"] is False
