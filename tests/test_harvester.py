@@ -8,8 +8,9 @@ import threading
 
 import psycopg
 
-from job_helpers import call, expect_refusal, job_spec, register_queue, submit
 from pandadb.procedures import text_array
+
+from job_helpers import call, expect_refusal, job_spec, register_queue, submit
 
 QUEUE = "HARV_QUEUE"
 HARVESTER = "harvester_test_A"

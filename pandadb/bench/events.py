@@ -10,6 +10,8 @@ and prints event ranges/s for each and the ratio b/a.
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 import psycopg
 
@@ -39,6 +41,12 @@ UPDATE bench_raw_events SET status = 1
                                     LIMIT %s FOR UPDATE SKIP LOCKED)
 RETURNING fileid
 """
+
+
+def scalar(conn: psycopg.Connection, query: str, params: tuple = ()) -> Any:
+    row = conn.execute(query, params).fetchone()
+    assert row is not None
+    return row[0]
 
 
 def prepare(url: str, ranges: int, clients: int) -> list[int]:
@@ -85,8 +93,8 @@ def measure_direct(url: str, pandaids: list[int], seconds: float, per_call: int)
         conn = psycopg.connect(url, autocommit=True)
 
         def acquire() -> int:
-            data = conn.execute("SELECT doma_panda.acquire_event_ranges(p_pandaid => %s, p_jobsetid => %s, "
-                                "p_n_ranges => %s)", (pandaids[index], JOBSET, per_call)).fetchone()[0]
+            data = scalar(conn, "SELECT doma_panda.acquire_event_ranges(p_pandaid => %s, p_jobsetid => %s, "
+                                "p_n_ranges => %s)", (pandaids[index], JOBSET, per_call))
             return len(data or [])
         return acquire
     return run_clients(len(pandaids), seconds, make_worker)
@@ -107,8 +115,8 @@ def command(ranges: int, clients: int, per_call: int, seconds: float, database: 
     click.echo(f"measuring b acquire_event_ranges (direct) for {seconds:g}s with {clients} clients ...")
     direct = measure_direct(url, pandaids, seconds, per_call)
     with psycopg.connect(url) as conn:
-        left_raw = conn.execute("SELECT count(*) FROM bench_raw_events WHERE status = 0").fetchone()[0]
-        left = conn.execute("SELECT count(*) FROM doma_panda.jedi_events WHERE status = 0").fetchone()[0]
+        left_raw = scalar(conn, "SELECT count(*) FROM bench_raw_events WHERE status = 0")
+        left = scalar(conn, "SELECT count(*) FROM doma_panda.jedi_events WHERE status = 0")
     if not left_raw or not left:
         click.echo("warning: the ranges ran out during a measurement; load more (--ranges) for a steady figure")
     click.echo(f"\nranges={ranges} clients={clients} per_call={per_call}")
