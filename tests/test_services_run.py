@@ -73,7 +73,23 @@ def test_serve_without_a_database_says_what_to_do(tmp_path):
     assert "pandadb db start" in result.stderr or "PANDADB_URL" in result.stderr
 
 
-def test_run_registers_the_scheduled_jobs_in_pg_cron_when_usable(database_url):
+def test_serve_on_a_busy_port_says_so_in_one_line_without_claiming_to_serve(tmp_path, database_url):
+    import socket
+
+    from cli_helpers import run_cli
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("pandadb", "serve", "--port", str(port), env={"PANDADB_URL": database_url}, timeout=30)
+    assert result.returncode == 1
+    assert "serving" not in result.stderr + result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "another pandadb" in lines[0]
+
+
+def test_run_registers_the_scheduled_jobs_in_pg_cron_when_usable(database_url, capsys):
     from pandadb.cli.run_commands import start_scheduled_jobs
     from pandadb.scheduler import cron_listing, cron_uninstall
 
@@ -82,5 +98,7 @@ def test_run_registers_the_scheduled_jobs_in_pg_cron_when_usable(database_url):
         listing, _ = cron_listing(database_url)
         installed = {job.name for job in listing if job.cron_schedule is not None}
         assert {"update_jobsactive_stats", "job_watchdog", "partition_maintenance"} <= installed
+        # what `make run` says it registered is what `pandadb cron list` shows
+        assert f"scheduled jobs: {len(installed)} registered in pg_cron" in capsys.readouterr().out
     finally:
         cron_uninstall(database_url)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +30,8 @@ from pandadb.migrations.runner import migrate_to_head
               show_default=True, help="who runs the scheduled jobs: pg_cron when usable (auto), or `pandadb scheduler` in-process")
 def run(host: str, http_port: int, https_port: int, scheduler_mode: str) -> None:
     """Bring the PanDA database up, migrate it, and serve the API until interrupted."""
+    for port in (http_port, https_port):
+        refuse_busy_port(host, port)
     url = resolve_database_url(start_embedded=True)
     click.echo(f"database: {url}")
     migrate_to_head(url)
@@ -52,7 +55,7 @@ def run(host: str, http_port: int, https_port: int, scheduler_mode: str) -> None
 def start_scheduled_jobs(url: str, mode: str):
     """Register the scheduled-job registry in pg_cron, or start the built-in scheduler; returns
     (scheduler, thread) for the built-in one, None otherwise."""
-    from pandadb.scheduler import PgCronUnavailable, cron_install, run_scheduler_in_thread
+    from pandadb.scheduler import CRON_CLEANUP_JOB_NAME, PgCronUnavailable, cron_install, run_scheduler_in_thread
 
     if mode == "off":
         click.echo("scheduled jobs: off (--scheduler off)")
@@ -65,12 +68,25 @@ def start_scheduled_jobs(url: str, mode: str):
                 raise click.ClickException(str(error)) from error
             click.echo(f"scheduled jobs: pg_cron not usable ({error}); using the built-in scheduler")
         else:
-            total = len(report.scheduled) + len(report.unchanged)
+            # the registry's jobs, as `pandadb cron list` shows them (not pg_cron's own log cleanup)
+            total = len([name for name in report.scheduled + report.unchanged if name != CRON_CLEANUP_JOB_NAME])
             click.echo(f"scheduled jobs: {total} registered in pg_cron; 'pandadb cron list' shows their runs")
             return None
     scheduler = run_scheduler_in_thread(url)
     click.echo("scheduled jobs: built-in scheduler running in this process ('pandadb cron list' shows runs)")
     return scheduler
+
+
+def refuse_busy_port(host: str, port: int) -> None:
+    """One line and exit 1 when something already listens on host:port (another `pandadb run`?)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise click.ClickException(f"cannot listen on {host}:{port} ({error.strerror}): is another pandadb run or "
+                                       "serve using it? Stop it, or choose other ports (--http-port/--https-port, "
+                                       "--port)") from None
 
 
 def spawn_serve(arguments: list[str], env: dict[str, str]) -> subprocess.Popen:

@@ -30,6 +30,7 @@ def serve(host: str, port: int | None, tls: bool, cert: Path | None, key: Path |
           threads: int, issuers_file: str | None, max_body_bytes: int | None, trust_forwarded_proto: bool,
           access_log: str) -> None:
     """Serve the PanDA REST API v1 (/api/v1/...) in the foreground with gunicorn."""
+    from pandadb.cli.run_commands import refuse_busy_port
     from services.server import ServerOptions, development_certificate, run_server
     from services.settings import load_service_settings
 
@@ -42,6 +43,7 @@ def serve(host: str, port: int | None, tls: bool, cert: Path | None, key: Path |
     if tls and cert is None:
         cert, key = development_certificate(settings.home)
     port = port or (25443 if tls else 25080)
+    refuse_busy_port(host, port)  # before saying "serving"
     scheme = "https" if tls else "http"
     click.echo(f"serving {scheme}://{host}:{port}/api/v1/ ({workers} workers x {threads} threads"
                f"{', insecure development mode' if insecure and not tls else ''}); database {settings.database_url}",
