@@ -211,11 +211,11 @@ def test_bad_parameters_break_the_task_naming_the_parameter(db, extra, word):
 def test_input_task_waits_pending_for_missing_input_then_gets_the_catalogue_files(db):
     task_id = submit(db, input_params(nFiles=3))["jediTaskID"]
     assert call(db, "refine_tasks", p_max_tasks=10) == {"refined": 1, "broken": 0}
-    assert call(db, "feed_contents", p_max_tasks=10, p_retry_seconds=0) == {"ready": 0, "pending": 1}
+    assert call(db, "feed_contents", p_max_tasks=10, p_retry_seconds=0) == {"ready": 0, "pending": 1, "broken": 0}
     row = task_row(db, task_id)
     assert row["status"] == "pending" and "data.raw.1" in row["errordialog"] and "replica catalogue" in row["errordialog"]
     register_files(db, "data.raw.1", ["f1.root", "f2.root", "f2.log.tgz", "f3.root", "f4.root"])
-    assert call(db, "feed_contents", p_max_tasks=10, p_retry_seconds=0) == {"ready": 1, "pending": 0}
+    assert call(db, "feed_contents", p_max_tasks=10, p_retry_seconds=0) == {"ready": 1, "pending": 0, "broken": 0}
     files = db.execute("SELECT lfn, scope, status, fsize, checksum, nevents, keeptrack FROM doma_panda.jedi_dataset_contents "
                        "WHERE jeditaskid = %s ORDER BY fileid", (task_id,)).fetchall()
     # catalogue order, the exclude filter, at most nFiles
@@ -386,16 +386,16 @@ def test_pending_tasks_are_retried_after_the_retry_interval(db):
     db.execute("SET pandadb.clock = '2026-11-30 10:00:00'")
     task_id = submit(db, input_params("later", dataset="data.late"))["jediTaskID"]
     call(db, "refine_task", p_jeditaskid=task_id)
-    assert call(db, "feed_contents", p_max_tasks=10, p_retry_seconds=60) == {"ready": 0, "pending": 1}
+    assert call(db, "feed_contents", p_max_tasks=10, p_retry_seconds=60) == {"ready": 0, "pending": 1, "broken": 0}
     register_files(db, "data.late", ["l1.root"])
     db.execute("SET pandadb.clock = '2026-11-30 10:00:30'")
-    assert call(db, "feed_contents", p_max_tasks=10, p_retry_seconds=60) == {"ready": 0, "pending": 0}
+    assert call(db, "feed_contents", p_max_tasks=10, p_retry_seconds=60) == {"ready": 0, "pending": 0, "broken": 0}
     db.execute("SET pandadb.clock = '2026-11-30 10:01:00'")
-    assert call(db, "feed_contents", p_max_tasks=10, p_retry_seconds=60) == {"ready": 1, "pending": 0}
+    assert call(db, "feed_contents", p_max_tasks=10, p_retry_seconds=60) == {"ready": 1, "pending": 0, "broken": 0}
     # a task pending for another reason (e.g. brokerage) is not the feeder's
     call(db, "task_set_status", p_jeditaskid=task_id, p_status="pending", p_diagnostic="no queue")
     db.execute("SET pandadb.clock = '2026-11-30 11:00:00'")
-    assert call(db, "feed_contents", p_max_tasks=10, p_retry_seconds=0) == {"ready": 0, "pending": 0}
+    assert call(db, "feed_contents", p_max_tasks=10, p_retry_seconds=0) == {"ready": 0, "pending": 0, "broken": 0}
     with pytest.raises(IllegalTransition):
         call(db, "feed_task_contents", p_jeditaskid=task_id)
 
@@ -417,3 +417,21 @@ def test_concurrent_submissions_of_one_name_register_one_task(db, database_url):
     assert sorted(a["returnCode"] for a in answers) == [0, 2, 2, 2]
     assert len({a["jediTaskID"] for a in answers}) == 1
     assert db.execute("SELECT count(*) FROM doma_panda.jedi_tasks WHERE taskname = 'race'").fetchone()[0] == 1
+
+
+def test_bad_file_filters_break_at_refinement_and_feeding_errors_break_only_their_task(db):
+    params = input_params("badregex")
+    params["jobParameters"][0]["include"] = "(unclosed"
+    task_id = submit(db, params)["jediTaskID"]
+    result = call(db, "refine_task", p_jeditaskid=task_id)
+    assert result["status"] == "broken" and "include/exclude" in result["errorDialog"]
+    # parameters spoiled after refinement: the feeder breaks that task and feeds the others
+    spoiled = submit(db, noinput_params("spoiled"))["jediTaskID"]
+    fine = submit(db, noinput_params("fine"))["jediTaskID"]
+    call(db, "refine_tasks", p_max_tasks=10)
+    db.execute("UPDATE doma_panda.jedi_taskparams SET taskparams = jsonb_set(taskparams::jsonb, '{maxAttempt}', '\"x\"')::text "
+               "WHERE jeditaskid = %s", (spoiled,))
+    assert call(db, "feed_contents", p_max_tasks=10, p_retry_seconds=0) == {"ready": 1, "pending": 0, "broken": 1}
+    row = task_row(db, spoiled)
+    assert row["status"] == "broken" and row["errordialog"].startswith("contents feeder: maxAttempt")
+    assert task_row(db, fine)["status"] == "ready"

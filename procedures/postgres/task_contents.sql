@@ -204,6 +204,30 @@ BEGIN
 END;
 $$;
 
+-- task_feed_guarded: task_feed_locked, but a task whose contents cannot be fed (a bad parameter, PD002,
+-- or any data error) becomes 'broken' with the reason instead of failing the feeder's whole run.
+--   p_jeditaskid  the task (locked)
+CREATE OR REPLACE FUNCTION doma_panda.task_feed_guarded(p_jeditaskid bigint)
+RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_message text;
+BEGIN
+    BEGIN
+        RETURN doma_panda.task_feed_locked(p_jeditaskid);
+    EXCEPTION WHEN others THEN
+        -- deadlocks, serialization failures, lack of resources, cancels: no fault of the task
+        IF left(SQLSTATE, 2) IN ('40', '53', '57', '58') THEN
+            RAISE;
+        END IF;
+        v_message := 'contents feeder: ' || SQLERRM;
+    END;
+    PERFORM doma_panda.task_set_status(p_jeditaskid, 'broken', v_message);
+    RETURN (SELECT jsonb_build_object('jediTaskID', t.jeditaskid, 'status', t.status, 'errorDialog', t.errordialog, 'nFiles', 0)
+              FROM doma_panda.jedi_tasks t WHERE t.jeditaskid = p_jeditaskid);
+END;
+$$;
+
 -- task_needs_contents: whether a task waits for the Contents Feeder: 'defined', or 'pending' with an
 -- input dataset still pending (a task pending for another reason, e.g. brokerage, is not the feeder's).
 --   p_jeditaskid  the task
@@ -234,14 +258,14 @@ BEGIN
         RAISE EXCEPTION 'task % is %: it has no input waiting for the Contents Feeder', p_jeditaskid, v_status
             USING ERRCODE = 'PD004';
     END IF;
-    RETURN doma_panda.task_feed_locked(p_jeditaskid);
+    RETURN doma_panda.task_feed_guarded(p_jeditaskid);
 END;
 $$;
 
 -- feed_contents: the periodic Contents Feeder (scheduled job feed_contents): up to p_max_tasks tasks
 -- waiting for contents, 'defined' ones and 'pending' ones last tried at least p_retry_seconds ago,
 -- oldest first, skipping tasks another feeder holds (FOR UPDATE SKIP LOCKED).
--- Returns {"ready": n, "pending": n}.
+-- A task whose contents cannot be fed is broken (task_feed_guarded). Returns {"ready": n, "pending": n, "broken": n}.
 --   p_max_tasks      the most tasks in this transaction
 --   p_retry_seconds  how long a pending task waits before the next look at the catalogue
 CREATE OR REPLACE FUNCTION doma_panda.feed_contents(p_max_tasks integer DEFAULT 100, p_retry_seconds integer DEFAULT 60)
@@ -253,6 +277,7 @@ DECLARE
     v_result jsonb;
     v_ready integer := 0;
     v_pending integer := 0;
+    v_broken integer := 0;
 BEGIN
     IF p_max_tasks IS NULL OR p_max_tasks < 1 OR p_retry_seconds IS NULL OR p_retry_seconds < 0 THEN
         RAISE EXCEPTION 'p_max_tasks, p_retry_seconds: must be a positive and a non-negative integer' USING ERRCODE = 'PD002';
@@ -266,13 +291,15 @@ BEGIN
         IF NOT doma_panda.task_needs_contents(v_id, (SELECT t.status FROM doma_panda.jedi_tasks t WHERE t.jeditaskid = v_id)) THEN
             CONTINUE;
         END IF;
-        v_result := doma_panda.task_feed_locked(v_id);
+        v_result := doma_panda.task_feed_guarded(v_id);
         IF v_result ->> 'status' = 'ready' THEN
             v_ready := v_ready + 1;
-        ELSE
+        ELSIF v_result ->> 'status' = 'pending' THEN
             v_pending := v_pending + 1;
+        ELSE
+            v_broken := v_broken + 1;
         END IF;
     END LOOP;
-    RETURN jsonb_build_object('ready', v_ready, 'pending', v_pending);
+    RETURN jsonb_build_object('ready', v_ready, 'pending', v_pending, 'broken', v_broken);
 END;
 $$;

@@ -663,6 +663,12 @@ BEGIN
                 IF NOT v_item ? 'dataset' OR v_n_in = 0 THEN
                     RAISE EXCEPTION 'jobParameters: input item % needs "dataset"', v_index USING ERRCODE = 'PD002';
                 END IF;
+                BEGIN
+                    PERFORM doma_panda.task_pattern_match('', doma_panda.task_param_text(v_item, 'include', 10000),
+                                                          doma_panda.task_param_text(v_item, 'exclude', 10000));
+                EXCEPTION WHEN invalid_regular_expression THEN
+                    RAISE EXCEPTION 'jobParameters: include/exclude of input item %: %', v_index, SQLERRM USING ERRCODE = 'PD002';
+                END;
                 -- files given with the task go into the replica catalogue (at the item's or the task's site)
                 IF v_item ? 'files' THEN
                     IF jsonb_typeof(v_item -> 'files') <> 'array' OR strpos(v_item ->> 'dataset', ',') > 0 THEN
@@ -775,6 +781,10 @@ BEGIN
         WHEN SQLSTATE 'PD002' THEN
             v_message := SQLERRM;
         WHEN others THEN
+            -- deadlocks, serialization failures, lack of resources, cancels: no fault of the task
+            IF left(SQLSTATE, 2) IN ('40', '53', '57', '58') THEN
+                RAISE;
+            END IF;
             v_message := 'refinement failed: ' || SQLERRM;
     END;
     IF v_message IS NOT NULL THEN
