@@ -68,6 +68,10 @@ def test_secret_refusals_leave_the_database_unchanged(creds_api, db, api_home, d
     answer = api.post("/api/v1/creds/set_user_secrets", {"key": "k", "value": "v", "extra": 1}, user="alice")
     assert answer.status_code == 400 and answer.json["data"]["parameter"] == "extra"
     assert api.post("/api/v1/creds/set_user_secrets", {"key": "k", "value": "v"}, anonymous=True).status_code == 401
+    answer = api.post("/api/v1/creds/set_user_secrets", {"key": "big", "value": "v" * (48 * 1024 + 1024)}, user="alice")
+    assert not answer.json["success"] and "too large" in answer.json["message"]
+    assert api.post("/api/v1/creds/set_user_secrets", {"key": "fits", "value": "v" * 48 * 1024}, user="bob").json["success"]
+    db.execute("DELETE FROM doma_panda.secrets WHERE owner = 'bob'")
     assert db.execute("SELECT owner, data FROM doma_panda.secrets").fetchall() == before
     # a server without a secrets key says what to configure; one with another key cannot decrypt
     bare = in_process_api(database_url, api_home)

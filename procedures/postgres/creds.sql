@@ -16,7 +16,7 @@
 --   p_owner   the caller (token user name); a user only ever reaches their own row
 --   p_key     the secret's name (1..64 characters of letters, digits and ._-); NULL: delete all of them
 --   p_value   the secret's value as ciphertext; NULL: delete the secret p_key
--- Returns the message the client shows ("OK" ...). At most 100 secrets of at most 64 KiB of ciphertext each.
+-- Returns the message the client shows ("OK" ...). At most 100 secrets of at most 48 KiB each.
 CREATE OR REPLACE FUNCTION doma_panda.set_user_secret(p_owner text, p_key text, p_value text)
 RETURNS text
 LANGUAGE plpgsql AS $$
@@ -40,7 +40,7 @@ BEGIN
          WHERE owner = p_owner;
         RETURN format('OK: secret %s deleted', p_key);
     END IF;
-    IF length(p_value) > 65536 THEN
+    IF length(p_value) > 70000 THEN  -- the ciphertext of 48 KiB (base64 of the encrypted, padded value and its MAC)
         RAISE EXCEPTION USING ERRCODE = 'PD002', MESSAGE = 'value is too large: at most 48 KiB per secret';
     END IF;
     INSERT INTO doma_panda.secrets AS s (owner, updated_at, data)
