@@ -529,8 +529,8 @@ END;
 $$;
 
 -- task_generation_candidates: tasks the Job Generator should look at, by share, highest priority first:
--- ready, scouted, running with input files ready, and pending after a brokerage (oldstatus ready,
--- scouted or running).
+-- ready, scouted, running with input files left (master dataset nfilesused < nfiles), and pending after a
+-- brokerage (oldstatus ready, scouted or running).
 --   p_gshare  only this share (NULL: all)
 --   p_limit   at most this many per share
 CREATE OR REPLACE FUNCTION doma_panda.task_generation_candidates(p_gshare text, p_limit integer)
@@ -543,8 +543,10 @@ LANGUAGE sql STABLE AS $$
                    t.jeditaskid, t.currentpriority, t.taskpriority
               FROM doma_panda.jedi_tasks t
              WHERE (t.status IN ('ready', 'scouted')
-                    OR (t.status = 'running' AND EXISTS (SELECT 1 FROM doma_panda.jedi_dataset_contents c
-                                                          WHERE c.jeditaskid = t.jeditaskid AND c.status = 'ready'))
+                    OR (t.status = 'running' AND EXISTS (SELECT 1 FROM doma_panda.jedi_datasets d
+                                                          WHERE d.jeditaskid = t.jeditaskid AND d.type IN ('input', 'pseudo_input')
+                                                            AND d.masterid IS NULL
+                                                            AND coalesce(d.nfilesused, 0) < coalesce(d.nfiles, 0)))
                     OR (t.status = 'pending' AND t.oldstatus IN ('ready', 'scouted', 'running')))) x
      WHERE p_gshare IS NULL OR x.share = p_gshare
      ORDER BY x.share, coalesce(x.currentpriority, x.taskpriority, 0) DESC, x.jeditaskid

@@ -90,13 +90,13 @@ BEGIN
            modificationtime = v_now
       FROM per_dataset p
      WHERE d.jeditaskid = v_task_id AND d.datasetid = p.datasetid;
-    -- finalise now when this was the last file and nobody holds the task (else run_task_progress does it)
+    -- finalise now when this was the last file (by the master datasets' counters: no scan of the files on
+    -- every job end) and nobody holds the task (else run_task_progress does it); task_finalise checks the files
     PERFORM 1 FROM doma_panda.jedi_tasks t
      WHERE t.jeditaskid = v_task_id AND t.status IN ('scouting', 'scouted', 'running', 'pending')
-       AND NOT EXISTS (SELECT 1 FROM doma_panda.jedi_dataset_contents c
-                         JOIN doma_panda.jedi_datasets d ON d.jeditaskid = c.jeditaskid AND d.datasetid = c.datasetid
-                        WHERE c.jeditaskid = v_task_id AND d.type IN ('input', 'pseudo_input') AND d.masterid IS NULL
-                          AND c.status NOT IN ('finished', 'failed'))
+       AND NOT EXISTS (SELECT 1 FROM doma_panda.jedi_datasets d
+                        WHERE d.jeditaskid = v_task_id AND d.type IN ('input', 'pseudo_input') AND d.masterid IS NULL
+                          AND coalesce(d.nfilesfinished, 0) + coalesce(d.nfilesfailed, 0) < coalesce(d.nfiles, 0))
        FOR UPDATE OF t SKIP LOCKED;
     IF FOUND THEN
         PERFORM doma_panda.task_finalise(v_task_id);
