@@ -125,6 +125,8 @@ def test_transitions_single_and_bulk(es):
     assert result["Returns"] == [True, True, False, True]
     assert result["Commands"] == {str(job): None}
     assert "cannot go from finished to failed" in result["Errors"][a]
+    unknown = call(es, "update_event_ranges", p_event_ranges=[{"eventRangeID": f"{TASK}-99999999-1000-0-1", "eventStatus": "finished"}])
+    assert unknown["Returns"] == [False] and unknown["Commands"] == {"99999999": "tobekilled"}
     assert statuses(es) == {"finished": 2, "fatal": 1, "running": 1}
     row = es.execute("SELECT nevents, cpuconsumptiontime, actualcorecount FROM doma_panda.jobsactive4 WHERE pandaid = %s",
                      (job,)).fetchone()

@@ -448,7 +448,8 @@ $$;
 --   version 2 (fine-grained): as version 0, and ranges of the job's jobset that were never sent may be
 --              reported by the job (ready -> running / finished / failed / fatal)
 -- Malformed input (not a list, bad eventRangeID, unknown status, wrong types, another VO's job) refuses the
--- whole call, nothing changed (PD002 / PD005). Each well-formed report is applied or refused on its own.
+-- whole call, nothing changed (PD002 / PD005). Each well-formed report is applied or refused on its own
+-- (a range of an unknown or ended job is refused, with the command 'tobekilled' for that job).
 -- Returns {"Returns": [true|false per range, in input order], "Commands": {"<PandaID>": command},
 -- "Errors": {"<eventRangeID>": why it was refused}}.
 --   p_event_ranges  the list (JSON), as above
@@ -522,7 +523,11 @@ BEGIN
     -- lock the consumer jobs in PandaID order (then their ranges): the order job_finalize uses
     FOR v_pandaid IN SELECT DISTINCT (doma_panda.event_range_parse(r -> 'report' ->> 'eventRangeID'))[2] AS id
                        FROM jsonb_array_elements(v_reports) r ORDER BY 1 LOOP
-        v_job := doma_panda.event_consumer_job(v_pandaid, p_requester_vo, 'update');
+        BEGIN
+            v_job := doma_panda.event_consumer_job(v_pandaid, p_requester_vo, 'update');
+        EXCEPTION WHEN SQLSTATE 'PD003' THEN
+            v_job := NULL;  -- no such job: its ranges are refused one by one below
+        END;
         v_jobs := v_jobs || jsonb_build_object(v_pandaid::text, CASE WHEN v_job.pandaid IS NULL THEN NULL ELSE to_jsonb(v_job) END);
         v_commands := v_commands || jsonb_build_object(v_pandaid::text,
             CASE WHEN v_job.pandaid IS NULL THEN to_jsonb('tobekilled'::text) ELSE to_jsonb(v_job.commandtopilot) END);
