@@ -40,7 +40,7 @@ BEGIN
          WHERE owner = p_owner;
         RETURN format('OK: secret %s deleted', p_key);
     END IF;
-    IF length(p_value) > 70000 THEN  -- the ciphertext of 48 KiB (base64 of the encrypted, padded value and its MAC)
+    IF length(p_value) > 65636 THEN  -- the Fernet token of 48 KiB: base64 of 1+8+16 header, 49168 padded, 32 MAC bytes
         RAISE EXCEPTION USING ERRCODE = 'PD002', MESSAGE = 'value is too large: at most 48 KiB per secret';
     END IF;
     INSERT INTO doma_panda.secrets AS s (owner, updated_at, data)
