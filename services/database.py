@@ -78,8 +78,11 @@ class Database:
     def with_statement_timeout(self, seconds: float | None) -> Database:
         """The same pool, with statements of this request cancelled after `seconds` (seed 000's `timeout`
         parameters); the server's own timeout when None or equal to it."""
-        milliseconds = None if seconds is None else max(1, int(seconds * 1000))
-        if milliseconds is None or milliseconds == self._statement_timeout_ms:
+        if seconds is None or not seconds > 0:  # absent, zero, negative or NaN: the server's own timeout
+            return self
+        # never longer than the server's own timeout (a client cannot hold a connection longer than that)
+        milliseconds = max(1, int(min(seconds * 1000, self._statement_timeout_ms)))
+        if milliseconds == self._statement_timeout_ms:
             return self
         bound = copy.copy(self)
         bound._request_timeout_ms = milliseconds
