@@ -147,16 +147,17 @@ def test_the_pick_is_an_index_range_with_skip_locked(queue_db):
     assert "jobsactive4_dispatch_idx" in plan and "Sort" not in plan, plan
 
 
-def test_concurrent_acquirers_never_share_a_job_and_take_them_all(queue_db, database_url):
+@pytest.mark.parametrize("n_pilots", [32, 64])
+def test_concurrent_acquirers_never_share_a_job_and_take_them_all(queue_db, database_url, n_pilots):
     db = queue_db
     n_jobs = 480
     expected = set()
     for first in range(0, n_jobs, 120):
         expected.update(submit(db, *[job_spec(QUEUE, prodSourceLabel=random.choice(["managed", "user"]),
                                               currentPriority=random.randrange(1000)) for _ in range(120)]))
-    received: list[list[int]] = [[] for _ in range(32)]
+    received: list[list[int]] = [[] for _ in range(n_pilots)]
     errors: list[BaseException] = []
-    start = threading.Barrier(32)
+    start = threading.Barrier(n_pilots)
 
     def pilot(index: int) -> None:
         try:
@@ -171,7 +172,7 @@ def test_concurrent_acquirers_never_share_a_job_and_take_them_all(queue_db, data
         except BaseException as error:
             errors.append(error)
 
-    threads = [threading.Thread(target=pilot, args=(i,)) for i in range(32)]
+    threads = [threading.Thread(target=pilot, args=(i,)) for i in range(n_pilots)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -185,3 +186,17 @@ def test_concurrent_acquirers_never_share_a_job_and_take_them_all(queue_db, data
     # each job's node is the pilot that received it
     nodes = dict(db.execute("SELECT pandaid, modificationhost FROM doma_panda.jobsactive4").fetchall())
     assert all(nodes[pandaid] == f"wn-{index}" for index, ids in enumerate(received) for pandaid in ids)
+
+
+def test_acquire_locks_only_the_jobs_it_gives(queue_db, database_url):
+    db = queue_db
+    # jobs in two shares (Production via managed, Analysis via user): the walk over the shares must stop
+    # at the first job, leaving every other activated job free for concurrent pilots
+    submit(db, *[job_spec(QUEUE, prodSourceLabel=label, currentPriority=p) for label in ("managed", "user") for p in (1, 2, 3)])
+    with psycopg.connect(database_url) as pilot:  # not autocommit: its transaction keeps the locks
+        [given] = pilot.execute("SELECT doma_panda.acquire_jobs(%s, 1, '{}')", (QUEUE,)).fetchone()[0]
+        free = [r[0] for r in db.execute("""SELECT pandaid FROM doma_panda.jobsactive4
+                                             WHERE jobstatus = 'activated' FOR UPDATE SKIP LOCKED""").fetchall()]
+        assert len(free) == 5 and given["PandaID"] not in free
+        pilot.rollback()
+    assert db.execute("SELECT count(*) FROM doma_panda.jobsactive4 WHERE jobstatus = 'activated'").fetchone() == (6,)

@@ -2,10 +2,12 @@
 
 Measured in one run, on one database, with the same number of clients each:
   (a) raw:    single-row UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED) on a plain table of the same size
+  (a') table: the same single-row update on doma_panda.jobsactive4 itself, through jobsactive4_dispatch_idx
+              (queue, share, priority order), every index of the table maintained: the floor of the real table
   (b) direct: doma_panda.acquire_jobs(queue, 1, ...) called over psycopg
   (c) http:   POST /api/v1/pilot/acquire_jobs through the real server
   (d) pgqueuer: pgqueuer's dequeue (batch 1) on the same database
-and prints jobs/s for each and the ratios b/a, c/a, b/d.
+and prints jobs/s for each and the ratios b/a, c/a, b/a', c/b, b/d.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -51,6 +55,14 @@ UPDATE bench_raw_jobs SET status = 'sent'
  WHERE id = (SELECT id FROM bench_raw_jobs WHERE queue = %s AND status = 'activated'
               ORDER BY priority DESC LIMIT 1 FOR UPDATE SKIP LOCKED)
 RETURNING id
+"""
+
+TABLE_ACQUIRE_SQL = """
+UPDATE doma_panda.jobsactive4 SET jobstatus = 'sent'
+ WHERE pandaid = (SELECT pandaid FROM doma_panda.jobsactive4
+                   WHERE computingsite = %s AND coalesce(gshare, '') = %s AND jobstatus = 'activated'
+                   ORDER BY currentpriority DESC, pandaid LIMIT 1 FOR UPDATE SKIP LOCKED)
+RETURNING pandaid
 """
 
 
@@ -88,7 +100,17 @@ def measure_raw(url: str, clients: int, seconds: float, queues: int) -> float:
     def make_worker(index: int):
         conn = psycopg.connect(url, autocommit=True)
         rng = random.Random(index)
-        return lambda: len(conn.execute(RAW_ACQUIRE_SQL, (f"BENCH_Q{rng.randrange(queues):04d}",)).fetchall())
+        return lambda: len(conn.execute(RAW_ACQUIRE_SQL, (f"BENCH_Q{rng.randrange(queues):04d}",), prepare=True).fetchall())
+    return run_clients(clients, seconds, make_worker)
+
+
+def measure_table(url: str, clients: int, seconds: float, queues: int, shares: int) -> float:
+    def make_worker(index: int):
+        conn = psycopg.connect(url, autocommit=True)
+        rng = random.Random(500 + index)
+        return lambda: len(conn.execute(TABLE_ACQUIRE_SQL, (f"BENCH_Q{rng.randrange(queues):04d}",
+                                                            f"BenchShare{rng.randrange(shares)}"),
+                                        prepare=True).fetchall())
     return run_clients(clients, seconds, make_worker)
 
 
@@ -106,12 +128,14 @@ def measure_direct(url: str, clients: int, seconds: float, queues: int) -> float
     return run_clients(clients, seconds, make_worker)
 
 
-def measure_http(url: str, clients: int, seconds: float, queues: int) -> float:
+@contextmanager
+def api_server(url: str, groups: str = "wlcg/pilot") -> Iterator[tuple[str, str]]:
+    """The real API server (`pandadb serve`, plain HTTP) on `url`'s database: yields (base URL, bearer token)."""
     port = free_port()
     home = os.environ.get("PANDADB_HOME") or str(Path(".pandadb").resolve())
     env = {**os.environ, "PANDADB_URL": url, "PANDADB_HOME": home}
     pandadb = str(Path(sys.executable).parent / "pandadb")
-    token = subprocess.run([pandadb, "token", "issue", "--user", "bench", "--vo", "wlcg", "--groups", "wlcg/pilot"],
+    token = subprocess.run([pandadb, "token", "issue", "--user", "bench", "--vo", "wlcg", "--groups", groups],
                            env=env, capture_output=True, text=True, check=True).stdout.strip()
     server = subprocess.Popen([pandadb, "serve", "--insecure", "--host", "127.0.0.1", "--port", str(port)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -127,7 +151,14 @@ def measure_http(url: str, clients: int, seconds: float, queues: int) -> float:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise click.ClickException("the API server did not come up for the HTTP scenario")
             time.sleep(0.2)
+        yield base, token
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
+
+def measure_http(url: str, clients: int, seconds: float, queues: int) -> float:
+    with api_server(url) as (base, token):
         def make_worker(index: int):
             client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}", "Origin": "wlcg"}, timeout=30)
             rng = random.Random(2000 + index)
@@ -140,9 +171,6 @@ def measure_http(url: str, clients: int, seconds: float, queues: int) -> float:
                 return 1 if envelope["data"].get("StatusCode") == 0 else 0
             return acquire
         return run_clients(clients, seconds, make_worker)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def measure_pgqueuer(url: str, clients: int, seconds: float, jobs: int) -> float:
@@ -190,6 +218,9 @@ def measure_pgqueuer(url: str, clients: int, seconds: float, jobs: int) -> float
     return asyncio.run(run())
 
 
+SCENARIOS = ("a", "a'", "b", "c", "d")
+
+
 @click.command("dispatch")
 @click.option("--jobs", default=1_000_000, show_default=True, help="activated jobs loaded (and rows in each reference)")
 @click.option("--queues", default=200, show_default=True)
@@ -197,20 +228,43 @@ def measure_pgqueuer(url: str, clients: int, seconds: float, jobs: int) -> float
 @click.option("--clients", default=8, show_default=True, help="concurrent acquirers in every scenario")
 @click.option("--seconds", default=10.0, show_default=True, help="measured time per scenario")
 @click.option("--database", default="pandadb_bench_dispatch", show_default=True, help="scratch database (dropped and recreated)")
-def command(jobs: int, queues: int, shares: int, clients: int, seconds: float, database: str) -> None:
-    """Jobs/s acquired: raw SKIP LOCKED update, acquire_jobs, acquire over HTTP, pgqueuer dequeue."""
+@click.option("--scenarios", default=",".join(SCENARIOS), show_default=True,
+              help="which scenarios to run, comma-separated (ratios are printed for those measured)")
+def command(jobs: int, queues: int, shares: int, clients: int, seconds: float, database: str, scenarios: str) -> None:
+    """Jobs/s acquired: raw SKIP LOCKED update, the same on jobsactive4, acquire_jobs, over HTTP, pgqueuer dequeue."""
+    wanted = [name.strip() for name in scenarios.split(",") if name.strip()]
+    unknown = sorted(set(wanted) - set(SCENARIOS))
+    if unknown or not wanted:
+        raise click.BadParameter(f"scenarios are {', '.join(SCENARIOS)}, not {', '.join(unknown) or 'none'}",
+                                 param_hint="--scenarios")
     url = scratch_database(database)
     prepare(url, jobs, queues, shares)
-    results = {}
-    for name, measure in (("a raw UPDATE ... SKIP LOCKED", lambda: measure_raw(url, clients, seconds, queues)),
-                          ("b acquire_jobs (direct)", lambda: measure_direct(url, clients, seconds, queues)),
-                          ("c acquire_jobs (HTTP)", lambda: measure_http(url, clients, seconds, queues)),
-                          ("d pgqueuer dequeue", lambda: measure_pgqueuer(url, clients, seconds, jobs))):
+    measures = {
+        "a": ("a raw UPDATE ... SKIP LOCKED", lambda: measure_raw(url, clients, seconds, queues)),
+        "a'": ("a' same UPDATE on jobsactive4", lambda: measure_table(url, clients, seconds, queues, shares)),
+        "b": ("b acquire_jobs (direct)", lambda: measure_direct(url, clients, seconds, queues)),
+        "c": ("c acquire_jobs (HTTP)", lambda: measure_http(url, clients, seconds, queues)),
+        "d": ("d pgqueuer dequeue", lambda: measure_pgqueuer(url, clients, seconds, jobs)),
+    }
+    results: dict[str, float] = {}
+    for key in SCENARIOS:
+        if key not in wanted:
+            continue
+        name, measure = measures[key]
         click.echo(f"measuring {name} for {seconds:g}s with {clients} clients ...")
-        results[name[0]] = measure()
-        click.echo(f"  {name}: {results[name[0]]:,.0f} jobs/s")
-    click.echo(f"\njobs={jobs} queues={queues} shares={shares} clients={clients}")
-    click.echo(f"a raw       {results['a']:>12,.0f} jobs/s")
-    click.echo(f"b direct    {results['b']:>12,.0f} jobs/s   b/a = {results['b'] / results['a']:.2f}")
-    click.echo(f"c http      {results['c']:>12,.0f} jobs/s   c/a = {results['c'] / results['a']:.2f}")
-    click.echo(f"d pgqueuer  {results['d']:>12,.0f} jobs/s   b/d = {results['b'] / results['d']:.2f}")
+        results[key] = measure()
+        click.echo(f"  {name}: {results[key]:,.0f} jobs/s")
+
+    def ratio(top: str, bottom: str) -> str:
+        if top in results and bottom in results and results[bottom] > 0:
+            return f"   {top}/{bottom} = {results[top] / results[bottom]:.2f}"
+        return ""
+
+    click.echo(f"\njobs={jobs} queues={queues} shares={shares} clients={clients} (ratios are of this run)")
+    labels = {"a": "raw", "a'": "table", "b": "direct", "c": "http", "d": "pgqueuer"}
+    ratios = {"a": [], "a'": [("a'", "a")], "b": [("b", "a"), ("b", "a'")], "c": [("c", "a"), ("c", "b")],
+              "d": [("b", "d")]}
+    for key in SCENARIOS:
+        if key in results:
+            text = "".join(ratio(top, bottom) for top, bottom in ratios[key])
+            click.echo(f"{key} {labels[key]:<9}{results[key]:>12,.0f} jobs/s{text}")

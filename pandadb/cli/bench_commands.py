@@ -11,6 +11,7 @@ import click
 
 BENCH_SCENARIO_MODULES: tuple[str, ...] = (
     "pandadb.bench.dispatch",
+    "pandadb.bench.heartbeat",
     "pandadb.bench.aggregates",
     "pandadb.bench.archive",
     "pandadb.bench.events",

@@ -11,18 +11,22 @@
 -- keeps every share near its target keeps the whole grid near it (PanDA's assumption of healthy
 -- distributions across resources). Leaf shares are served by deficit (target - actual) descending, then
 -- inner shares, then jobs without a share; inside a share by currentpriority DESC, pandaid.
--- One statement per share, each a LIMIT over the partial index jobsactive4_dispatch_idx with SKIP
--- LOCKED, as PanDA's getJobs loops over its sorted shares: at 1M activated jobs over 200 queues the
--- pick reads ~n index entries per call, whatever the queue's depth.
+-- The pick walks the shares in that order, each a LIMIT over the partial index jobsactive4_dispatch_idx
+-- with SKIP LOCKED (as PanDA's getJobs loops over its sorted shares), inside ONE statement that also
+-- marks the jobs sent, logs them and describes them: at 1M activated jobs over 200 queues the pick reads
+-- ~n index entries per call, whatever the queue's depth.
+-- Speed (pandadb bench dispatch): acquire_jobs runs its statements with generic plans (plan_cache_mode =
+-- force_generic_plan): the custom plans plpgsql otherwise keeps choosing for queries with optional
+-- filters ((v_x IS NULL OR ...), which a generic plan cannot fold) were re-planned on every call, and
+-- planning a query over jobsactive4 and its 17 indexes cost more than running it. The share order and
+-- the targets are SQL functions inlined into that statement (no function call, no separate plan).
 
 -- global_share_targets: every global share with its target fraction of the whole (values relative to
 -- siblings, multiplied down from the roots) and whether it is a leaf.
 CREATE OR REPLACE FUNCTION doma_panda.global_share_targets()
 RETURNS TABLE (share_name text, target numeric, is_leaf boolean)
-LANGUAGE plpgsql STABLE AS $$
--- plpgsql, not sql: a non-inlinable SQL function is planned on every call; plpgsql caches its plan
-BEGIN
-    RETURN QUERY
+LANGUAGE sql STABLE AS $$
+-- SQL, inlinable: called in FROM, its query becomes part of the caller's (planned once in a plpgsql caller)
     WITH RECURSIVE weighted AS (
         SELECT s.name, s.parent,
                s.value::numeric / nullif(sum(s.value) OVER (PARTITION BY s.parent), 0) AS fraction
@@ -35,7 +39,6 @@ BEGIN
     SELECT t.name::text, t.target,
            NOT EXISTS (SELECT 1 FROM doma_panda.global_shares c WHERE c.parent = t.name)
       FROM tree t;
-END;
 $$;
 
 -- dispatch_share_order: the order in which acquire_jobs serves the shares at a queue (see above).
@@ -43,9 +46,8 @@ $$;
 --   p_site_name  the PanDA queue
 CREATE OR REPLACE FUNCTION doma_panda.dispatch_share_order(p_site_name text)
 RETURNS TABLE (share_key text, target numeric, actual numeric, rank bigint)
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    RETURN QUERY
+LANGUAGE sql STABLE AS $$
+-- SQL, inlinable into acquire_jobs' statement (see the top of this file)
     WITH busy AS (
         SELECT coalesce(j.gshare, '')::text AS share_key, count(*)::numeric AS n
           FROM doma_panda.jobsactive4 j
@@ -65,7 +67,6 @@ BEGIN
            row_number() OVER (ORDER BY s.share_key = '', NOT s.is_leaf, s.target - s.actual DESC, s.target DESC, s.share_key)
       FROM shares s
      ORDER BY 4;
-END;
 $$;
 
 -- dispatch_request_bigint: an integer parameter of a request, NULL when absent; PD002 naming it otherwise.
@@ -250,7 +251,10 @@ CREATE OR REPLACE FUNCTION doma_panda.acquire_jobs(p_site_name text, p_n_jobs in
                                                    p_requester text DEFAULT NULL, p_requester_vo text DEFAULT NULL,
                                                    p_is_production boolean DEFAULT true)
 RETURNS jsonb
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan  -- see the top of this file: planned once per session, not per call
+SET enable_bitmapscan = off  -- the generic plan of a share's pick must walk the dispatch index in order, not sort a bitmap
+AS $$
 DECLARE
     v_now timestamp without time zone := doma_panda.panda_now();
     v_request jsonb;
@@ -274,12 +278,7 @@ DECLARE
     v_harvester text;
     v_worker bigint;
     v_batch text;
-    v_share record;
-    v_picked bigint[];
-    v_ids bigint[] := '{}';
-    v_ranks bigint[] := '{}';
-    v_in_endpoint text;
-    v_out_endpoint text;
+    v_jobs jsonb;
 BEGIN
     IF coalesce(p_site_name, '') = '' THEN
         RAISE EXCEPTION 'site_name is required' USING ERRCODE = 'PD002';
@@ -290,21 +289,28 @@ BEGIN
     IF p_request IS NOT NULL AND jsonb_typeof(p_request) <> 'object' THEN
         RAISE EXCEPTION 'the acquire_jobs request must be a JSON object' USING ERRCODE = 'PD002';
     END IF;
-    SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb) INTO v_request
-      FROM jsonb_each(coalesce(p_request, '{}'::jsonb)) e WHERE jsonb_typeof(e.value) <> 'null';
-    SELECT string_agg(k, ', ' ORDER BY k) INTO v_unknown
-      FROM jsonb_object_keys(v_request) k
-     WHERE k NOT IN ('site_name', 'timeout', 'memory', 'disk_space', 'prod_source_label', 'node', 'computing_element',
-                     'prod_user_id', 'get_proxy_key', 'task_id', 'n_jobs', 'background', 'resource_type', 'harvester_id',
-                     'worker_id', 'scheduler_id', 'job_type', 'via_topic', 'remaining_time');
-    IF v_unknown IS NOT NULL THEN
+    -- the request without its null values; checked with expressions (no query) in the common case of a
+    -- valid request, the queries that name the culprits run only when one is wrong
+    v_request := jsonb_strip_nulls(coalesce(p_request, '{}'::jsonb));
+    IF v_request - ARRAY['site_name', 'timeout', 'memory', 'disk_space', 'prod_source_label', 'node', 'computing_element',
+                         'prod_user_id', 'get_proxy_key', 'task_id', 'n_jobs', 'background', 'resource_type', 'harvester_id',
+                         'worker_id', 'scheduler_id', 'job_type', 'via_topic', 'remaining_time'] <> '{}'::jsonb THEN
+        SELECT string_agg(k, ', ' ORDER BY k) INTO v_unknown
+          FROM jsonb_object_keys(v_request) k
+         WHERE k NOT IN ('site_name', 'timeout', 'memory', 'disk_space', 'prod_source_label', 'node', 'computing_element',
+                         'prod_user_id', 'get_proxy_key', 'task_id', 'n_jobs', 'background', 'resource_type', 'harvester_id',
+                         'worker_id', 'scheduler_id', 'job_type', 'via_topic', 'remaining_time');
         RAISE EXCEPTION 'acquire_jobs: unknown parameters %', v_unknown USING ERRCODE = 'PD002';
     END IF;
-    SELECT string_agg(k, ', ' ORDER BY k) INTO v_unknown
-      FROM jsonb_object_keys(v_request) k
-     WHERE k IN ('prod_source_label', 'node', 'computing_element', 'prod_user_id', 'resource_type', 'harvester_id',
-                 'scheduler_id', 'job_type') AND jsonb_typeof(v_request -> k) NOT IN ('string', 'number');
-    IF v_unknown IS NOT NULL THEN
+    IF ARRAY[jsonb_typeof(v_request -> 'prod_source_label'), jsonb_typeof(v_request -> 'node'),
+             jsonb_typeof(v_request -> 'computing_element'), jsonb_typeof(v_request -> 'prod_user_id'),
+             jsonb_typeof(v_request -> 'resource_type'), jsonb_typeof(v_request -> 'harvester_id'),
+             jsonb_typeof(v_request -> 'scheduler_id'), jsonb_typeof(v_request -> 'job_type')]
+       && ARRAY['object', 'array', 'boolean'] THEN
+        SELECT string_agg(k, ', ' ORDER BY k) INTO v_unknown
+          FROM jsonb_object_keys(v_request) k
+         WHERE k IN ('prod_source_label', 'node', 'computing_element', 'prod_user_id', 'resource_type', 'harvester_id',
+                     'scheduler_id', 'job_type') AND jsonb_typeof(v_request -> k) NOT IN ('string', 'number');
         RAISE EXCEPTION 'acquire_jobs: % must be strings', v_unknown USING ERRCODE = 'PD002';
     END IF;
     IF NOT coalesce(p_is_production, true) THEN
@@ -332,12 +338,16 @@ BEGIN
     v_harvester := v_request ->> 'harvester_id';
     v_scheduler := coalesce(v_request ->> 'scheduler_id', v_harvester);
 
-    SELECT least(coalesce(p_n_jobs, 1), coalesce(doma_panda.get_config_value('dispatcher', 'MAX_JOBS_PER_ACQUIRE')::integer, 1000))
-      INTO v_wanted;
-
-    SELECT q.data::jsonb INTO v_queue FROM doma_panda.schedconfig_json q WHERE q.panda_queue = p_site_name;
+    -- the queue and the cap (gdpconfig dispatcher MAX_JOBS_PER_ACQUIRE, get_config_value's default-VO row)
+    SELECT q.data::jsonb,
+           least(coalesce(p_n_jobs, 1),
+                 coalesce((SELECT c.value FROM doma_panda.config c
+                            WHERE c.app = 'pandaserver' AND c.component = 'dispatcher' AND c.key = 'MAX_JOBS_PER_ACQUIRE'
+                              AND c.vo = 'default' LIMIT 1)::integer, 1000))
+      INTO v_queue, v_wanted
+      FROM (SELECT 1) one LEFT JOIN doma_panda.schedconfig_json q ON q.panda_queue = p_site_name;
     v_queue_status := v_queue ->> 'status';
-    IF v_queue_status IN ('offline', 'paused') THEN
+    IF v_queue_status IN ('offline', 'paused') OR v_wanted < 1 THEN
         RETURN '[]'::jsonb;
     END IF;
     IF (v_queue ->> 'corecount') ~ '^[0-9]+$' AND (v_queue ->> 'corecount')::bigint > 0 THEN
@@ -366,14 +376,21 @@ BEGIN
          WHERE w.harvesterid = v_harvester AND w.workerid = v_worker ORDER BY w.lastupdate DESC LIMIT 1;
     END IF;
 
-    FOR v_share IN SELECT o.share_key, o.rank FROM doma_panda.dispatch_share_order(p_site_name) o ORDER BY o.rank LOOP
-        EXIT WHEN cardinality(v_ids) >= v_wanted;
-        WITH candidates AS (
+    -- One statement: walk the shares in order (materialized, so the walk keeps that order and stops as soon
+    -- as v_wanted jobs are locked: each share's pick is a LIMIT over jobsactive4_dispatch_idx with SKIP
+    -- LOCKED, run only when the shares before it did not give enough), mark the jobs sent, log them,
+    -- record the harvester relation, and describe them in share order, then priority.
+    WITH shares AS MATERIALIZED (
+        SELECT o.share_key, o.rank FROM doma_panda.dispatch_share_order(p_site_name) o
+    ), picked AS (
+        SELECT c.pandaid, o.rank
+          FROM shares o
+         CROSS JOIN LATERAL (
             SELECT j.pandaid
               FROM doma_panda.jobsactive4 j
              WHERE j.computingsite = p_site_name
                AND j.jobstatus = 'activated'
-               AND coalesce(j.gshare, '') = v_share.share_key
+               AND coalesce(j.gshare, '') = o.share_key
                AND (v_labels IS NULL OR j.prodsourcelabel = ANY (v_labels))
                AND (v_memory IS NULL OR j.minramcount <= v_memory)
                AND (v_disk IS NULL OR j.maxdiskcount <= v_disk)
@@ -384,52 +401,46 @@ BEGIN
                AND (v_remaining IS NULL OR coalesce(j.maxwalltime, 0) <= v_remaining)
                AND j.commandtopilot IS DISTINCT FROM 'tobekilled'
              ORDER BY j.currentpriority DESC, j.pandaid
-             LIMIT v_wanted - cardinality(v_ids)
-               FOR UPDATE OF j SKIP LOCKED
-        ), sent AS (
-            UPDATE doma_panda.jobsactive4 j
-               SET jobstatus = 'sent', modificationtime = v_now, statechangetime = v_now,
-                   modificationhost = coalesce(v_node, j.modificationhost),
-                   computingelement = coalesce(v_computing_element, j.computingelement),
-                   schedulerid = coalesce(v_scheduler, j.schedulerid),
-                   batchid = coalesce(v_batch, j.batchid)
-              FROM candidates c
-             WHERE j.pandaid = c.pandaid
-            RETURNING j.pandaid
-        )
-        SELECT coalesce(array_agg(s.pandaid), '{}') INTO v_picked FROM sent s;
-        v_ids := v_ids || v_picked;
-        v_ranks := v_ranks || array_fill(v_share.rank, ARRAY[cardinality(v_picked)]);
-    END LOOP;
-    IF cardinality(v_ids) = 0 THEN
-        RETURN '[]'::jsonb;
-    END IF;
-
-    INSERT INTO doma_panda.jobs_statuslog (pandaid, modificationtime, jobstatus, prodsourcelabel, cloud, computingsite,
-                                          modificationhost, modiftime_extended)
-    SELECT j.pandaid, j.modificationtime, j.jobstatus, j.prodsourcelabel, j.cloud, j.computingsite, j.modificationhost,
-           doma_panda.job_precise_now()
-      FROM doma_panda.jobsactive4 j
-     WHERE j.pandaid = ANY (v_ids);
-    IF v_harvester IS NOT NULL AND v_worker IS NOT NULL THEN
+             LIMIT v_wanted
+               FOR UPDATE OF j SKIP LOCKED) c
+         LIMIT v_wanted
+    ), sent AS (
+        UPDATE doma_panda.jobsactive4 j
+           SET jobstatus = 'sent', modificationtime = v_now, statechangetime = v_now,
+               modificationhost = coalesce(v_node, j.modificationhost),
+               computingelement = coalesce(v_computing_element, j.computingelement),
+               schedulerid = coalesce(v_scheduler, j.schedulerid),
+               batchid = coalesce(v_batch, j.batchid)
+          FROM picked p
+         WHERE j.pandaid = p.pandaid
+        RETURNING p.rank, j AS job
+    ), logged AS (
+        INSERT INTO doma_panda.jobs_statuslog (pandaid, modificationtime, jobstatus, prodsourcelabel, cloud, computingsite,
+                                              modificationhost, modiftime_extended)
+        SELECT (s.job).pandaid, (s.job).modificationtime, (s.job).jobstatus, (s.job).prodsourcelabel, (s.job).cloud,
+               (s.job).computingsite, (s.job).modificationhost, doma_panda.job_precise_now()
+          FROM sent s
+    ), related AS (
         INSERT INTO doma_panda.harvester_rel_jobs_workers (harvesterid, workerid, pandaid, lastupdate)
-        SELECT v_harvester, v_worker, id, v_now FROM unnest(v_ids) AS id
-        ON CONFLICT (harvesterid, workerid, pandaid) DO UPDATE SET lastupdate = EXCLUDED.lastupdate;
-    END IF;
-
-    SELECT coalesce((SELECT r.ddm_endpoint_name FROM doma_panda.panda_ddm_relation r
-                      WHERE r.panda_site_name = p_site_name AND r.default_read = 'Y'
-                      ORDER BY r.order_read NULLS LAST, r.ddm_endpoint_name LIMIT 1),
-                    (SELECT s.default_ddm_endpoint FROM doma_panda.panda_site s WHERE s.panda_site_name = p_site_name), ''),
-           coalesce((SELECT r.ddm_endpoint_name FROM doma_panda.panda_ddm_relation r
-                      WHERE r.panda_site_name = p_site_name AND r.default_write = 'Y'
-                      ORDER BY r.order_write NULLS LAST, r.ddm_endpoint_name LIMIT 1),
-                    (SELECT s.default_ddm_endpoint FROM doma_panda.panda_site s WHERE s.panda_site_name = p_site_name), '')
-      INTO v_in_endpoint, v_out_endpoint;
-
-    RETURN (SELECT jsonb_agg(doma_panda.pilot_job_description(j, v_in_endpoint, v_out_endpoint)
-                             ORDER BY o.rank, j.currentpriority DESC, j.pandaid)
-              FROM unnest(v_ids, v_ranks) AS o(pandaid, rank)
-              JOIN doma_panda.jobsactive4 j ON j.pandaid = o.pandaid);
+        SELECT v_harvester, v_worker, (s.job).pandaid, v_now FROM sent s
+         WHERE v_harvester IS NOT NULL AND v_worker IS NOT NULL
+        ON CONFLICT (harvesterid, workerid, pandaid) DO UPDATE SET lastupdate = EXCLUDED.lastupdate
+    ), endpoints AS (
+        SELECT coalesce((SELECT r.ddm_endpoint_name FROM doma_panda.panda_ddm_relation r
+                          WHERE r.panda_site_name = p_site_name AND r.default_read = 'Y'
+                          ORDER BY r.order_read NULLS LAST, r.ddm_endpoint_name LIMIT 1),
+                        (SELECT ps.default_ddm_endpoint FROM doma_panda.panda_site ps WHERE ps.panda_site_name = p_site_name),
+                        '') AS in_endpoint,
+               coalesce((SELECT r.ddm_endpoint_name FROM doma_panda.panda_ddm_relation r
+                          WHERE r.panda_site_name = p_site_name AND r.default_write = 'Y'
+                          ORDER BY r.order_write NULLS LAST, r.ddm_endpoint_name LIMIT 1),
+                        (SELECT ps.default_ddm_endpoint FROM doma_panda.panda_site ps WHERE ps.panda_site_name = p_site_name),
+                        '') AS out_endpoint
+    )
+    SELECT jsonb_agg(doma_panda.pilot_job_description(s.job, e.in_endpoint, e.out_endpoint)
+                     ORDER BY s.rank, (s.job).currentpriority DESC, (s.job).pandaid)
+      INTO v_jobs
+      FROM sent s CROSS JOIN endpoints e;
+    RETURN coalesce(v_jobs, '[]'::jsonb);
 END;
 $$;

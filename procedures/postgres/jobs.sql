@@ -237,14 +237,15 @@ $$;
 CREATE OR REPLACE FUNCTION doma_panda.job_transition_allowed(p_from text, p_to text)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-    WITH flow(states) AS (SELECT ARRAY['sent', 'starting', 'running', 'holding', 'merging', 'transferring'])
+    -- one expression without FROM: inlined into the caller (a query with FROM would be planned on every call)
     SELECT CASE
-        WHEN array_position(states, p_from) IS NULL THEN false
+        WHEN array_position(ARRAY['sent', 'starting', 'running', 'holding', 'merging', 'transferring'], p_from) IS NULL THEN false
         WHEN p_to IN ('finished', 'failed', 'cancelled') THEN true
-        WHEN array_position(states, p_to) IS NULL THEN false
-        ELSE array_position(states, p_to) > array_position(states, p_from) OR (p_to = p_from AND p_from <> 'sent')
-    END
-      FROM flow;
+        WHEN array_position(ARRAY['sent', 'starting', 'running', 'holding', 'merging', 'transferring'], p_to) IS NULL THEN false
+        ELSE array_position(ARRAY['sent', 'starting', 'running', 'holding', 'merging', 'transferring'], p_to)
+               > array_position(ARRAY['sent', 'starting', 'running', 'holding', 'merging', 'transferring'], p_from)
+             OR (p_to = p_from AND p_from <> 'sent')
+    END;
 $$;
 
 -- update_job_column_map: update_job's API parameters (seed 000) and the job columns they are stored in.
@@ -285,6 +286,10 @@ $$;
 -- A final status archives the job (job_finalize); a job told 'tobekilled' that reports 'failed' is
 -- recorded 'cancelled' (it was aborted on request). A failed job is judged by the retry rules.
 -- Returns {"StatusCode": 0, "command": commandtopilot, 'debug' for a job in debug mode, or "NULL"}.
+-- Speed (pandadb bench heartbeat): a heartbeat of an active job takes the static path: valid values are
+-- judged by one cast of the request to a jobsactive4 record (the naming checks run only when it fails),
+-- the row is locked and updated with static statements (planned once per session) instead of the
+-- dynamic job_lock / job_update_row ones (planned on every call).
 --   p_pandaid     the PandaID
 --   p_job_status  the reported status, NULL for a pure heartbeat
 --   p_request     the other update_job API parameters by their API names (job_sub_status, start_time, ...)
@@ -304,6 +309,7 @@ DECLARE
     v_row jsonb;
     v_final boolean;
     v_command text;
+    v_values doma_panda.jobsactive4;
 BEGIN
     IF p_pandaid IS NULL THEN
         RAISE EXCEPTION 'job_id is required' USING ERRCODE = 'PD002';
@@ -334,13 +340,30 @@ BEGIN
       FROM jsonb_each(v_request) e
       JOIN doma_panda.update_job_column_map() m ON m.api_name = e.key
       JOIN pg_attribute a ON a.attrelid = 'doma_panda.jobsactive4'::regclass AND a.attname = m.column_name;
-    v_changes := doma_panda.job_integral_numbers('jobsactive4', v_changes);
-    PERFORM doma_panda.job_check_values('jobsactive4', v_changes, v_what);
-    IF v_request ? 'attempt_nr' THEN
-        PERFORM doma_panda.job_check_values('jobsactive4', jsonb_build_object('attemptnr', v_request -> 'attempt_nr'), v_what);
+    -- integral numbers written with a fraction (1000.0) made integers; only when a number could be one
+    IF v_changes::text ~ '[0-9][.eE]' THEN
+        v_changes := doma_panda.job_integral_numbers('jobsactive4', v_changes);
     END IF;
+    -- the common case of valid values costs one cast; job_check_values names the culprit otherwise
+    BEGIN
+        IF jsonb_path_exists(v_changes, 'strict $.* ? (@.type() == "object" || @.type() == "array")') THEN
+            RAISE EXCEPTION USING ERRCODE = 'PD002';
+        END IF;
+        v_values := jsonb_populate_record(NULL::doma_panda.jobsactive4, v_changes
+                                          || jsonb_build_object('attemptnr', v_request -> 'attempt_nr'));
+    EXCEPTION WHEN data_exception OR SQLSTATE 'PD002' THEN
+        PERFORM doma_panda.job_check_values('jobsactive4', v_changes, v_what);
+        IF v_request ? 'attempt_nr' THEN
+            PERFORM doma_panda.job_check_values('jobsactive4', jsonb_build_object('attemptnr', v_request -> 'attempt_nr'), v_what);
+        END IF;
+        RAISE;  -- not reached: job_check_values refuses the same values
+    END;
 
-    SELECT l.job_table, l.job INTO v_table, v_job FROM doma_panda.job_lock(p_pandaid) l;
+    -- an active job (the heartbeat's case) is locked here; job_lock searches every job table otherwise
+    SELECT 'jobsactive4', to_jsonb(j) INTO v_table, v_job FROM doma_panda.jobsactive4 j WHERE j.pandaid = p_pandaid FOR UPDATE;
+    IF v_table IS NULL THEN
+        SELECT l.job_table, l.job INTO v_table, v_job FROM doma_panda.job_lock(p_pandaid) l;
+    END IF;
     IF v_table IS NULL THEN
         RAISE EXCEPTION 'job % not found', p_pandaid USING ERRCODE = 'PD003';
     END IF;
@@ -377,6 +400,69 @@ BEGIN
     END IF;
     IF v_final THEN
         v_row := doma_panda.job_finalize(v_table, v_job, v_changes);
+    ELSIF v_table = 'jobsactive4'
+          AND v_changes - ARRAY['jobsubstatus', 'starttime', 'endtime', 'pilottiming', 'modificationhost', 'schedulerid',
+                                'pilotid', 'batchid', 'transexitcode', 'piloterrorcode', 'piloterrordiag', 'exeerrorcode',
+                                'exeerrordiag', 'nevents', 'ninputfiles', 'cpuconsumptiontime', 'cpuconsumptionunit',
+                                'cpuconversion', 'actualcorecount', 'meancorecount', 'maxrss', 'maxvmem', 'maxswap', 'maxpss',
+                                'avgrss', 'avgvmem', 'avgswap', 'avgpss', 'totrchar', 'totwchar', 'totrbytes', 'totwbytes',
+                                'raterchar', 'ratewchar', 'raterbytes', 'ratewbytes', 'cpu_architecture_level', 'jobmetrics',
+                                'modificationtime', 'jobstatus', 'statechangetime'] = '{}'::jsonb THEN
+        -- the static twin of job_update_row for the columns update_job sets (update_job_column_map's and the
+        -- status/time columns; any other column takes job_update_row): same row, same status log
+        v_values := jsonb_populate_record(NULL::doma_panda.jobsactive4, v_changes);
+        UPDATE doma_panda.jobsactive4 AS j SET
+            jobsubstatus = CASE WHEN v_changes ? 'jobsubstatus' THEN v_values.jobsubstatus ELSE j.jobsubstatus END,
+            starttime = CASE WHEN v_changes ? 'starttime' THEN v_values.starttime ELSE j.starttime END,
+            endtime = CASE WHEN v_changes ? 'endtime' THEN v_values.endtime ELSE j.endtime END,
+            pilottiming = CASE WHEN v_changes ? 'pilottiming' THEN v_values.pilottiming ELSE j.pilottiming END,
+            modificationhost = CASE WHEN v_changes ? 'modificationhost' THEN v_values.modificationhost ELSE j.modificationhost END,
+            schedulerid = CASE WHEN v_changes ? 'schedulerid' THEN v_values.schedulerid ELSE j.schedulerid END,
+            pilotid = CASE WHEN v_changes ? 'pilotid' THEN v_values.pilotid ELSE j.pilotid END,
+            batchid = CASE WHEN v_changes ? 'batchid' THEN v_values.batchid ELSE j.batchid END,
+            transexitcode = CASE WHEN v_changes ? 'transexitcode' THEN v_values.transexitcode ELSE j.transexitcode END,
+            piloterrorcode = CASE WHEN v_changes ? 'piloterrorcode' THEN v_values.piloterrorcode ELSE j.piloterrorcode END,
+            piloterrordiag = CASE WHEN v_changes ? 'piloterrordiag' THEN v_values.piloterrordiag ELSE j.piloterrordiag END,
+            exeerrorcode = CASE WHEN v_changes ? 'exeerrorcode' THEN v_values.exeerrorcode ELSE j.exeerrorcode END,
+            exeerrordiag = CASE WHEN v_changes ? 'exeerrordiag' THEN v_values.exeerrordiag ELSE j.exeerrordiag END,
+            nevents = CASE WHEN v_changes ? 'nevents' THEN v_values.nevents ELSE j.nevents END,
+            ninputfiles = CASE WHEN v_changes ? 'ninputfiles' THEN v_values.ninputfiles ELSE j.ninputfiles END,
+            cpuconsumptiontime = CASE WHEN v_changes ? 'cpuconsumptiontime' THEN v_values.cpuconsumptiontime ELSE j.cpuconsumptiontime END,
+            cpuconsumptionunit = CASE WHEN v_changes ? 'cpuconsumptionunit' THEN v_values.cpuconsumptionunit ELSE j.cpuconsumptionunit END,
+            cpuconversion = CASE WHEN v_changes ? 'cpuconversion' THEN v_values.cpuconversion ELSE j.cpuconversion END,
+            actualcorecount = CASE WHEN v_changes ? 'actualcorecount' THEN v_values.actualcorecount ELSE j.actualcorecount END,
+            meancorecount = CASE WHEN v_changes ? 'meancorecount' THEN v_values.meancorecount ELSE j.meancorecount END,
+            maxrss = CASE WHEN v_changes ? 'maxrss' THEN v_values.maxrss ELSE j.maxrss END,
+            maxvmem = CASE WHEN v_changes ? 'maxvmem' THEN v_values.maxvmem ELSE j.maxvmem END,
+            maxswap = CASE WHEN v_changes ? 'maxswap' THEN v_values.maxswap ELSE j.maxswap END,
+            maxpss = CASE WHEN v_changes ? 'maxpss' THEN v_values.maxpss ELSE j.maxpss END,
+            avgrss = CASE WHEN v_changes ? 'avgrss' THEN v_values.avgrss ELSE j.avgrss END,
+            avgvmem = CASE WHEN v_changes ? 'avgvmem' THEN v_values.avgvmem ELSE j.avgvmem END,
+            avgswap = CASE WHEN v_changes ? 'avgswap' THEN v_values.avgswap ELSE j.avgswap END,
+            avgpss = CASE WHEN v_changes ? 'avgpss' THEN v_values.avgpss ELSE j.avgpss END,
+            totrchar = CASE WHEN v_changes ? 'totrchar' THEN v_values.totrchar ELSE j.totrchar END,
+            totwchar = CASE WHEN v_changes ? 'totwchar' THEN v_values.totwchar ELSE j.totwchar END,
+            totrbytes = CASE WHEN v_changes ? 'totrbytes' THEN v_values.totrbytes ELSE j.totrbytes END,
+            totwbytes = CASE WHEN v_changes ? 'totwbytes' THEN v_values.totwbytes ELSE j.totwbytes END,
+            raterchar = CASE WHEN v_changes ? 'raterchar' THEN v_values.raterchar ELSE j.raterchar END,
+            ratewchar = CASE WHEN v_changes ? 'ratewchar' THEN v_values.ratewchar ELSE j.ratewchar END,
+            raterbytes = CASE WHEN v_changes ? 'raterbytes' THEN v_values.raterbytes ELSE j.raterbytes END,
+            ratewbytes = CASE WHEN v_changes ? 'ratewbytes' THEN v_values.ratewbytes ELSE j.ratewbytes END,
+            cpu_architecture_level = CASE WHEN v_changes ? 'cpu_architecture_level' THEN v_values.cpu_architecture_level
+                                          ELSE j.cpu_architecture_level END,
+            jobmetrics = CASE WHEN v_changes ? 'jobmetrics' THEN v_values.jobmetrics ELSE j.jobmetrics END,
+            modificationtime = CASE WHEN v_changes ? 'modificationtime' THEN v_values.modificationtime ELSE j.modificationtime END,
+            jobstatus = CASE WHEN v_changes ? 'jobstatus' THEN v_values.jobstatus ELSE j.jobstatus END,
+            statechangetime = CASE WHEN v_changes ? 'statechangetime' THEN v_values.statechangetime ELSE j.statechangetime END
+         WHERE j.pandaid = p_pandaid
+        RETURNING jsonb_build_object('pandaid', j.pandaid, 'jeditaskid', j.jeditaskid, 'prodsourcelabel', j.prodsourcelabel,
+                                     'jobstatus', j.jobstatus, 'attemptnr', j.attemptnr, 'commandtopilot', j.commandtopilot,
+                                     'specialhandling', j.specialhandling, 'modificationtime', j.modificationtime,
+                                     'cloud', j.cloud, 'computingsite', j.computingsite, 'modificationhost', j.modificationhost)
+          INTO v_row;
+        IF v_changes ? 'jobstatus' THEN
+            PERFORM doma_panda.job_log_status(v_row);
+        END IF;
     ELSE
         v_row := doma_panda.job_update_row(v_table, p_pandaid, v_changes);
     END IF;
