@@ -175,3 +175,22 @@ def test_two_generators_at_once_never_duplicate_jobs_or_files(queue_db, database
         serials = db.execute("SELECT lfn FROM doma_panda.filestable4 WHERE jeditaskid = %s AND type = 'output'", (task,)).fetchall()
         assert len(serials) == len(set(serials)) == jobs
         assert task_status(db, task) == "running"
+
+
+def test_secondary_input_one_file_goes_to_every_job_and_stays_shared(queue_db):
+    db = queue_db
+    task = make_task(db, n_files=3, split="NF=1", params={"skipScout": True}, template="-i ${IN} --db ${DBR}")
+    master = db.execute("SELECT datasetid FROM doma_panda.jedi_datasets WHERE jeditaskid = %s AND type = 'input'", (task,)).fetchone()[0]
+    db.execute("""INSERT INTO doma_panda.jedi_datasets (jeditaskid, datasetid, datasetname, type, creationtime, modificationtime,
+                  status, streamname, masterid, nfiles) VALUES (%s, 999001, 'ddo.db', 'input', now(), now(), 'ready', 'DBR', %s, 1)""",
+               (task, master))
+    db.execute("""INSERT INTO doma_panda.jedi_dataset_contents (jeditaskid, datasetid, fileid, creationdate, lfn, type, status, fsize)
+                  VALUES (%s, 999001, 999002, now(), 'DBRelease-1.tar.gz', 'input', 'ready', 10)""", (task,))
+    assert generate(db, task)["jobs"] == 3
+    jobs = task_jobs(db, task)
+    assert [job_inputs(db, j["pandaid"])[-1] for j in jobs] == ["DBRelease-1.tar.gz"] * 3
+    assert job_parameters(db, jobs[1]["pandaid"]) == f"-i data.{task}._0001.root --db DBRelease-1.tar.gz"
+    end_job(db, jobs[0]["pandaid"], "finished")
+    assert db.execute("SELECT status, pandaid FROM doma_panda.jedi_dataset_contents WHERE fileid = 999002").fetchone() == ("ready", None)
+    assert db.execute("SELECT nfilesfinished FROM doma_panda.jedi_datasets WHERE jeditaskid = %s AND datasetid = %s",
+                      (task, master)).fetchone()[0] == 1

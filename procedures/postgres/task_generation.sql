@@ -11,7 +11,8 @@
 --                       cloud, splitrule with the JEDI codes NF=, NE=, NG=, MF=, IP=, ...);
 --   jedi_taskparams     the submitted parameters (JSON): includedSite, excludedSite, nScoutJobs, skipScout,
 --                       maxAttempt, ipConnectivity... are read from there when the split rule lacks them;
---   jedi_datasets       the master input dataset(s) (type input or pseudo_input, masterid NULL) and the
+--   jedi_datasets       the master input dataset(s) (type input or pseudo_input, masterid NULL), secondary
+--                       inputs (masterid set: each job reads one of their files in turn, shared), and the
 --                       output and log datasets (type output / log, streamname OUTPUT0.../LOG);
 --   jedi_dataset_contents  the input files, status 'ready' (pseudo files with nevents/startevent/firstevent
 --                       for noInput tasks);
@@ -369,6 +370,24 @@ BEGIN
      ORDER BY j.job_index;
     ANALYZE task_gen_job;
 
+    -- secondary input datasets (masterid set): each job reads one of their files in turn by its serial
+    -- number (a single file, e.g. a database release, goes to every job); their files are shared, their
+    -- status never changes, and the job's file rows carry no fileid (the job end leaves them alone)
+    CREATE TEMP TABLE IF NOT EXISTS task_gen_secondary (
+        job_index integer, datasetid bigint, lfn text, guid text, scope text, fsize bigint, checksum text,
+        datasetname text, streamname text) ON COMMIT DELETE ROWS;
+    TRUNCATE task_gen_secondary;
+    INSERT INTO task_gen_secondary (job_index, datasetid, lfn, guid, scope, fsize, checksum, datasetname, streamname)
+    SELECT j.job_index, s.datasetid, s.lfn, s.guid, s.scope, s.fsize, s.checksum, s.datasetname, s.streamname
+      FROM (SELECT c.datasetid, c.lfn, c.guid, c.scope, c.fsize, c.checksum, d.datasetname, d.streamname,
+                   row_number() OVER (PARTITION BY c.datasetid ORDER BY c.fileid) - 1 AS k,
+                   count(*) OVER (PARTITION BY c.datasetid) AS n
+              FROM doma_panda.jedi_dataset_contents c
+              JOIN doma_panda.jedi_datasets d ON d.jeditaskid = c.jeditaskid AND d.datasetid = c.datasetid
+             WHERE c.jeditaskid = p_jeditaskid AND d.type = 'input' AND d.masterid IS NOT NULL
+               AND c.status NOT IN ('missing', 'lost', 'broken')) s
+      JOIN task_gen_job j ON s.k = (j.serialnr - 1) % s.n;
+
     -- job parameters: the template with serial numbers, the files of each stream, events
     SELECT t.jobparamstemplate INTO v_template FROM doma_panda.jedi_jobparams_template t WHERE t.jeditaskid = p_jeditaskid;
     UPDATE task_gen_job j
@@ -383,6 +402,15 @@ BEGIN
                                                '${' || v_stream.streamname || '/T}', x.lfns),
                                        '${' || v_stream.streamname || '/L}', x.lfns)
           FROM (SELECT f.job_index, string_agg(f.lfn, ',' ORDER BY f.ord) AS lfns FROM task_gen_file f
+                 WHERE f.streamname = v_stream.streamname GROUP BY f.job_index) x
+         WHERE x.job_index = j.job_index;
+    END LOOP;
+    FOR v_stream IN SELECT DISTINCT f.streamname FROM task_gen_secondary f WHERE f.streamname IS NOT NULL LOOP
+        UPDATE task_gen_job j
+           SET jobparameters = replace(replace(replace(j.jobparameters, '${' || v_stream.streamname || '}', x.lfns),
+                                               '${' || v_stream.streamname || '/T}', x.lfns),
+                                       '${' || v_stream.streamname || '/L}', x.lfns)
+          FROM (SELECT f.job_index, string_agg(f.lfn, ',' ORDER BY f.datasetid) AS lfns FROM task_gen_secondary f
                  WHERE f.streamname = v_stream.streamname GROUP BY f.job_index) x
          WHERE x.job_index = j.job_index;
     END LOOP;
@@ -446,6 +474,10 @@ BEGIN
                    NULL::text AS destinationdblock, coalesce(f.fsize, 0) AS fsize, f.checksum, f.scope, f.datasetid, f.fileid, f.attemptnr::smallint AS attemptnr,
                    1 AS kind, f.ord AS ord
               FROM task_gen_file f JOIN task_gen_job j ON j.job_index = f.job_index
+            UNION ALL
+            SELECT j.pandaid, f.guid, f.lfn, 'input', f.datasetname, 'ready', f.datasetname, NULL, coalesce(f.fsize, 0), f.checksum,
+                   f.scope, f.datasetid, NULL::bigint, 0::smallint, 1, 1000000000 + f.datasetid
+              FROM task_gen_secondary f JOIN task_gen_job j ON j.job_index = f.job_index
             UNION ALL
             SELECT o.pandaid, gen_random_uuid()::text, o.lfn, o.type, o.datasetname, 'unknown', NULL, o.datasetname, 0::bigint,
                    NULL, o.scope, o.datasetid, o.fileid, 0::smallint, 2, o.datasetid

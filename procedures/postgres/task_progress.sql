@@ -233,7 +233,8 @@ BEGIN
           FROM jobs j
           LEFT JOIN doma_panda.schedconfig_json q ON q.panda_queue = j.computingsite
           LEFT JOIN LATERAL (
-              SELECT sum(greatest(coalesce(c.nevents, 1), 1)) FILTER (WHERE f.type IN ('input', 'pseudo_input')) AS events,
+              SELECT sum(greatest(coalesce(c.nevents, 1), 1)) FILTER (WHERE f.type IN ('input', 'pseudo_input')
+                                                                        AND f.fileid IS NOT NULL) AS events,
                      sum(coalesce(f.fsize, 0)) FILTER (WHERE f.type = 'input') AS inbytes,
                      sum(coalesce(f.fsize, 0)) FILTER (WHERE f.type IN ('output', 'log')) AS outbytes
                 FROM doma_panda.filestable4 f
