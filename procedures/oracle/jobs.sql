@@ -33,8 +33,9 @@
 -- currentpriority = assignedpriority, gshare = the matching leaf share (job_global_share), resource_type
 -- from corecount and minramcount. Unknown keys or values of the wrong type: -20002 naming them, nothing
 -- written. Returns [{"PandaID", "jobName", "jobStatus"}, ...] in input order.
--- Not yet in this twin (PostgreSQL job_spec.sql and job_setup.sql, PostgreSQL only for now): serialized
--- JobSpecs, the submission rules on p_is_production / p_vo, the setup of jobs submitted without a status.
+-- The job carries p_vo. Not yet in this twin (PostgreSQL job_spec.sql and job_setup.sql, PostgreSQL only for
+-- now): serialized JobSpecs, the submission rules (production role, VO, registered queue and its cloud), the
+-- setup of jobs submitted without a status.
 --   p_job_specs      a JSON array of job objects
 --   p_submitter      the authenticated submitter (user name), or NULL
 --   p_is_production  the submitter has the production role; NULL: a trusted caller
@@ -131,6 +132,9 @@ BEGIN
         v_job.put('creationtime', PANDADB_SUPPORT.date_text(v_now));
         v_job.put('modificationtime', PANDADB_SUPPORT.date_text(v_now));
         v_job.put('statechangetime', PANDADB_SUPPORT.date_text(v_now));
+        IF p_vo IS NOT NULL THEN
+            v_job.put('vo', p_vo);  -- the job carries the VO of the submitter's token
+        END IF;
         ATLAS_PANDA.JOB_CHECK_VALUES(v_table, v_job.to_clob(), v_what);
         ATLAS_PANDA.JOB_INSERT_ROW(v_table, v_job.to_clob());
         IF v_parameters IS NOT NULL THEN
