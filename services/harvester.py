@@ -66,15 +66,13 @@ def add_dialogs(call: Call):
 @endpoint("harvester", "POST", "Send a heartbeat for harvester and optionally update the instance data (startTime, "
                                "sw_version, commit_stamp). User and host are taken from the request.", [
     HARVESTER_ID,
-    Param("data", STRING, "metadata dictionary (JSON) to be updated, e.g. {\"startTime\": ..., \"sw_version\": ..., "
-                          "\"commit_stamp\": ...}"),
+    Param("data", OBJECT, "metadata dictionary to be updated (a JSON object, or its JSON text), e.g. {\"startTime\": ..., "
+                          "\"sw_version\": ..., \"commit_stamp\": ...}", required=True),
 ])
 def heartbeat(call: Call):
-    data = call.params["data"]
-    data = _json_value("data", data, dict, "a JSON dictionary") if data not in (None, "") else None
     return call.database.call("harvester_heartbeat", p_harvester_id=call.params["harvester_id"],
                               p_owner=call.identity.user if call.identity else None,
-                              p_hostname=call.request.remote_addr, p_data=data)
+                              p_hostname=call.request.remote_addr, p_data=call.params["data"])
 
 
 @endpoint("harvester", "POST", "Report statistics for the workers managed by a harvester instance at a PanDA queue.", [

@@ -39,7 +39,9 @@ def test_harvester_flow_over_the_api(api, db):
     assert db.execute("SELECT owner, sw_version, commit_stamp, hostname IS NOT NULL FROM doma_panda.harvester_instances "
                       "WHERE harvester_id = %s", (HARVESTER,)).fetchone() == ("harv", "0.5.1", "abc", True)
     # an unregistered instance is refused, naming the problem
-    unknown = post("heartbeat", {"harvester_id": "nobody"})
+    ok(post("heartbeat", {"harvester_id": HARVESTER, "data": {"startTime": "2026-11-30 09:00:00"}}, user="harv"))
+    assert post("heartbeat", {"harvester_id": HARVESTER}).status_code == 400  # data is required (seed 000)
+    unknown = post("heartbeat", {"harvester_id": "nobody", "data": {}})
     assert unknown.status_code == 200 and not unknown.json["success"] and "not registered" in unknown.json["message"]
 
     # workers submitted, then pilots acquire jobs for them
