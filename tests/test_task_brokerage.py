@@ -72,8 +72,11 @@ def test_data_availability_weight_prefers_the_queue_holding_the_input(db):
     task = make_task(db, n_files=4, params={"skipScout": True})
     files = db.execute("SELECT scope, lfn, fsize FROM doma_panda.jedi_dataset_contents WHERE jeditaskid = %s ORDER BY fileid",
                        (task,)).fetchall()
-    call(db, "register_dataset_files", p_datasetname=f"data:data.in{task}", p_site="HAS_DATA",
-         p_files=[{"lfn": lfn, "fsize": size} for _, lfn, size in files])
+    for scope, lfn, size in files:  # the replica catalogue's tables (replicas.sql fills them)
+        db.execute("INSERT INTO doma_panda.pandadb_files (scope, lfn, guid, fsize, creationtime) VALUES (%s, %s, md5(%s), %s, now())",
+                   (scope, lfn, lfn, size))
+        db.execute("INSERT INTO doma_panda.pandadb_file_replicas (scope, lfn, site, creationtime) VALUES (%s, %s, 'HAS_DATA', now())",
+                   (scope, lfn))
     result = broker(db, task)
     weights = {c["panda_queue"]: float(c["weight"]) for c in result["selected"]}
     assert list(weights) == ["HAS_DATA", "NO_DATA"]
