@@ -20,7 +20,9 @@ def test_no_generated_request_gets_a_server_error(api_server, tmp_path):
          *[arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]],
         capture_output=True, text=True, timeout=300, cwd=tmp_path)  # its cache stays out of the tree
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "No issues found" in result.stdout
+    # warnings (endpoints that need data the fuzzer cannot make, such as a stored file) are not failures
+    cases = re.search(r"(\d+) generated, (\d+) passed", result.stdout)
+    assert cases and cases.group(1) == cases.group(2), result.stdout[-4000:]
     tested = re.search(r"Tested:\s+(\d+)", result.stdout)
     assert tested and int(tested.group(1)) >= 20, "every declared operation was exercised"
     assert " 500 " not in api_server.log() and "Traceback" not in api_server.log()
