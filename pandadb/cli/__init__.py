@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "pandadb.cli.partitions_commands",
     "pandadb.cli.archive_commands",
     "pandadb.cli.ora2pg_commands",
+    "pandadb.cli.chaos_commands",
 )
 
 
