@@ -194,3 +194,19 @@ def test_secondary_input_one_file_goes_to_every_job_and_stays_shared(queue_db):
     assert db.execute("SELECT status, pandaid FROM doma_panda.jedi_dataset_contents WHERE fileid = 999002").fetchone() == ("ready", None)
     assert db.execute("SELECT nfilesfinished FROM doma_panda.jedi_datasets WHERE jeditaskid = %s AND datasetid = %s",
                       (task, master)).fetchone()[0] == 1
+
+
+def test_exhausted_when_scouts_run_too_short_once_configured(queue_db):
+    db = queue_db
+    db.execute("INSERT INTO doma_panda.config (app, component, key, value, type, vo, descr) "
+               "VALUES ('jedi', 'jedi', 'SCOUT_SHORT_EXECTIME_evgen', '5', 'int', 'default', 'minutes')")
+    short = make_task(db, n_files=4, params={"nScoutJobs": 2}, processingtype="evgen")
+    other = make_task(db, n_files=4, params={"nScoutJobs": 2}, processingtype="reco")
+    for task in (short, other):
+        generate(db, task)
+        for job in task_jobs(db, task):
+            end_job(db, job["pandaid"], "finished")  # a few milliseconds each
+    assert progress(db, short)["status"] == "exhausted"
+    assert "SCOUT_SHORT_EXECTIME" in db.execute("SELECT errordialog FROM doma_panda.jedi_tasks WHERE jeditaskid = %s",
+                                                 (short,)).fetchone()[0]
+    assert progress(db, other)["status"] == "scouted"  # the limit is per activity
