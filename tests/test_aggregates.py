@@ -344,3 +344,22 @@ def test_bench_aggregates_prints_a_line_per_procedure(server_url):
         matching = [line for line in lines if line.startswith(procedure + " ")]
         assert len(matching) == 1, f"no result line for {procedure}:\n{result.stdout}"
         assert "ratio" in matching[0]
+
+
+def test_ups_stats_keep_what_an_instance_reported_for_a_queue_it_has_no_workers_at(db):
+    db.execute("SELECT doma_panda.register_harvester_instance('HARV_UPS')")
+    db.execute("SELECT set_config('pandadb.clock', '2026-06-01 12:00:00', false)")
+    reported = ("INSERT INTO doma_panda.harvester_worker_stats "
+                "(harvester_id, computingsite, resourcetype, status, jobtype, n_workers, lastupdate) "
+                "VALUES ('HARV_UPS', %s, 'SCORE', 'submitted', 'managed', 3, doma_panda.panda_now())")
+    db.execute(reported, ("Q_REPORTED",))  # the instance's own report: no worker rows at this queue
+    db.execute(reported, ("Q_WITH_WORKERS",))
+    db.execute("INSERT INTO doma_panda.harvester_workers (harvesterid, workerid, computingsite, status, lastupdate) "
+               "VALUES ('HARV_UPS', 1, 'Q_WITH_WORKERS', 'finished', doma_panda.panda_now())")
+    db.execute("CALL doma_panda.update_ups_stats()")
+    kept = db.execute("SELECT computingsite FROM doma_panda.harvester_worker_stats WHERE harvester_id = 'HARV_UPS'").fetchall()
+    # where workers are known the aggregate rebuilds the counts (no live worker: no row); elsewhere the report stays
+    assert kept == [("Q_REPORTED",)]
+    db.execute("SELECT set_config('pandadb.clock', '2026-06-01 13:30:00', false)")
+    db.execute("CALL doma_panda.update_ups_stats()")
+    assert db.execute("SELECT count(*) FROM doma_panda.harvester_worker_stats").fetchone() == (0,)  # an hour old: gone

@@ -302,7 +302,8 @@ END UPDATE_RUN_JUMBO_COUNT;
 -- harvester instance, computingsite, resourcetype, jobtype and status (Unified Pilot Streaming; upstream
 -- has no database procedure): workers with a computingsite not in a final status (finished, failed,
 -- cancelled, missed); a NULL resourcetype or jobtype counts as 'ANY'. Groups without live workers are
--- deleted, the others merged (n_workers and lastupdate refreshed).
+-- deleted, the others merged (n_workers and lastupdate refreshed); the rows of a queue whose instance reports
+-- no workers there (harvester/report_worker_statistics) are kept until they are an hour old.
 CREATE OR REPLACE PROCEDURE ATLAS_PANDA.UPDATE_UPS_STATS
 AS
 BEGIN
@@ -315,7 +316,10 @@ BEGIN
                           AND w.STATUS NOT IN ('finished', 'failed', 'cancelled', 'missed')
                           AND w.HARVESTERID = s.HARVESTER_ID AND w.COMPUTINGSITE = s.COMPUTINGSITE
                           AND NVL(w.RESOURCETYPE, 'ANY') = s.RESOURCETYPE AND w.STATUS = s.STATUS
-                          AND NVL(w.JOBTYPE, 'ANY') = s.JOBTYPE);
+                          AND NVL(w.JOBTYPE, 'ANY') = s.JOBTYPE)
+       AND (EXISTS (SELECT 1 FROM ATLAS_PANDA.HARVESTER_WORKERS hw
+                     WHERE hw.HARVESTERID = s.HARVESTER_ID AND hw.COMPUTINGSITE = s.COMPUTINGSITE)
+            OR s.LASTUPDATE < ATLAS_PANDA.PANDA_NOW() - INTERVAL '1' HOUR);
     MERGE INTO ATLAS_PANDA.HARVESTER_WORKER_STATS s
     USING (SELECT HARVESTERID AS HARVESTER_ID, COMPUTINGSITE, NVL(RESOURCETYPE, 'ANY') AS RESOURCETYPE, STATUS,
                   NVL(JOBTYPE, 'ANY') AS JOBTYPE, COUNT(*) AS N_WORKERS

@@ -321,7 +321,8 @@ $$;
 -- with a computingsite that are not in a final status (finished, failed, cancelled, missed), one row
 -- per worker; a NULL resourcetype or jobtype counts as 'ANY' (harvester's wildcard).
 -- Groups are upserted (n_workers and lastupdate refreshed each run, as harvester's reports do) and
--- groups without live workers deleted, in one statement.
+-- groups without live workers deleted, in one statement. A queue where the instance has no worker rows
+-- keeps what the instance reported itself (harvester/report_worker_statistics) until it is an hour old.
 CREATE OR REPLACE PROCEDURE doma_panda.update_ups_stats()
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -336,12 +337,17 @@ BEGIN
            AND status NOT IN ('finished', 'failed', 'cancelled', 'missed')
          GROUP BY harvesterid, computingsite, coalesce(resourcetype, 'ANY'), status, coalesce(jobtype, 'ANY')
     ),
-    -- deletes only groups the upsert below does not touch, so the two never meet on a row
+    -- deletes only groups the upsert below does not touch, so the two never meet on a row; the rows of a
+    -- queue whose instance reports no workers there come from harvester/report_worker_statistics and are
+    -- kept until they are an hour old (the instance's own report, not ours to rebuild)
     vanished AS (
         DELETE FROM doma_panda.harvester_worker_stats s
          WHERE NOT EXISTS (SELECT 1 FROM live_workers w
                             WHERE w.harvester_id = s.harvester_id AND w.computingsite = s.computingsite
                               AND w.resourcetype = s.resourcetype AND w.status = s.status AND w.jobtype = s.jobtype)
+           AND (EXISTS (SELECT 1 FROM doma_panda.harvester_workers hw
+                         WHERE hw.harvesterid = s.harvester_id AND hw.computingsite = s.computingsite)
+                OR s.lastupdate < doma_panda.panda_now() - interval '1 hour')
     )
     INSERT INTO doma_panda.harvester_worker_stats AS s
         (harvester_id, computingsite, resourcetype, status, jobtype, n_workers, lastupdate)
