@@ -83,3 +83,19 @@ def test_data_availability_weight_prefers_the_queue_holding_the_input(db):
     assert weights["HAS_DATA"] == 0.2  # 0.1 x (T + T) / (T x 1)
     assert abs(weights["NO_DATA"] - 0.1 / 1.04) < 1e-9  # 0.1 x T / (T x (4 / 100 + 1))
     assert [c["missing_files"] for c in result["selected"]] == [0, 4]
+
+
+def test_scouts_skip_inactive_queues_and_every_job_skips_too_many_transferring(db):
+    register_queue(db, "STALE", {})
+    register_queue(db, "MOVING", {"transferringlimit": 1})
+    register_queue(db, "FINE", {})
+    [stale] = submit(db, job_spec("STALE", jobStatus="activated"))
+    db.execute("UPDATE doma_panda.jobsactive4 SET statechangetime = now() AT TIME ZONE 'UTC' - interval '3 hours' WHERE pandaid = %s",
+               (stale,))
+    submit(db, *[job_spec("MOVING", jobStatus="activated") for _ in range(2)])
+    db.execute("UPDATE doma_panda.jobsactive4 SET jobstatus = 'transferring' WHERE computingsite = 'MOVING'")
+    task = make_task(db)
+    scouts = broker(db, task, scout=True)
+    assert [c["panda_queue"] for c in scouts["selected"]] == ["FINE"]
+    assert scouts["skipped"]["STALE"].startswith("inactive") and scouts["skipped"]["MOVING"].startswith("too many transferring")
+    assert {c["panda_queue"] for c in broker(db, task)["selected"]} == {"FINE", "STALE"}  # the avalanche may use STALE

@@ -22,8 +22,10 @@
 --    catalogue (replicas at the queue or its site, over the task's next 1000 input files):
 --    weight x (availableSize + totalSize) / (totalSize x (numMissingFiles / 100 + 1)). This system moves
 --    no data: jobs are activated wherever they land; the weight only prefers queues holding the input.
--- 4. Further filters: skip a queue when activated + starting > 2 x running, or defined + activated +
---    assigned + starting > 2 x running, once these queued jobs pass gdpconfig BROKER_QUEUED_CUTOFF (20).
+-- 4. Further filters: for scouts, skip inactive queues (activated jobs waiting for 2 hours, no job started
+--    in 2 hours); skip a queue when transferring > max(transferringlimit (2000), 2 x running); skip it when
+--    activated + starting > 2 x running, or defined + activated + assigned + starting > 2 x running, once
+--    these queued jobs pass gdpconfig BROKER_QUEUED_CUTOFF (20).
 -- 5. The best BROKER_MAX_CANDIDATES (10) by weight are selected; none selected -> the generator sets the
 --    task 'pending' (retried after TASK_PENDING_RETRY_MINUTES, 60).
 
@@ -79,6 +81,7 @@ DECLARE
     v_cutoff numeric;
     v_max integer;
     v_result jsonb;
+    v_now timestamp without time zone := doma_panda.panda_now();
 BEGIN
     SELECT * INTO v_task FROM doma_panda.jedi_tasks t WHERE t.jeditaskid = p_jeditaskid;
     IF NOT FOUND THEN
@@ -150,13 +153,22 @@ BEGIN
                count(*) FILTER (WHERE j.jobstatus = 'running') AS running,
                count(*) FILTER (WHERE j.jobstatus = 'activated') AS activated,
                count(*) FILTER (WHERE j.jobstatus = 'starting') AS starting,
-               0::bigint AS assigned, 0::bigint AS defined
+               0::bigint AS assigned, 0::bigint AS defined,
+               count(*) FILTER (WHERE j.jobstatus = 'transferring') AS transferring,
+               count(*) FILTER (WHERE j.jobstatus = 'activated' AND j.statechangetime < v_now - interval '2 hours') AS stale,
+               count(*) FILTER (WHERE j.starttime > v_now - interval '2 hours') AS started
           FROM doma_panda.jobsactive4 j WHERE j.computingsite IN (SELECT queue FROM judged WHERE reason IS NULL)
          GROUP BY j.computingsite
         UNION ALL
         SELECT j.computingsite::text, 0, 0, 0, count(*) FILTER (WHERE j.jobstatus = 'assigned'),
-               count(*) FILTER (WHERE j.jobstatus = 'defined')
+               count(*) FILTER (WHERE j.jobstatus = 'defined'), 0, 0, 0
           FROM doma_panda.jobsdefined4 j WHERE j.computingsite IN (SELECT queue FROM judged WHERE reason IS NULL)
+         GROUP BY j.computingsite
+        UNION ALL
+        SELECT j.computingsite::text, 0, 0, 0, 0, 0, 0, 0, count(*)
+          FROM doma_panda.jobsarchived4 j
+         WHERE j.computingsite IN (SELECT queue FROM judged WHERE reason IS NULL)
+           AND j.modificationtime > v_now - interval '2 hours' AND j.starttime > v_now - interval '2 hours'
          GROUP BY j.computingsite
     ), inputs AS (
         -- the next input files of the task (a sample of up to 1000), for the data availability weight
@@ -181,7 +193,10 @@ BEGIN
         SELECT g.queue, g.c, g.qcores, g.maxtime, g.maxwdir, g.corepower,
                greatest(coalesce(sum(n.running), 0), g.num_slots) AS running, coalesce(sum(n.activated), 0) AS activated,
                coalesce(sum(n.assigned), 0) AS assigned, coalesce(sum(n.starting), 0) AS starting,
-               coalesce(sum(n.defined), 0) AS defined
+               coalesce(sum(n.defined), 0) AS defined, coalesce(sum(n.transferring), 0) AS transferring,
+               coalesce(sum(n.stale), 0) AS stale, coalesce(sum(n.started), 0) AS started,
+               coalesce(CASE WHEN g.c ->> 'transferringlimit' ~ '^[0-9]+$' THEN (g.c ->> 'transferringlimit')::numeric END, 2000)
+                   AS transferring_limit
           FROM judged g LEFT JOIN counts n ON n.queue = g.queue
          WHERE g.reason IS NULL
          GROUP BY g.queue, g.c, g.qcores, g.maxtime, g.maxwdir, g.corepower, g.num_slots
@@ -192,7 +207,11 @@ BEGIN
                * CASE WHEN coalesce(a.total_size, 0) > 0
                       THEN (a.available_size + a.total_size) / (a.total_size * (a.missing / 100.0 + 1))
                       ELSE 1 END AS weight,
-               CASE WHEN w.activated + w.starting > greatest(2 * w.running, v_cutoff)
+               CASE WHEN p_is_scout AND w.stale > 0 AND w.started = 0
+                        THEN 'inactive: activated jobs waiting but no job started in 2 hours'
+                    WHEN w.transferring > greatest(w.transferring_limit, 2 * w.running)
+                        THEN format('too many transferring: %s > max(%s, 2 x running %s)', w.transferring, w.transferring_limit, w.running)
+                    WHEN w.activated + w.starting > greatest(2 * w.running, v_cutoff)
                         THEN format('too many activated: activated %s + starting %s > 2 x running %s', w.activated, w.starting, w.running)
                     WHEN w.defined + w.activated + w.assigned + w.starting > greatest(2 * w.running, v_cutoff)
                         THEN format('too many queued: %s > 2 x running %s', w.defined + w.activated + w.assigned + w.starting, w.running)
