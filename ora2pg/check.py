@@ -5,7 +5,7 @@ those that remain on purpose, each with its reason."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ora2pg.oracle_ddl import POSTGRES_SCHEMAS
 
@@ -159,6 +159,7 @@ def compare_catalogs(expected: dict[str, str], actual: dict[str, str]) -> list[D
 class CheckResult:
     differences: list[Difference]
     allowed: dict[str, str]  # allow-list entries used
+    report: list = field(default_factory=list)  # dropped / not converted statements of the input (export.py)
 
     @property
     def unexpected(self) -> list[Difference]:
@@ -178,3 +179,23 @@ def check_databases(converted_url: str, migrated_url: str, allowed: dict[str, st
     """Compare a database loaded from a conversion with one migrated by `pandadb migrate upgrade`."""
     return CheckResult(compare_catalogs(catalog_snapshot(migrated_url), catalog_snapshot(converted_url)),
                        dict(ALLOWED_DIFFERENCES if allowed is None else allowed))
+
+
+def next_step(difference: Difference) -> str:
+    """What the DBA does about a difference between the converted and the migrated database."""
+    kind = difference.key.split(" ", 1)[0]
+    if difference.actual is None:
+        if kind == "table":
+            return ("not in the converted DDL: if the export left it out, export it too and convert again; otherwise "
+                    "`pandadb ora2pg load` then `pandadb migrate upgrade` creates it")
+        if kind == "column":
+            return (f"the Oracle table lacks it: after loading, add it as schema/postgres defines it "
+                    f"(ALTER TABLE ... ADD COLUMN ... {difference.expected})")
+        return f"create it after loading as the migrated database has it: {difference.expected}"
+    if difference.expected is None:
+        return ("an object PanDA DB does not have: keep it only if a site tool uses it, else drop it after loading "
+                "(`pandadb migrate upgrade` ignores it)")
+    if kind == "column":
+        return (f"after loading: ALTER TABLE ... ALTER COLUMN ... TYPE/SET {difference.expected} (or map the Oracle type "
+                f"with DATA_TYPE/MODIFY_TYPE in ora2pg.conf.template and convert again)")
+    return f"after loading, recreate it as the migrated database has it: {difference.expected}"

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ora2pg.export import write_report
 from ora2pg.oracle_ddl import (
     DEFAULT_INPUT_DIR, ORACLE_TO_POSTGRES_SCHEMA, POSTGRES_SCHEMAS, Ora2pgError, check_constraints_with_state,
     materialized_views_as_views, read_oracle_ddl,
@@ -103,6 +104,8 @@ class ConversionResult:
     files: list[Path]  # in load order
     patches_applied: dict[str, int] = field(default_factory=dict)  # patch -> statements (input) or files it changed
     ora2pg_version: str = ""
+    # what the input held that was dropped or not converted, with the reasons (conversion_report.txt)
+    report: list = field(default_factory=list)
 
 
 def run_ora2pg(export_type: str, config: Path, output: Path, *, oracle_schema: str, pg_schema: str,
@@ -229,7 +232,8 @@ def convert(output_dir: Path, *, input_dir: Path | None = DEFAULT_INPUT_DIR, ora
             path.write_text(sql)
             files.append(path)
     (output_dir / "load_order.txt").write_text("".join(f"{path.name}\n" for path in files))
-    return ConversionResult(output_dir, files, applied, ora2pg_version(binary))
+    write_report(oracle.report, output_dir / "conversion_report.txt")
+    return ConversionResult(output_dir, files, applied, ora2pg_version(binary), list(oracle.report))
 
 
 def converted_files(output_dir: Path) -> list[Path]:

@@ -5,7 +5,7 @@ that make ora2pg's offline (-i) parser accept them. Used by convert.py, patches.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -111,13 +111,12 @@ STATEMENT_KINDS = [
 
 
 def classify(statement: str, file: str) -> OracleStatement | None:
-    if re.match(r"^(COMMIT|ROLLBACK)\b", statement, re.I):
-        return None
+    """The statement's schema, kind and object; None for a statement the driver does not know."""
     for kind, pattern in STATEMENT_KINDS:
         match = pattern.match(statement)
         if match:
             return OracleStatement(file, unquote(match.group(1)).upper(), kind, unquote(match.group(2)), statement)
-    raise Ora2pgError(f"{file}: statement not understood by the conversion driver: {statement[:120]}")
+    return None
 
 
 @dataclass
@@ -131,6 +130,8 @@ class Partitioning:
 @dataclass
 class OracleDDL:
     statements: list[OracleStatement]
+    # what was dropped or not converted, with the reason (ora2pg/export.py)
+    report: list = field(default_factory=list)
 
     def of_schema(self, schema: str, *kinds: str) -> list[OracleStatement]:
         return [s for s in self.statements if s.schema == schema and (not kinds or s.kind in kinds)]
@@ -194,19 +195,34 @@ def balanced(text: str, start: int) -> str:
 
 
 def read_oracle_ddl(input_dir: Path = DEFAULT_INPUT_DIR) -> OracleDDL:
-    statements = []
-    files = sorted(Path(input_dir).glob("*.sql"))
+    """The DDL of a directory of *.sql files (schema/oracle) or of one export file (DBMS_METADATA,
+    SQL Developer, expdp SQLFILE): every statement is converted, dropped or reported as not
+    converted, with its reason (export.py); reading never stops at an unknown statement."""
+    from ora2pg.export import ReportEntry, classify_script_statement, split_script
+
+    path = Path(input_dir)
+    files = [path] if path.is_file() else sorted(path.glob("*.sql"))
     if not files:
         raise Ora2pgError(f"no Oracle DDL (*.sql) in {input_dir}")
-    for path in files:
-        for text in split_sql(path.read_text()):
-            statement = classify(text, path.name)
-            if statement is not None:
+    statements, report = [], []
+    for file in files:
+        for script_statement in split_script(file.read_text(errors="replace"), file.name):
+            normalised = classify_script_statement(script_statement)
+            report += normalised.entries
+            if normalised.text is None:
+                continue
+            statement = classify(normalised.text, file.name)
+            if statement is None:
+                report.append(ReportEntry("not converted", script_statement.source, " ".join(normalised.text.split())[:160],
+                                          "a statement the conversion driver does not know: convert it by hand if it "
+                                          "matters, or tell the PanDA DB developers"))
+            elif statement.schema not in ORACLE_TO_POSTGRES_SCHEMA:
+                report.append(ReportEntry("not converted", script_statement.source, " ".join(normalised.text.split())[:160],
+                                          f"schema {statement.schema} is not one of PanDA's "
+                                          f"({', '.join(ORACLE_TO_POSTGRES_SCHEMA)})"))
+            else:
                 statements.append(statement)
-    unknown = {s.schema for s in statements} - set(ORACLE_TO_POSTGRES_SCHEMA)
-    if unknown:
-        raise Ora2pgError(f"objects in unknown Oracle schemas: {', '.join(sorted(unknown))}")
-    return OracleDDL(statements)
+    return OracleDDL(statements, report)
 
 
 # --------------------------------------------------------------------------------------------

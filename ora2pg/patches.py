@@ -178,6 +178,16 @@ def drop_boolean_encoding_checks(sql: str, ctx: PatchContext) -> str:
     return "\n".join(line for line in sql.split("\n") if keep(line))
 
 
+def drop_is_json_checks(sql: str, ctx: PatchContext) -> str:
+    """Oracle keeps JSON in a CLOB with CHECK (col IS JSON); the PostgreSQL column is json/jsonb
+    (MODIFY_TYPE), whose type already refuses what is not JSON. ora2pg rewrites IS JSON into a
+    CASE expression that is always true: the constraint is dropped."""
+    names = {name for checks in ctx.oracle.check_constraints().values() for name, condition in checks
+             if re.fullmatch(r'"?\w+"?\s+IS\s+JSON', condition, re.I)}
+    return "\n".join(line for line in sql.split("\n")
+                     if not (m := re.match(r"ALTER TABLE \S+ ADD CONSTRAINT (\w+) CHECK\b", line)) or m.group(1) not in names)
+
+
 def fix_comment_quotes(sql: str, ctx: PatchContext) -> str:
     """ora2pg (-i) keeps Oracle's doubled quotes inside a comment and escapes them again:
     'a ''b''' comes out as E'a ''''b'''''. One level of doubling is the right one."""
@@ -293,6 +303,7 @@ TABLE_PATCHES: list[Patch] = [
     trim_not_null_check,
     regexp_like_check_as_regex_match,
     drop_boolean_encoding_checks,
+    drop_is_json_checks,
     fix_comment_quotes,
     add_partitioning,
     remove_oracle_only_partitioning,

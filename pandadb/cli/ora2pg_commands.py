@@ -60,7 +60,7 @@ def _run_convert(output_dir: Path, input_dir: Path, oracle_dsn: str | None, orac
 
 
 @ora2pg_group.command("convert")
-@click.option("--input-dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+@click.option("--input-dir", "--input", "input_dir", type=click.Path(exists=True, path_type=Path),
               default=oracle_ddl.DEFAULT_INPUT_DIR, show_default=True, help="the Oracle DDL (offline conversion)")
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("ora2pg-output"), show_default=True)
 @click.option("--oracle-dsn", default=None, help="convert from a live Oracle instead (needs ORA2PG_PASSWD)")
@@ -73,6 +73,18 @@ def ora2pg_convert(input_dir: Path, output_dir: Path, oracle_dsn: str | None, or
     click.echo(f"{result.ora2pg_version}: {len(result.files)} files in {output_dir} (load order: load_order.txt)")
     for patch, count in result.patches_applied.items():
         click.echo(f"  patch {patch}: {count} change(s)")
+    _echo_report(result.report, output_dir / "conversion_report.txt")
+
+
+def _echo_report(report: list, path: Path | None = None) -> None:
+    """Every dropped or not converted statement of the input, with its reason."""
+    if not report:
+        return
+    dropped = sum(1 for entry in report if entry.action == "dropped")
+    click.echo(f"{dropped} dropped and {len(report) - dropped} not converted statement(s) or clause(s)"
+               + (f" (also in {path})" if path else "") + ":")
+    for entry in report:
+        click.echo(str(entry))
 
 
 @ora2pg_group.command("load")
@@ -118,7 +130,9 @@ def run_check(*, server_url: str, input_dir: Path = oracle_ddl.DEFAULT_INPUT_DIR
             reference_url = scratch(f"pandadb_ora2pg_migrated_{suffix}")
             echo("migrating the reference database (pandadb migrate upgrade)", err=True)
             migrate_to_head(reference_url)
-        return catalog_check.check_databases(converted_url, reference_url)
+        checked = catalog_check.check_databases(converted_url, reference_url)
+        checked.report = result.report
+        return checked
     finally:
         if keep:
             for name in created:
@@ -130,7 +144,7 @@ def run_check(*, server_url: str, input_dir: Path = oracle_ddl.DEFAULT_INPUT_DIR
 
 
 @ora2pg_group.command("check")
-@click.option("--input-dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+@click.option("--input-dir", "--input", "input_dir", type=click.Path(exists=True, path_type=Path),
               default=oracle_ddl.DEFAULT_INPUT_DIR, show_default=True)
 @click.option("--reference-url", default=None,
               help="a database migrated by `pandadb migrate upgrade` (default: a scratch one, migrated now)")
@@ -144,13 +158,18 @@ def ora2pg_check(input_dir: Path, reference_url: str | None, keep: bool) -> None
                            reference_url=reference_url, keep=keep)
     except oracle_ddl.Ora2pgError as error:
         raise click.ClickException(str(error)) from error
+    _echo_report(result.report)
     for difference in result.differences:
         reason = result.allowed.get(difference.key)
-        click.echo(f"allowed: {difference}  [{reason}]" if reason else f"DIFFERENCE: {difference}")
+        click.echo(f"allowed: {difference}  [{reason}]" if reason else
+                   f"DIFFERENCE: {difference}\n    next step: {catalog_check.next_step(difference)}")
     for key in result.stale_allowances:
         click.echo(f"stale allow-list entry (no longer a difference): {key}")
     if not result.ok:
-        raise click.ClickException(f"{len(result.unexpected)} difference(s) between the converted and the migrated database")
+        raise click.ClickException(
+            f"{len(result.unexpected)} difference(s) between the converted and the migrated database. Next step: "
+            "fix each as its 'next step' says (or convert again after changing the export or ora2pg.conf.template), "
+            "then `pandadb ora2pg load <dir>` and `pandadb migrate upgrade`")
     click.echo(f"converted database matches the migrated one ({len(result.differences)} allowed difference(s))")
 
 

@@ -31,6 +31,11 @@ def run_migrations_offline() -> None:
         version_table_schema=VERSION_TABLE_SCHEMA if is_postgres else None,
         transaction_per_migration=True,
     )
+    if not is_postgres:
+        # SQLAlchemy's Oracle dialect writes an INSERT into a table with a primary key as
+        # `INSERT ... RETURNING version_num INTO :ret_0`, a bind variable a SQL*Plus script never
+        # declares: the version rows are plain INSERT/UPDATE statements instead.
+        context.get_context()._version.implicit_returning = False
     with context.begin_transaction():
         context.run_migrations()
 
