@@ -97,12 +97,20 @@ class ScenarioResult:
     load_seconds: float = 0.0
     acknowledged: int = 0
     left: dict[str, int] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)  # sorted
+    slowest_failure: float = 0.0
     notes: list[str] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
         return bool(self.checks) and all(check.passed for check in self.checks)
+
+    def _percentile(self, percent: int) -> str:
+        if not self.latencies:
+            return "n/a"
+        index = min(len(self.latencies) - 1, int(len(self.latencies) * percent / 100))
+        return f"{self.latencies[index] * 1000:.0f} ms"
 
     def lines(self) -> list[str]:
         failures = sum(self.failures.values())
@@ -111,6 +119,8 @@ class ScenarioResult:
                f"   requests              {self.requests} ({self.succeeded} succeeded, "
                f"{self.requests / self.load_seconds if self.load_seconds else 0:.0f}/s)",
                f"   failures seen         {failures}: {kinds}",
+               f"   latency               median {self._percentile(50)}, p99 {self._percentile(99)}, max "
+               f"{self._percentile(100)}; slowest failure {_seconds(self.slowest_failure) if failures else 'n/a'}",
                f"   fault at              {_seconds(self.fault_at)} after the load started; down {_seconds(self.down_seconds)}",
                f"   recovery              {_seconds(self.recovery_seconds)} ({self.recovery_what})",
                f"   final states acked    {self.acknowledged}; jobs left: "
@@ -375,6 +385,8 @@ class Load:
         self.requests = 0
         self.succeeded = 0
         self.failures: Counter = Counter()
+        self.latencies: list[float] = []
+        self.slowest_failure = 0.0
         self.acknowledged: dict[int, str] = {}
         self.received_by: dict[int, int] = {}
         self.duplicates: set[int] = set()
@@ -432,8 +444,14 @@ class Load:
         except ValueError:
             kind = "bad JSON"
         refused = kind is None and not answer.get("success")
+        latency = time.monotonic() - sent
+        if kind is not None and kind.startswith("HTTP"):
+            kind += f" ({path.rsplit('/', 1)[-1]})"
         with self.lock:
             self.requests += 1
+            self.latencies.append(latency)
+            if kind is not None:
+                self.slowest_failure = max(self.slowest_failure, latency)
             if refused:
                 self.failures["200 refused (success false)"] += 1
             elif kind is None:
@@ -652,7 +670,7 @@ class Chaos:
             notes, fault, completed = self._kill_and_rerun_archive(load.mark_fault)
             result.notes += notes
             result.down_seconds = completed - fault
-            result.recovery_what = "kill -> the rerun completed; the API was not affected"
+            result.recovery_what = "kill -> the rerun completed"
         result.fault_at = fault - load.started
         # carry on until the queue is drained (or the time is up)
         next_line = time.monotonic() + 5
@@ -664,6 +682,8 @@ class Chaos:
         load.stop()
         result.load_seconds = time.monotonic() - load.started
         result.requests, result.succeeded, result.failures = load.requests, load.succeeded, load.failures
+        result.latencies = sorted(load.latencies)
+        result.slowest_failure = load.slowest_failure
         result.acknowledged = len(load.acknowledged)
         if name == "archive-kill":
             result.recovery_seconds = result.down_seconds

@@ -124,10 +124,11 @@ def test_api_kill_under_load_keeps_the_invariants_and_prints_the_figures(databas
     assert result.requests >= 3 * 80 and result.fault_at is not None
     assert sum(result.failures.values()) > 0, "the clients saw the server die"
     assert result.failures["connection refused"] + result.failures["connection lost"] > 0, text
-    assert result.recovery_seconds is not None and result.recovery_seconds >= result.down_seconds > 0
+    # a request sent after the kill succeeds only once the restarted server listens (its start takes > 0.3 s)
+    assert result.recovery_seconds is not None and result.recovery_seconds > 0.3 and result.down_seconds > 0.3
     assert result.acknowledged >= 240 - 20, text
     assert "kill -9 of the API server's process group" in text
-    for figure in ("requests ", "failures seen ", "recovery ", "final states acked "):
+    for figure in ("requests ", "failures seen ", "latency ", "recovery ", "final states acked "):
         assert f"   {figure}" in text, text
     assert text.count("     PASS  ") == 4 and "FAIL" not in text
 
