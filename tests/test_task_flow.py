@@ -15,6 +15,7 @@ from task_helpers import end_job, generate, make_task, progress, status_path, ta
 
 from pandadb.procedures import bigint_ids, call
 
+from cli_helpers import run_cli
 from job_helpers import register_queue
 
 PANDAPILOT = str(Path(sys.executable).parent / "pandapilot")
@@ -135,6 +136,20 @@ def test_job_ends_and_generators_at_once_keep_the_counters_and_never_deadlock(db
     assert db.execute("SELECT nfilesused, nfilesfinished, nfilesfailed FROM doma_panda.jedi_datasets"
                       " WHERE jeditaskid = %s AND type = 'input'", (task,)).fetchone() == (60, 60, 0)
     assert db.execute("SELECT count(*) FROM doma_panda.jobsarchived4 WHERE jeditaskid = %s", (task,)).fetchone()[0] == 60
+
+
+def test_the_scheduler_runs_the_task_steps_from_the_registry(db, database_url):
+    register_queue(db, "FLOW_SCHED", {})
+    task = make_task(db, n_files=3, split="NF=1", params={"nScoutJobs": 1})
+    once = run_cli("pandadb", "scheduler", "--once", "--jobs", "generate_jobs,task_progress", "--host-id", "t",
+                   env={"PANDADB_URL": database_url})
+    assert once.returncode == 0, once.stdout + once.stderr
+    assert task_status(db, task) == "scouting" and len(task_jobs(db, task)) == 1
+    end_job(db, task_jobs(db, task)[0]["pandaid"], "finished")
+    for _ in range(2):  # progress (scouted) before the generator in the registry order, or after: twice at most
+        assert run_cli("pandadb", "scheduler", "--once", "--jobs", "task_progress,generate_jobs", "--host-id", "t",
+                       env={"PANDADB_URL": database_url}).returncode == 0
+    assert task_status(db, task) == "running" and len(task_jobs(db, task)) == 2
 
 
 # ---------------------------------------------------------------------------------------------
