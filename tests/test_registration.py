@@ -64,6 +64,9 @@ def test_bad_registrations_are_refused_with_a_message_and_no_change(database_url
         (("register", "site", "S1"), None),
         (("register", "queue", "Q1", "--site", "S1", "--cloud", "NOWHERE"), "cloud NOWHERE is not registered"),
         (("register", "queue", "Q1", "--site", "S1", "--set", "novalue"), "is not KEY=VALUE"),
+        (("register", "queue", "Q1", "--site", "S1", "--set", "corecount=abc"), 'corecount must be a number, not "abc"'),
+        (("register", "queue", "Q1", "--site", "S1", "--set", "corecoutn=8"), "corecoutn is not a known queue attribute"),
+        (("register", "queue", "Q1", "--site", "S1", "--set", "direct_access_lan=3"), "direct_access_lan must be a boolean"),
     ]
     for args, message in cases:
         result = run_cli("pandadb", *args, env=env)
@@ -77,6 +80,19 @@ def test_bad_registrations_are_refused_with_a_message_and_no_change(database_url
         after = conn.execute("SELECT (SELECT count(*) FROM doma_panda.panda_site) + (SELECT count(*) FROM doma_panda.site)").fetchone()[0]
         assert after == before + 1  # only S1
         assert conn.execute("SELECT count(*) FROM doma_panda.panda_site WHERE panda_site_name = 'Q1'").fetchone() == (0,)
+
+
+def test_unknown_queue_attributes_only_with_allow_unknown_and_known_ones_still_typed(db, database_url):
+    env = {"PANDADB_URL": database_url}
+    assert run_cli("pandadb", "register", "site", "S3", env=env).returncode == 0
+    cric = run_cli("pandadb", "register", "queue", "Q3", "--site", "S3", "--allow-unknown", "--set", "cric_only_thing=1",
+                   "--set", "corecount=8", "--set", "maxrss=\"4000\"", env=env)
+    assert cric.returncode == 0, cric.stderr
+    config = db.execute("SELECT data::jsonb FROM doma_panda.schedconfig_json WHERE panda_queue = 'Q3'").fetchone()[0]
+    assert config["cric_only_thing"] == 1 and config["corecount"] == 8
+    still_typed = run_cli("pandadb", "register", "queue", "Q3", "--site", "S3", "--allow-unknown", "--set", "maxtime=long",
+                          env=env)
+    assert still_typed.returncode != 0 and "maxtime must be a number" in still_typed.stderr
 
 
 def test_queue_configuration_must_be_an_object(db):

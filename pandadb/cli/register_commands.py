@@ -80,15 +80,18 @@ def register_site(site_name: str, role: str | None, tier_level: int | None) -> N
 @click.option("--status", type=click.Choice(["online", "offline", "test", "brokeroff", "paused"]), help="queue status (default online)")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="a schedconfig attribute; VALUE is JSON or a string")
 @click.option("--json", "config_file", type=click.File(), help="a JSON file with the queue's schedconfig attributes")
+@click.option("--allow-unknown", is_flag=True,
+              help="accept attributes this project does not know (e.g. a whole CRIC document); known ones are still checked")
 def register_queue(panda_queue: str, site_name: str, cloud: str | None, status: str | None,
-                   settings: tuple[str, ...], config_file) -> None:
+                   settings: tuple[str, ...], config_file, allow_unknown: bool) -> None:
     """Add or update a PanDA queue (panda_site + schedconfig_json)."""
     config = _parse_settings(settings, config_file)
     if cloud:
         config["cloud"] = cloud
     if status:
         config["status"] = status
-    registered = _register("register_panda_queue", p_panda_queue=panda_queue, p_site_name=site_name, p_queue_config=config)
+    registered = _register("register_panda_queue", p_panda_queue=panda_queue, p_site_name=site_name, p_queue_config=config,
+                           p_allow_unknown_attributes=allow_unknown)
     click.echo(f"queue {panda_queue} registered at {site_name}: {json.dumps(registered, sort_keys=True)}")
 
 

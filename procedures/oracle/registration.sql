@@ -60,8 +60,11 @@ END REGISTER_SITE;
 --                   key by key (PostgreSQL's jsonb ||), 'status' defaults to 'online'
 -- Text that is not JSON fails with Oracle's own JSON error (ORA-40441), as PostgreSQL's cast to
 -- jsonb fails with its own (22P02), not with -20001.
+--   p_allow_unknown_attributes  1: accept attributes PostgreSQL's check_queue_attributes does not know (that check,
+--                               names and types, is PostgreSQL-only until its twin exists; accepted and unused here)
 CREATE OR REPLACE FUNCTION ATLAS_PANDA.REGISTER_PANDA_QUEUE(
-    p_panda_queue IN VARCHAR2, p_site_name IN VARCHAR2, p_queue_config IN CLOB DEFAULT '{}')
+    p_panda_queue IN VARCHAR2, p_site_name IN VARCHAR2, p_queue_config IN CLOB DEFAULT '{}',
+    p_allow_unknown_attributes IN NUMBER DEFAULT 0)
 RETURN CLOB
 AS
     v_element  JSON_ELEMENT_T;

@@ -34,8 +34,11 @@ $$;
 --   p_site_name     the site it belongs to
 --   p_queue_config  the queue's configuration document; merged over the existing one,
 --                   'status' defaults to 'online'
+--   p_allow_unknown_attributes  accept attributes outside queue_attribute_types() (a whole CRIC document);
+--                               names and types of known ones are checked either way (check_queue_attributes)
 CREATE OR REPLACE FUNCTION doma_panda.register_panda_queue(
-    p_panda_queue text, p_site_name text, p_queue_config jsonb DEFAULT '{}'::jsonb)
+    p_panda_queue text, p_site_name text, p_queue_config jsonb DEFAULT '{}'::jsonb,
+    p_allow_unknown_attributes boolean DEFAULT false)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -48,6 +51,7 @@ BEGIN
     IF jsonb_typeof(coalesce(p_queue_config, '{}'::jsonb)) <> 'object' THEN
         RAISE EXCEPTION 'queue configuration of % must be a JSON object', p_panda_queue USING ERRCODE = 'PD001';
     END IF;
+    PERFORM doma_panda.check_queue_attributes(p_panda_queue, p_queue_config, p_allow_unknown_attributes);
     PERFORM 1 FROM doma_panda.site WHERE site_name = p_site_name;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'site % is not registered: register it first (pandadb register site %)', p_site_name, p_site_name
