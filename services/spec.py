@@ -64,13 +64,23 @@ def _finite(text: str) -> float | NonFinite:
     return number
 
 
-def _contains_non_finite(value: Any) -> NonFinite | None:
+def _unstorable_inside(value: Any) -> str | None:
+    """What PostgreSQL could not store somewhere inside a JSON value: a non-finite number, or text (a key or
+    a string) with a NUL character or an unpaired surrogate; None when everything is storable."""
     pending = [value]
     while pending:
         item = pending.pop()
         if isinstance(item, NonFinite):
-            return item
-        if isinstance(item, dict):
+            return f"finite numbers only, got {item.text}"
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "no NUL characters"
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "valid Unicode text only (unpaired surrogate)"
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
             pending.extend(item.values())
         elif isinstance(item, list):
             pending.extend(item)
@@ -367,9 +377,10 @@ def _check_texts(name: str, value: Any) -> None:
 
 def checked_value(name: str, param: Param, value: Any) -> Any:
     """`value` converted to the parameter's type and checked against its range and format."""
-    non_finite = _contains_non_finite(value)
-    if non_finite is not None:
-        raise ValidationError(name, f"parameter '{name}' must hold finite numbers only, got {non_finite.text}")
+    if isinstance(value, (dict, list, NonFinite)):
+        problem = _unstorable_inside(value)
+        if problem is not None:
+            raise ValidationError(name, f"parameter '{name}' must hold {problem}")
     converted = convert(name, param.type, value, param.items, param.element)
     if param.type in (INTEGER, NUMBER):
         low = param.minimum if param.minimum is not None else (_INT64_MIN if param.type == INTEGER else None)

@@ -95,3 +95,13 @@ def test_the_timeout_parameter_bounds_the_statements_of_a_request(api, db):
         answer = api.get("/api/v1/job/get_description", {"job_ids": str(pandaid), "timeout": timeout})
         assert answer.status_code == 200, answer.text
     assert json.dumps(answer.json)  # an envelope, not an HTML error page
+
+
+@pytest.mark.parametrize("text, fragment", [("a\\u0000b", "no NUL characters"), ("a\\ud874b", "valid Unicode")])
+def test_text_postgresql_cannot_store_is_refused_inside_objects_too(api, database_url, text, fragment):
+    before = table_counts(database_url)
+    body = '{"task_parameters": {"taskName": "t", "jobParameters": [{"type": "constant", "value": "%s"}]}}' % text
+    answer = post_text(api, "/api/v1/task/submit", body)
+    assert answer.status_code == 400, answer.text
+    assert answer.json["data"]["parameter"] == "task_parameters" and fragment in answer.json["message"]
+    assert table_counts(database_url) == before
