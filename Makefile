@@ -7,12 +7,12 @@ BIN := $(VENV)/bin
 PG_LIB := /usr/lib/postgresql/15/lib
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test postgres venv clean-test
+.PHONY: run test postgres venv plsql-parser clean-test
 
 run: postgres venv
 	$(BIN)/pandadb run
 
-test: postgres venv
+test: postgres venv plsql-parser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Debian's PostgreSQL 15 with the two extensions PanDA's PostgreSQL deployment uses, and ora2pg
@@ -31,6 +31,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test,bench]'
 	touch $@
+
+# the PL/SQL parser of tests/test_plsql_parse.py (npm antlr4ts-sql, ANTLR grammars-v4 PlSql; Node 20)
+plsql-parser: tests/plsql_parser/node_modules/.package-lock.json
+
+tests/plsql_parser/node_modules/.package-lock.json: tests/plsql_parser/package-lock.json
+	cd tests/plsql_parser && npm ci --no-audit --no-fund --silent
 
 clean-test:
 	rm -rf .pandadb-test

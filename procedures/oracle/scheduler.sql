@@ -247,7 +247,7 @@ END SCHEDULE_CRON_EXPRESSION;
 CREATE OR REPLACE FUNCTION ATLAS_PANDA.LOAD_SCHEDULED_JOBS(p_jobs IN CLOB, p_remove_missing IN BOOLEAN DEFAULT TRUE)
 RETURN CLOB
 AS
-    TYPE job_row IS RECORD (name VARCHAR2(64), schedule VARCHAR2(100), command CLOB, exclusive NUMBER(1),
+    TYPE job_row IS RECORD (name VARCHAR2(64), schedule VARCHAR2(100), command CLOB, is_exclusive NUMBER(1),
                             enabled NUMBER(1), description VARCHAR2(512));
     TYPE job_rows IS TABLE OF job_row;
     v_element JSON_ELEMENT_T;
@@ -421,7 +421,7 @@ BEGIN
                 END IF;
                 RAISE;
         END;
-        v_new(v_new.COUNT).exclusive := CASE WHEN v_job.has('exclusive') AND NOT v_job.get_boolean('exclusive') THEN 0 ELSE 1 END;
+        v_new(v_new.COUNT).is_exclusive := CASE WHEN v_job.has('exclusive') AND NOT v_job.get_boolean('exclusive') THEN 0 ELSE 1 END;
         v_new(v_new.COUNT).enabled := CASE WHEN v_job.has('enabled') AND NOT v_job.get_boolean('enabled') THEN 0 ELSE 1 END;
         v_new(v_new.COUNT).description := SUBSTR(PANDADB_SUPPORT.member_text(v_job, 'description'), 1, 512);
     END LOOP;
@@ -431,12 +431,12 @@ BEGIN
             SELECT NAME, SCHEDULE, COMMAND, "EXCLUSIVE", ENABLED, DESCRIPTION INTO v_old
               FROM ATLAS_PANDA.PANDADB_SCHEDULED_JOBS WHERE NAME = v_new(i).name FOR UPDATE;
             IF v_old.schedule = v_new(i).schedule AND DBMS_LOB.COMPARE(v_old.command, v_new(i).command) = 0
-               AND v_old.exclusive = v_new(i).exclusive AND v_old.enabled = v_new(i).enabled
+               AND v_old.is_exclusive = v_new(i).is_exclusive AND v_old.enabled = v_new(i).enabled
                AND DECODE(v_old.description, v_new(i).description, 1, 0) = 1 THEN
                 v_unchanged := v_unchanged + 1;
             ELSE
                 UPDATE ATLAS_PANDA.PANDADB_SCHEDULED_JOBS
-                   SET SCHEDULE = v_new(i).schedule, COMMAND = v_new(i).command, "EXCLUSIVE" = v_new(i).exclusive,
+                   SET SCHEDULE = v_new(i).schedule, COMMAND = v_new(i).command, "EXCLUSIVE" = v_new(i).is_exclusive,
                        ENABLED = v_new(i).enabled, DESCRIPTION = v_new(i).description
                  WHERE NAME = v_new(i).name;
                 v_updated := v_updated + 1;
@@ -444,7 +444,7 @@ BEGIN
         EXCEPTION
             WHEN NO_DATA_FOUND THEN
                 INSERT INTO ATLAS_PANDA.PANDADB_SCHEDULED_JOBS (NAME, SCHEDULE, COMMAND, "EXCLUSIVE", ENABLED, DESCRIPTION)
-                VALUES (v_new(i).name, v_new(i).schedule, v_new(i).command, v_new(i).exclusive, v_new(i).enabled,
+                VALUES (v_new(i).name, v_new(i).schedule, v_new(i).command, v_new(i).is_exclusive, v_new(i).enabled,
                         v_new(i).description);
                 v_inserted := v_inserted + 1;
         END;
@@ -519,7 +519,7 @@ BEGIN
                + EXTRACT(SECOND FROM ATLAS_PANDA.SCHEDULE_PERIOD(j.SCHEDULE)) AS period_seconds,
                CASE WHEN ATLAS_PANDA.SCHEDULE_PERIOD(j.SCHEDULE) IS NULL
                     THEN ATLAS_PANDA.SCHEDULE_CRON_EXPRESSION(j.SCHEDULE) END AS cron_expression,
-               j.COMMAND AS command, j."EXCLUSIVE" AS exclusive
+               j.COMMAND AS command, j."EXCLUSIVE" AS "EXCLUSIVE"
           FROM ATLAS_PANDA.PANDADB_SCHEDULED_JOBS j
          WHERE j.ENABLED = 1 AND (v_all = 1 OR j.NAME IN (SELECT COLUMN_VALUE FROM TABLE(v_names)))
          ORDER BY j.NAME;
@@ -702,7 +702,7 @@ AS
     v_status SYS_REFCURSOR;
 BEGIN
     OPEN v_status FOR
-        SELECT j.NAME AS name, j.SCHEDULE AS schedule, j."EXCLUSIVE" AS exclusive, j.ENABLED AS enabled,
+        SELECT j.NAME AS name, j.SCHEDULE AS schedule, j."EXCLUSIVE" AS "EXCLUSIVE", j.ENABLED AS enabled,
                j.DESCRIPTION AS description, r.HOST AS last_host, r.STARTED AS last_started, r.FINISHED AS last_finished,
                r.DURATION AS last_duration, r.STATUS AS last_status, r.ERROR AS last_error
           FROM ATLAS_PANDA.PANDADB_SCHEDULED_JOBS j
