@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from pilot.client import PandaClient, ServerError
-from pilot.pilot import Pilot, PilotOptions
+from pilot.pilot import KILLED, Pilot, PilotOptions
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,6 +39,8 @@ def main(url, queue, token_file, vo, pilots, lifetime, max_jobs, heartbeat_inter
          prod_source_label, memory, disk_space, wait_for_jobs, no_verify_tls, verbose) -> None:
     """Acquire jobs from QUEUE, run them, heartbeat with measured metrics, obey kill commands, report."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    if not url.startswith(("http://", "https://")):
+        raise click.BadParameter(f"{url!r} is not a server URL: give http://host:port or https://host:port", param_hint="--url")
     token = Path(token_file).read_text().strip() if token_file else os.environ.get("PANDA_AUTH_TOKEN")
     vo = vo or os.environ.get("PANDA_AUTH_VO")
     work_root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="pandapilot-"))
@@ -63,8 +65,9 @@ def main(url, queue, token_file, vo, pilots, lifetime, max_jobs, heartbeat_inter
     except ServerError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)
-    finished = sum(1 for _, status in results if status == "finished")
-    click.echo(f"{len(results)} jobs run by {pilots} pilot(s): {finished} finished, {len(results) - finished} failed")
+    counts = {kind: sum(1 for _, status in results if status == kind) for kind in ("finished", "failed", KILLED)}
+    click.echo(f"{len(results)} jobs run by {pilots} pilot(s): {counts['finished']} finished, {counts['failed']} failed, "
+               f"{counts[KILLED]} killed by the server")
     for panda_id, status in results:
         click.echo(f"  {panda_id} {status}")
 

@@ -12,6 +12,17 @@ class ServerError(RuntimeError):
     """The server answered success=false or an HTTP error; the message is the server's."""
 
 
+def transport_problem(url: str, error: Exception) -> str:
+    """What went wrong reaching the server, and what to do about it, in one line."""
+    text = str(error) or type(error).__name__
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return (f"the certificate of {url} is not trusted ({text.split(']')[-1].strip()}): use --no-verify-tls for "
+                "the development certificate, or a CA bundle the server's certificate chains to")
+    if isinstance(error, httpx.TimeoutException):
+        return f"{url} did not answer in time: is the server overloaded or unreachable?"
+    return f"cannot reach {url} ({text}): is the server running (pandadb serve / make run) and the URL right?"
+
+
 class PandaClient:
     def __init__(self, base_url: str, token: str | None = None, vo: str | None = None,
                  verify_tls: bool | str = True, timeout: float = 60.0):
@@ -26,7 +37,10 @@ class PandaClient:
         self.http.close()
 
     def _post(self, function_path: str, body: dict[str, Any]) -> Any:
-        response = self.http.post(f"/api/v1/{function_path}", json={k: v for k, v in body.items() if v is not None})
+        try:
+            response = self.http.post(f"/api/v1/{function_path}", json={k: v for k, v in body.items() if v is not None})
+        except httpx.HTTPError as error:
+            raise ServerError(transport_problem(str(self.http.base_url), error)) from error
         try:
             envelope = response.json()
         except ValueError as error:

@@ -28,6 +28,8 @@ from pilot.payload import Payload
 log = logging.getLogger("pandapilot")
 
 PILOT_ERROR_KILLED_BY_SERVER = 1144  # PanDA pilot: "job killed by the PanDA server"
+PILOT_ERROR_LIFETIME_OVER = 1151  # the pilot stopped the payload itself (lifetime over, SIGTERM)
+KILLED = "killed"  # what run_job returns for a job the server killed (reported to it as failed -> cancelled)
 PILOT_ERROR_PAYLOAD_NOT_STARTED = 1305  # the payload could not be executed
 KILL_COMMANDS = {"tobekilled", "softkill"}
 
@@ -95,7 +97,7 @@ class Pilot:
                                       pilot_error_diag=f"payload could not start: {error}")
         log.info("%s: running job %s in %s", self.pilot_id, panda_id, payload.work_dir)
         answer = self.client.update_job(panda_id, "running", start_time=utc_timestamp(payload.start_time), **self._identity())
-        self._obey(answer, payload)
+        killed_by_server = self._obey(answer, payload)
         while True:
             exit_code = payload.wait(timeout=self.options.heartbeat_interval)
             if exit_code is not None:
@@ -109,10 +111,15 @@ class Pilot:
             except ServerError as error:  # a missed heartbeat is not fatal; the watchdog allows for it
                 log.warning("%s: heartbeat of %s failed: %s", self.pilot_id, panda_id, error)
                 continue
-            self._obey(answer, payload)
+            killed_by_server = self._obey(answer, payload) or killed_by_server
+        if payload.killed and killed_by_server:
+            self._report_final(payload, "failed", pilot_error_code=PILOT_ERROR_KILLED_BY_SERVER,
+                               pilot_error_diag="job killed on request of the PanDA server", trans_exit_code=str(exit_code))
+            return KILLED  # the server records it cancelled; the pilot's summary says killed, not failed
         if payload.killed:
-            return self._report_final(payload, "failed", pilot_error_code=PILOT_ERROR_KILLED_BY_SERVER,
-                                      pilot_error_diag="job killed on request of the PanDA server", trans_exit_code=str(exit_code))
+            return self._report_final(payload, "failed", pilot_error_code=PILOT_ERROR_LIFETIME_OVER,
+                                      pilot_error_diag="payload stopped: the pilot's lifetime ended or it was told to stop",
+                                      trans_exit_code=str(exit_code))
         if exit_code == 0:
             return self._report_final(payload, "finished", trans_exit_code="0", exe_error_code=0)
         return self._report_final(payload, "failed", trans_exit_code=str(exit_code), exe_error_code=exit_code,
@@ -167,7 +174,7 @@ class Pilot:
             fields.update(trans_exit_code="0", exe_error_code=0)
         self.client.update_job(panda_id, status, **fields)
         log.info("%s: event-service job %s %s: %s ranges finished, %s failed", self.pilot_id, panda_id, status, finished, failed)
-        return status
+        return KILLED if killed else status
 
     def _run_event_range(self, job: dict, event_range: dict, deadline: float) -> tuple[Payload, int | None, bool]:
         """Run the payload on one range, heartbeating the job; (payload, exit code, kill requested)."""
@@ -204,10 +211,13 @@ class Pilot:
     def _kill_requested(answer: dict) -> bool:
         return str((answer or {}).get("command", "NULL")).lower() in KILL_COMMANDS
 
-    def _obey(self, answer: dict, payload: Payload) -> None:
+    def _obey(self, answer: dict, payload: Payload) -> bool:
+        """Kill the payload when the server says so; True when it did."""
         if str(answer.get("command", "NULL")).lower() in KILL_COMMANDS:
             log.info("%s: server asks to kill job %s", self.pilot_id, payload.job["PandaID"])
             payload.kill()
+            return True
+        return False
 
     def _report_final(self, payload: Payload, status: str, **fields) -> str:
         payload.sample()

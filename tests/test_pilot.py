@@ -59,7 +59,7 @@ def test_pilot_runs_jobs_reports_metrics_and_exit_codes(api_server, queue, token
                                ("pilot.fails", "echo about to fail >&2; exit 3"))
     result = subprocess.run(pilot_command(api_server, queue, token_file, tmp_path), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "2 jobs run by 1 pilot(s): 1 finished, 1 failed" in result.stdout
+    assert "2 jobs run by 1 pilot(s): 1 finished, 1 failed, 0 killed by the server" in result.stdout
 
     ok = archived(api_server.database_url, ok_id)
     assert ok["jobstatus"] == "finished"
@@ -101,6 +101,8 @@ def test_pilot_obeys_a_kill_from_the_server(api_server, queue, token_file, tmp_p
         if pilot.poll() is None:
             pilot.kill()
     assert pilot.returncode == 0, err
+    assert "1 jobs run by 1 pilot(s): 0 finished, 0 failed, 1 killed by the server" in out
+    assert f"{pandaid} killed" in out
     job = archived(api_server.database_url, pandaid)
     assert job is not None and job["jobstatus"] in ("failed", "cancelled")
     assert job["piloterrorcode"] == 1144
@@ -116,3 +118,24 @@ def test_concurrent_pilots_run_each_job_exactly_once(api_server, queue, token_fi
     assert sorted(reported) == sorted(ids), "each job run once, by exactly one pilot"
     for pandaid in ids:
         assert archived(api_server.database_url, pandaid)["jobstatus"] == "finished"
+
+
+@pytest.mark.parametrize("url, fragment", [
+    ("127.0.0.1:9", "is not a server URL"),
+    ("http://127.0.0.1:9", "cannot reach http://127.0.0.1:9"),
+])
+def test_pilot_errors_are_one_line_saying_what_to_do(url, fragment, token_file, tmp_path):
+    result = subprocess.run([PANDAPILOT, "--url", url, "--queue", "Q",
+                             "--token-file", str(token_file), "--workdir", str(tmp_path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert fragment in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_pilot_without_no_verify_tls_names_the_option(secure_api_server, queue, token_file, tmp_path):
+    result = subprocess.run([PANDAPILOT, "--url", secure_api_server.base_url, "--queue", queue,
+                             "--token-file", str(token_file), "--vo", "atlas", "--workdir", str(tmp_path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "--no-verify-tls" in lines[0], result.stderr
