@@ -580,8 +580,9 @@ class Chaos:
     """The environment of a chaos run: the database (own cluster or given), the API server, the tokens."""
 
     def __init__(self, database_url: str | None = None, home: Path | None = None, echo: Echo = print,
-                 workers: int = 2, threads: int = 4):
+                 workers: int = 2, threads: int = 4, keep: bool = False):
         self.echo = echo
+        self.keep = keep
         self.home = home or Path(tempfile.mkdtemp(prefix="pandadb-chaos-"))
         self.own_home = home is None
         if self.own_home:
@@ -614,7 +615,9 @@ class Chaos:
             self.server.stop()
         if self.cluster is not None:
             self.cluster.destroy()
-        if self.own_home:
+        if self.keep:
+            self.echo(f"kept: {self.home} (server.log; pg/log/postgresql.log; pg/data)")
+        elif self.own_home:
             shutil.rmtree(self.home, ignore_errors=True)
 
     def connect(self) -> psycopg.Connection:
@@ -740,7 +743,7 @@ class Chaos:
 
 def run_chaos(scenarios: list[str], jobs: int = 1000, clients: int = 8, seconds: float = 30.0, outage: float = 2.0,
               echo: Echo = print, database_url: str | None = None, workers: int = 2,
-              threads: int = 4) -> list[ScenarioResult]:
+              threads: int = 4, keep: bool = False) -> list[ScenarioResult]:
     """Run the scenarios one after the other (each with its own queue and jobs) and print their figures."""
     unknown = [name for name in scenarios if name not in SCENARIOS]
     if unknown:
@@ -748,7 +751,7 @@ def run_chaos(scenarios: list[str], jobs: int = 1000, clients: int = 8, seconds:
     if database_url is not None and "db-restart" in scenarios:
         raise ValueError("db-restart stops the database: it runs only on the chaos run's own cluster")
     results = []
-    with Chaos(database_url=database_url, echo=echo, workers=workers, threads=threads) as chaos:
+    with Chaos(database_url=database_url, echo=echo, workers=workers, threads=threads, keep=keep) as chaos:
         for name in scenarios:
             result = chaos.run(name, jobs, clients, seconds, outage)
             for line in result.lines():

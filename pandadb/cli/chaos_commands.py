@@ -21,7 +21,9 @@ from pandadb.chaos import SCENARIOS
               help="db-restart: seconds the database stays down before it is started again.")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="API server worker processes.")
 @click.option("--threads", type=click.IntRange(min=1), default=4, show_default=True, help="Threads per API server worker.")
-def chaos(scenario: str, jobs: int, clients: int, seconds: float, outage: float, workers: int, threads: int) -> None:
+@click.option("--keep", is_flag=True, help="Keep the temporary PANDADB_HOME (server log, cluster log and data) for a look.")
+def chaos(scenario: str, jobs: int, clients: int, seconds: float, outage: float, workers: int, threads: int,
+          keep: bool) -> None:
     """Run fault scenarios under load and check the invariants; exit 1 if one fails.
 
     \b
@@ -41,7 +43,7 @@ def chaos(scenario: str, jobs: int, clients: int, seconds: float, outage: float,
     names = list(SCENARIOS) if scenario == "all" else [scenario]
     try:
         results = run_chaos(names, jobs=jobs, clients=clients, seconds=seconds, outage=outage, echo=click.echo,
-                            workers=workers, threads=threads)
+                            workers=workers, threads=threads, keep=keep)
     except ChaosError as error:
         raise click.ClickException(str(error)) from error
     failed = [result.name for result in results if not result.passed]
