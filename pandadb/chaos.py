@@ -121,7 +121,8 @@ class ScenarioResult:
                f"   failures seen         {failures}: {kinds}",
                f"   latency               median {self._percentile(50)}, p99 {self._percentile(99)}, max "
                f"{self._percentile(100)}; slowest failure {_seconds(self.slowest_failure) if failures else 'n/a'}",
-               f"   fault at              {_seconds(self.fault_at)} after the load started; down {_seconds(self.down_seconds)}",
+               f"   fault at              {_seconds(self.fault_at)} after the load started"
+               + (f"; down {_seconds(self.down_seconds)}" if self.down_seconds is not None else ""),
                f"   recovery              {_seconds(self.recovery_seconds)} ({self.recovery_what})",
                f"   final states acked    {self.acknowledged}; jobs left: "
                + (", ".join(f"{status} {count}" for status, count in sorted(self.left.items())) or "none")]
@@ -672,8 +673,8 @@ class Chaos:
         else:
             notes, fault, completed = self._kill_and_rerun_archive(load.mark_fault)
             result.notes += notes
-            result.down_seconds = completed - fault
-            result.recovery_what = "kill -> the rerun completed"
+            result.recovery_seconds = completed - fault
+            result.recovery_what = "kill -> the archive rerun completed"
         result.fault_at = fault - load.started
         # carry on until the queue is drained (or the time is up)
         next_line = time.monotonic() + 5
@@ -688,9 +689,7 @@ class Chaos:
         result.latencies = sorted(load.latencies)
         result.slowest_failure = load.slowest_failure
         result.acknowledged = len(load.acknowledged)
-        if name == "archive-kill":
-            result.recovery_seconds = result.down_seconds
-        elif load.first_success_after_fault is not None:
+        if name != "archive-kill" and load.first_success_after_fault is not None:
             result.recovery_seconds = load.first_success_after_fault - fault
         with self.connect() as conn:
             result.left = _left_in_live_tables(conn, pandaids)
