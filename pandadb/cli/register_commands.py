@@ -164,15 +164,22 @@ def register_show() -> None:
         "harvesters": "SELECT harvester_id, description FROM doma_panda.harvester_instances ORDER BY 1",
         "resource types": "SELECT resource_name, mincore, maxcore, minrampercore, maxrampercore FROM doma_panda.resource_types ORDER BY 1",
         "global shares": "SELECT name, value, parent, prodsourcelabel FROM doma_panda.global_shares ORDER BY coalesce(parent, ''), name",
-        "datasets": "SELECT d.datasetname, d.scope, d.state, count(f.lfn) || ' files' FROM doma_panda.pandadb_datasets d "
+        "datasets": "SELECT d.datasetname AS dataset, d.scope, d.state, count(f.lfn) AS files FROM doma_panda.pandadb_datasets d "
                     "LEFT JOIN doma_panda.pandadb_dataset_files f ON f.datasetname = d.datasetname GROUP BY 1, 2, 3 ORDER BY 1",
     }
     with connect() as conn:
         for title, sql in queries.items():
-            found = conn.execute(sql).fetchall()
+            cursor = conn.execute(sql)
+            found = cursor.fetchall()
             click.echo(f"{title} ({len(found)}):")
-            for row in found:
-                click.echo("  " + "  ".join("-" if value is None else str(value) for value in row))
+            if not found:
+                continue
+            # a header row, and columns as wide as their widest value
+            table = [[column.name for column in cursor.description or ()]]
+            table += [["-" if value is None else str(value) for value in row] for row in found]
+            widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+            for row in table:
+                click.echo("  " + "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
 
 
 commands = [register_group]
