@@ -238,6 +238,21 @@ def test_bad_input_is_refused_and_changes_nothing_and_gdpconfig_sets_the_age(db)
     assert len(run_archive(db, older_than_days=4)) == 8  # 4 tables x (copy, verify + drop)
 
 
+def test_a_job_end_holding_the_parent_table_makes_the_drop_wait_briefly_not_deadlock(db, database_url):
+    create_jobs(db, days_ago=(5,), per_day=2)
+    db.execute("SELECT doma_panda.create_partition_for_value('doma_panda.filestable4', %s)", (str(today(db)),))
+    with psycopg.connect(database_url) as job_end:  # a job end in progress: writes today's files, holds the parent
+        job_end.execute("UPDATE doma_panda.filestable4 SET status = status WHERE modificationtime >= %s", (today(db),))
+        steps = run_archive(db, 3)
+        job_end.rollback()
+    by_table = {step["table_name"]: step for step in steps if step["status"] in ("dropped", "busy")}
+    assert by_table["filestable4"]["status"] == "busy" and by_table["filestable4"]["waiting_for"] == "doma_panda.filestable4"
+    assert by_table["jobsarchived4"]["status"] == "dropped"  # the other tables went on
+    assert [name for name in old_partitions(db) if name.startswith("filestable4")], "left for the next run"
+    run_archive(db, 3)
+    assert old_partitions(db) == []
+
+
 def test_cli_archive_run_exits_non_zero_naming_a_partition_another_run_holds(db, database_url):
     create_jobs(db, days_ago=(5,), per_day=2)
     held = f"jobsarchived4_p{today(db) - timedelta(days=5):%Y_%m_%d}"

@@ -227,7 +227,8 @@ $$;
 -- modificationtime) and that no row was written since the copy (xmin younger than the copy's
 -- transaction); else copy again and check again; then drop the partition and record it
 -- (data_verif_passed 'YES', data_verified_on, deleted_on). A partition that does not verify is kept
--- (data_verif_passed 'NO'). Returns {"status": dropped|verify failed|already dropped|busy, ...}.
+-- (data_verif_passed 'NO'). When job ends keep the parent table busy for half a second the drop is left to
+-- the next run (status busy). Returns {"status": dropped|verify failed|already dropped|busy, ...}.
 --   p_table_name      'jobsarchived4', 'filestable4', 'metatable' or 'jobparamstable'
 --   p_partition_name  a partition copied by archive_copy_partition
 CREATE OR REPLACE FUNCTION doma_panda.archive_verify_and_drop_partition(p_table_name text, p_partition_name text)
@@ -242,6 +243,7 @@ DECLARE
     v_recopy jsonb;
     v_now timestamp without time zone := doma_panda.panda_now();
     v_result jsonb := jsonb_build_object('table_name', p_table_name, 'partition_name', p_partition_name);
+    v_callers_lock_timeout text := current_setting('lock_timeout');
 BEGIN
     SELECT * INTO v_target FROM doma_panda.archive_target_for(p_table_name);
     IF NOT pg_try_advisory_xact_lock(hashtext('pandadb archive'), hashtext(p_partition_name)) THEN
@@ -288,6 +290,17 @@ BEGIN
     IF current_setting('pandadb.archive_test_failure', true) = 'before_drop' THEN
         RAISE EXCEPTION 'pandadb.archive_test_failure = before_drop: failing before dropping %', p_partition_name;
     END IF;
+    -- the drop needs the parent table exclusively, while job ends hold it (row exclusive) and may wait for
+    -- this partition, which we hold (share): wait briefly, well under deadlock_timeout, else leave the
+    -- partition for the next run ('busy'; verified again then) instead of deadlocking with a job end
+    PERFORM set_config('lock_timeout', '500ms', true);
+    BEGIN
+        EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', v_target.source_table);
+    EXCEPTION WHEN lock_not_available THEN
+        PERFORM set_config('lock_timeout', v_callers_lock_timeout, true);
+        RETURN v_result || jsonb_build_object('status', 'busy', 'waiting_for', v_target.source_table);
+    END;
+    PERFORM set_config('lock_timeout', v_callers_lock_timeout, true);
     EXECUTE format('DROP TABLE doma_panda.%I', p_partition_name);
     UPDATE doma_panda.tablepart4copying SET deleted_on = v_now
      WHERE table_name = p_table_name AND partition_name = p_partition_name AND copied_to_arch = 'Y';
