@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,11 +95,20 @@ def refusals_as_errors() -> Iterator[None]:
         raise refusal(error.sqlstate or "", message) from error
 
 
+def _own_transaction(conn: psycopg.Connection) -> AbstractContextManager[Any]:
+    """The transaction of one statement: on an autocommit connection outside a transaction the statement
+    is one by itself (no BEGIN/COMMIT round trips: the services' pool, pandadb bench heartbeat); else
+    conn.transaction() (BEGIN ... COMMIT, or a savepoint inside the caller's transaction)."""
+    if conn.autocommit and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+        return nullcontext()
+    return conn.transaction()
+
+
 def call(conn: psycopg.Connection, function: str, /, **arguments: Any) -> Any:
     """`SELECT <function>(name => value, ...)` in its own transaction; the function's value."""
     argument_list, values = _arguments(arguments)
     query = sql.SQL("SELECT {}({})").format(_routine(function), argument_list)
-    with refusals_as_errors(), conn.transaction(), conn.cursor() as cursor:
+    with refusals_as_errors(), _own_transaction(conn), conn.cursor() as cursor:
         cursor.execute(query, values)
         row = cursor.fetchone()
     return row[0] if row else None
@@ -109,7 +118,7 @@ def rows(conn: psycopg.Connection, function: str, /, **arguments: Any) -> list[d
     """`SELECT * FROM <function>(name => value, ...)` in its own transaction; the rows as dicts."""
     argument_list, values = _arguments(arguments)
     query = sql.SQL("SELECT * FROM {}({})").format(_routine(function), argument_list)
-    with refusals_as_errors(), conn.transaction(), conn.cursor(row_factory=dict_row) as cursor:
+    with refusals_as_errors(), _own_transaction(conn), conn.cursor(row_factory=dict_row) as cursor:
         cursor.execute(query, values)
         return cursor.fetchall()
 

@@ -63,7 +63,10 @@ class Database:
                     shared.pool = ConnectionPool(self.url, min_size=self._min_size, max_size=self._max_size,
                                                  configure=self._configure, open=True,
                                                  timeout=self._checkout_timeout_s, name="pandadb-services",
-                                                 kwargs={"connect_timeout": self._connect_timeout_s})
+                                                 kwargs={"connect_timeout": self._connect_timeout_s,
+                                                         # one call = one statement = its own transaction:
+                                                         # no BEGIN/COMMIT round trips (pandadb.procedures)
+                                                         "autocommit": True})
         return shared.pool
 
     def open(self) -> None:

@@ -9,8 +9,20 @@ import threading
 import psycopg
 import pytest
 
-from job_helpers import (acquire, bigint_ids, call, expect_refusal, job_row, job_spec, pilot_description_keys, register_queue, snapshot,
-                         statuses_logged, submit, update)
+from job_helpers import (
+    acquire,
+    bigint_ids,
+    call,
+    expect_refusal,
+    job_row,
+    job_spec,
+    pilot_description_keys,
+    register_queue,
+    snapshot,
+    statuses_logged,
+    submit,
+    update,
+)
 
 QUEUE = "TEST_QUEUE"
 
@@ -152,7 +164,7 @@ def test_concurrent_acquirers_never_share_a_job_and_take_them_all(queue_db, data
     db = queue_db
     n_jobs = 480
     expected = set()
-    for first in range(0, n_jobs, 120):
+    for _ in range(0, n_jobs, 120):
         expected.update(submit(db, *[job_spec(QUEUE, prodSourceLabel=random.choice(["managed", "user"]),
                                               currentPriority=random.randrange(1000)) for _ in range(120)]))
     received: list[list[int]] = [[] for _ in range(n_pilots)]

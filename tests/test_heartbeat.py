@@ -85,3 +85,37 @@ def test_bad_values_are_named_and_change_nothing(queue_db, request_values, words
     for word in words:
         assert word in message, message
     assert snapshot(db) == before
+
+
+def test_a_verified_token_is_reused_until_it_expires(tmp_path, monkeypatch):
+    """The services verify a pilot's token once and reuse its claims (services/auth.py), never past "exp"."""
+    import time as real_time
+
+    from pandadb.tokens import issue_token
+    from services import auth
+    from services.settings import local_issuer
+
+    token = issue_token("pilot", "atlas", ["atlas/pilot"], 120, home=tmp_path)
+    verifier = auth.TokenVerifier((local_issuer(tmp_path),))
+    claims = verifier.verify(token)
+    assert claims["sub"] and verifier.verify(token) is claims  # the second time from the cache
+    later = real_time.time() + 120 + auth.CLOCK_SKEW_SECONDS + 5
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    monkeypatch.setattr(auth.jwt.api_jwt, "datetime", _FrozenDatetime(later), raising=False)
+    with pytest.raises(auth.AuthError) as refused:
+        verifier.verify(token)
+    assert refused.value.status == 401 and "expired" in str(refused.value)
+    with pytest.raises(auth.AuthError):
+        verifier.verify(token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB"))  # a forged signature
+
+
+class _FrozenDatetime:
+    """PyJWT's clock (jwt.api_jwt.datetime) at a given time, for the expiry check of a re-verified token."""
+
+    def __init__(self, when: float):
+        import datetime as real_datetime
+        self._now = real_datetime.datetime.fromtimestamp(when, tz=real_datetime.UTC)
+        self.timezone = real_datetime.timezone
+
+    def now(self, tz=None):
+        return self._now

@@ -14,12 +14,11 @@ from __future__ import annotations
 import random
 
 import click
-import httpx
 import psycopg
 from psycopg.types.json import Jsonb
 
 from pandadb.bench.common import load_in_chunks, run_clients, scratch_database
-from pandadb.bench.dispatch import api_server
+from pandadb.bench.dispatch import ApiClient, api_server
 
 LOAD_RUNNING_SQL = """
 INSERT INTO doma_panda.jobsactive4 (pandaid, jobdefinitionid, creationtime, modificationtime, statechangetime, starttime,
@@ -79,10 +78,10 @@ def measure_direct(url: str, clients: int, seconds: float, jobs: int) -> float:
         rng = random.Random(1000 + index)
 
         def beat() -> int:
-            answer = conn.execute("SELECT doma_panda.update_job(p_pandaid => %s, p_job_status => 'running', p_request => %s)",
-                                  (own_job(rng, index, clients, jobs), Jsonb(heartbeat_values(rng, index))),
-                                  prepare=True).fetchone()[0]
-            return 1 if answer.get("StatusCode") == 0 else 0
+            row = conn.execute("SELECT doma_panda.update_job(p_pandaid => %s, p_job_status => 'running', p_request => %s)",
+                               (own_job(rng, index, clients, jobs), Jsonb(heartbeat_values(rng, index))),
+                               prepare=True).fetchone()
+            return 1 if row is not None and row[0].get("StatusCode") == 0 else 0
         return beat
     return run_clients(clients, seconds, make_worker)
 
@@ -90,13 +89,13 @@ def measure_direct(url: str, clients: int, seconds: float, jobs: int) -> float:
 def measure_http(url: str, clients: int, seconds: float, jobs: int) -> float:
     with api_server(url) as (base, token):
         def make_worker(index: int):
-            client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}", "Origin": "wlcg"}, timeout=30)
+            client = ApiClient(base, token)
             rng = random.Random(2000 + index)
 
             def beat() -> int:
                 body = {"job_id": own_job(rng, index, clients, jobs), "job_status": "running",
                         **heartbeat_values(rng, index)}
-                envelope = client.post("/api/v1/pilot/update_job", json=body).json()
+                envelope = client.post("/api/v1/pilot/update_job", body)
                 if not envelope.get("success"):
                     raise RuntimeError(f"update_job over HTTP failed: {envelope.get('message')}")
                 return 1 if envelope["data"].get("StatusCode") == 0 else 0

@@ -102,6 +102,12 @@ BEGIN
     RETURN (
     WITH sh AS (
         SELECT string_to_array(coalesce(p_job.specialhandling, ''), ',') AS items
+    ), files AS MATERIALIZED (  -- the job's files, read once (one probe per partition of filestable4)
+        SELECT f.row_id, f.type, f.lfn, f.guid, f.fsize, f.checksum, f.md5sum, f.scope, f.dataset, f.dispatchdblock,
+               f.dispatchdblocktoken, f.proddblock, f.proddblocktoken, f.destinationdblock, f.destinationse,
+               f.destinationdblocktoken
+          FROM doma_panda.filestable4 f
+         WHERE f.pandaid = p_job.pandaid AND f.type IN ('input', 'output', 'log')
     ), inputs AS (
         SELECT string_agg(f.lfn, ',' ORDER BY f.row_id) AS lfns,
                string_agg(coalesce(f.guid, 'NULL'), ',' ORDER BY f.row_id) AS guids,
@@ -115,8 +121,8 @@ BEGIN
                string_agg(coalesce(f.proddblock, 'NULL'), ',' ORDER BY f.row_id) AS prod_blocks,
                string_agg(coalesce(f.proddblocktoken, 'NULL'), ',' ORDER BY f.row_id) AS prod_tokens,
                string_agg(p_in_endpoint, ',' ORDER BY f.row_id) AS endpoints
-          FROM doma_panda.filestable4 f
-         WHERE f.pandaid = p_job.pandaid AND f.type = 'input'
+          FROM files f
+         WHERE f.type = 'input'
     ), outputs AS (
         SELECT string_agg(f.lfn, ',' ORDER BY f.row_id) AS lfns,
                string_agg(coalesce(f.destinationdblock, 'NULL'), ',' ORDER BY f.row_id) AS destination_blocks,
@@ -131,14 +137,14 @@ BEGIN
                max(f.lfn) FILTER (WHERE f.type = 'log') AS log_file,
                max(coalesce(f.guid, 'NULL')) FILTER (WHERE f.type = 'log') AS log_guid,
                max(coalesce(f.scope, 'NULL')) FILTER (WHERE f.type = 'log') AS log_scope
-          FROM doma_panda.filestable4 f
-         WHERE f.pandaid = p_job.pandaid AND f.type IN ('output', 'log')
+          FROM files f
+         WHERE f.type IN ('output', 'log')
     ), inputs_by_dataset AS (  -- writeToFile: tmpin_<dataset>:lfn,lfn^...
         SELECT string_agg('tmpin_' || d.short_name || ':' || d.lfns, '^' ORDER BY d.first_row) AS text
           FROM (SELECT split_part(regexp_replace(coalesce(f.dataset, ''), '/$', ''), ':', -1) AS short_name,
                        string_agg(f.lfn, ',' ORDER BY f.row_id) AS lfns, min(f.row_id) AS first_row
-                  FROM doma_panda.filestable4 f
-                 WHERE f.pandaid = p_job.pandaid AND f.type = 'input'
+                  FROM files f
+                 WHERE f.type = 'input'
                  GROUP BY 1) d
     ), parameters AS (
         SELECT coalesce((SELECT p.jobparameters FROM doma_panda.jobparamstable p WHERE p.pandaid = p_job.pandaid

@@ -317,8 +317,12 @@ BEGIN
     IF p_request IS NOT NULL AND jsonb_typeof(p_request) <> 'object' THEN
         RAISE EXCEPTION '%: the request must be a JSON object', v_what USING ERRCODE = 'PD002';
     END IF;
-    SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb) INTO v_request
-      FROM jsonb_each(coalesce(p_request, '{}'::jsonb)) e WHERE jsonb_typeof(e.value) <> 'null';
+    IF p_request IS NULL OR NOT jsonb_path_exists(p_request, 'strict $.* ? (@ == null)') THEN
+        v_request := coalesce(p_request, '{}'::jsonb);  -- no null value to drop (no query)
+    ELSE
+        SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb) INTO v_request
+          FROM jsonb_each(p_request) e WHERE jsonb_typeof(e.value) <> 'null';
+    END IF;
     SELECT string_agg(k, ', ' ORDER BY k) INTO v_unknown
       FROM jsonb_object_keys(v_request) k
      WHERE k NOT IN (SELECT m.api_name FROM doma_panda.update_job_column_map() m)
@@ -331,15 +335,18 @@ BEGIN
         RAISE EXCEPTION '%: job_status % is no job status (report starting, running, holding, merging, transferring, finished or failed)',
             v_what, p_job_status USING ERRCODE = 'PD002';
     END IF;
-    -- the request in column names; strings cut to their column's length
+    -- the request in column names; strings cut to their column's length (looked up per given key: a join
+    -- with pg_attribute read every column of jobsactive4 on each call)
     SELECT coalesce(jsonb_object_agg(m.column_name,
-               CASE WHEN a.atttypid = 'character varying'::regtype AND a.atttypmod > 4
-                    THEN to_jsonb(left(doma_panda.job_text_value(e.value), a.atttypmod - 4))
-                    ELSE e.value END), '{}'::jsonb)
+               CASE WHEN t.length > 0 THEN to_jsonb(left(doma_panda.job_text_value(e.value), t.length)) ELSE e.value END),
+               '{}'::jsonb)
       INTO v_changes
       FROM jsonb_each(v_request) e
       JOIN doma_panda.update_job_column_map() m ON m.api_name = e.key
-      JOIN pg_attribute a ON a.attrelid = 'doma_panda.jobsactive4'::regclass AND a.attname = m.column_name;
+     CROSS JOIN LATERAL (
+        SELECT (SELECT CASE WHEN a.atttypid = 'character varying'::regtype AND a.atttypmod > 4 THEN a.atttypmod - 4 ELSE 0 END
+                  FROM pg_attribute a
+                 WHERE a.attrelid = 'doma_panda.jobsactive4'::regclass AND a.attname = m.column_name) AS length) t;
     -- integral numbers written with a fraction (1000.0) made integers; only when a number could be one
     IF v_changes::text ~ '[0-9][.eE]' THEN
         v_changes := doma_panda.job_integral_numbers('jobsactive4', v_changes);
@@ -359,8 +366,16 @@ BEGIN
         RAISE;  -- not reached: job_check_values refuses the same values
     END;
 
-    -- an active job (the heartbeat's case) is locked here; job_lock searches every job table otherwise
-    SELECT 'jobsactive4', to_jsonb(j) INTO v_table, v_job FROM doma_panda.jobsactive4 j WHERE j.pandaid = p_pandaid FOR UPDATE;
+    -- an active job (the heartbeat's case) is locked here, with the columns read below (the whole row only
+    -- for a final status: job_finalize archives it); job_lock searches every job table otherwise
+    IF p_job_status IN ('finished', 'failed', 'cancelled') THEN
+        SELECT 'jobsactive4', to_jsonb(j) INTO v_table, v_job FROM doma_panda.jobsactive4 j WHERE j.pandaid = p_pandaid FOR UPDATE;
+    ELSE
+        SELECT 'jobsactive4', jsonb_build_object('jobstatus', j.jobstatus, 'attemptnr', j.attemptnr,
+                                                 'commandtopilot', j.commandtopilot, 'starttime', j.starttime)
+          INTO v_table, v_job
+          FROM doma_panda.jobsactive4 j WHERE j.pandaid = p_pandaid FOR UPDATE;
+    END IF;
     IF v_table IS NULL THEN
         SELECT l.job_table, l.job INTO v_table, v_job FROM doma_panda.job_lock(p_pandaid) l;
     END IF;
