@@ -7,26 +7,22 @@ of its own VO.
 
 from __future__ import annotations
 
-import json
-
-from services.spec import BOOLEAN, INTEGER, NUMBER, STRING, Call, Param, ValidationError, endpoint
-
-
-def _timeout(default: int) -> Param:
-    return Param("timeout", INTEGER, "The timeout value in seconds (accepted for compatibility; the server's statement "
-                                     "timeout applies).", default=default)
+from services.spec import (
+    BOOLEAN,
+    INTEGER,
+    NUMBER,
+    STRING,
+    Call,
+    Param,
+    endpoint,
+    json_encoded,
+    timeout_param,
+)
 
 
 def _json_list(name: str, value):
     """The JSON-encoded list parameters of this module: a JSON text, or the list itself."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise ValidationError(name, f"parameter '{name}' must be a JSON-encoded list") from None
-    if not isinstance(value, list):
-        raise ValidationError(name, f"parameter '{name}' must be a JSON-encoded list")
-    return value
+    return json_encoded(name, value, list, "a JSON-encoded list")
 
 
 def _vo(call: Call) -> str | None:
@@ -37,7 +33,7 @@ def _vo(call: Call) -> str | None:
     Param("job_id", INTEGER, "PanDA job ID", required=True),
     Param("jobset_id", INTEGER, "Jobset ID", required=True),
     Param("task_id", INTEGER, "JEDI task ID", required=True),
-    _timeout(60),
+    timeout_param(60),
 ], production=True)
 def get_available_event_range_count(call: Call):
     return call.database.call("get_available_event_range_count", p_pandaid=call.params["job_id"],
@@ -59,7 +55,7 @@ def get_event_range_statuses(call: Call):
     Param("jobset_id", INTEGER, "Jobset ID", required=True),
     Param("task_id", INTEGER, "JEDI task ID"),
     Param("n_ranges", INTEGER, "The number of event ranges to retrieve", default=10),
-    _timeout(60),
+    timeout_param(60),
     Param("scattered", BOOLEAN, "Spread the ranges over the files instead of consecutive ones"),
     Param("segment_id", INTEGER, "Only ranges of this segment (dataset ID)"),
 ], production=True)
@@ -77,7 +73,7 @@ def acquire_event_ranges(call: Call):
     Param("core_count", INTEGER, "The number of cores used"),
     Param("cpu_consumption_time", NUMBER, "The CPU consumption time in seconds"),
     Param("object_store_id", INTEGER, "The object store ID"),
-    _timeout(60),
+    timeout_param(60),
 ], production=True)
 def update_single_event_range(call: Call):
     return call.database.call("update_single_event_range", p_event_range_id=call.params["event_range_id"],
@@ -92,7 +88,7 @@ def update_single_event_range(call: Call):
     Param("event_ranges", STRING, "JSON-encoded list of event ranges: version 0/2 [{eventRangeID, eventStatus, coreCount, "
                                   "cpuConsumptionTime, objstoreID, errorCode, errorDiag}], version 1 [{zipFile: {lfn, "
                                   "objstoreID, fsize, adler32}, eventRanges: [...]}]", required=True),
-    _timeout(120),
+    timeout_param(120),
     Param("version", INTEGER, "0 normal event service, 1 jumbo jobs with zip files, 2 fine-grained processing (ranges "
                               "may be updated before being dispatched)", default=0),
 ], production=True)

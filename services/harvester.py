@@ -8,29 +8,22 @@ instance, worker transitions, commands handed once) live there.
 
 from __future__ import annotations
 
-import json
-
 from services.database import bigint_ids, text_array
-from services.spec import ARRAY, INTEGER, OBJECT, STRING, Call, Param, ValidationError, endpoint
+from services.spec import (
+    ARRAY,
+    INTEGER,
+    OBJECT,
+    STRING,
+    Call,
+    Param,
+    endpoint,
+    json_encoded,
+    timeout_param,
+)
 
 HARVESTER_ID = Param("harvester_id", STRING, "harvester id, e.g. harvester_central_A", required=True)
 
 
-def _timeout(default: int) -> Param:
-    return Param("timeout", INTEGER, "The timeout value in seconds (accepted for compatibility; the server's statement "
-                                     "timeout applies).", default=default)
-
-
-def _json_value(name: str, value, kind: type, what: str):
-    """A parameter sent either as the JSON value itself or as its JSON encoding."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise ValidationError(name, f"parameter '{name}' must be {what}") from None
-    if not isinstance(value, kind):
-        raise ValidationError(name, f"parameter '{name}' must be {what}")
-    return value
 
 
 @endpoint("harvester", "POST", "Update the details for a list of workers (WorkerSpec dictionaries). data: a list with "
@@ -81,7 +74,7 @@ def heartbeat(call: Call):
     Param("statistics", STRING, "JSON dictionary {job type: {resource type: {worker status: count}}}", required=True),
 ])
 def report_worker_statistics(call: Call):
-    statistics = _json_value("statistics", call.params["statistics"], dict, "a JSON dictionary")
+    statistics = json_encoded("statistics", call.params["statistics"], dict, "a JSON dictionary")
     return call.database.call("report_worker_statistics", p_harvester_id=call.params["harvester_id"],
                               p_panda_queue=call.params["panda_queue"], p_statistics=statistics)
 
@@ -89,7 +82,7 @@ def report_worker_statistics(call: Call):
 @endpoint("harvester", "POST", "Retrieves the new commands for a harvester instance; each command is handed once.", [
     HARVESTER_ID,
     Param("n_commands", INTEGER, "The number of commands to retrieve", required=True),
-    _timeout(30),
+    timeout_param(30),
 ], production=True)
 def acquire_commands(call: Call):
     return call.database.call("acquire_harvester_commands", p_harvester_id=call.params["harvester_id"],
@@ -98,7 +91,7 @@ def acquire_commands(call: Call):
 
 @endpoint("harvester", "POST", "Acknowledges the list of command IDs. data: {acknowledged: the IDs acknowledged now}.", [
     Param("command_ids", ARRAY, "A list of command IDs to acknowledge", required=True, items=INTEGER),
-    _timeout(30),
+    timeout_param(30),
 ], production=True)
 def acknowledge_commands(call: Call):
     return call.database.call("acknowledge_harvester_commands", p_command_ids=bigint_ids(call.params["command_ids"]))

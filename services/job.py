@@ -10,9 +10,9 @@ from __future__ import annotations
 import shlex
 
 from services.database import bigint_ids
-from services.spec import ARRAY, BOOLEAN, INTEGER, OBJECT, STRING, Call, Param, Reply, endpoint
+from services.spec import ARRAY, BOOLEAN, INTEGER, OBJECT, STRING, Call, Param, Reply, endpoint, timeout_param
 
-TIMEOUT = Param("timeout", INTEGER, "The timeout value in seconds (accepted for compatibility)", default=60)
+TIMEOUT = timeout_param()
 JOB_IDS = Param("job_ids", ARRAY, "List of PanDA job IDs (a JSON array; in a query string also repeated or "
                                   "comma-separated)", required=True, items=INTEGER)
 

@@ -9,11 +9,23 @@ from __future__ import annotations
 
 from services.database import bigint_ids
 from services.spec import (
-    ARRAY, BOOLEAN, DATETIME, INT16_MAX, INT32_MAX, INT64_MAX, INTEGER, NUMBER, STRING, Call, Param, Reply, endpoint,
+    ARRAY,
+    BOOLEAN,
+    DATETIME,
+    INT16_MAX,
+    INT32_MAX,
+    INT64_MAX,
+    INTEGER,
+    NUMBER,
+    STRING,
+    Call,
+    Param,
+    Reply,
+    endpoint,
+    timeout_param,
 )
 
-TIMEOUT = Param("timeout", INTEGER, "The timeout value in seconds (accepted for compatibility; the server's "
-                                    "statement timeout applies).", default=60)
+TIMEOUT = timeout_param()
 
 # The parameters of update_job, declared once: also the keys of each element of update_jobs_bulk's job_list.
 UPDATE_JOB_PARAMS = (

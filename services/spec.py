@@ -241,6 +241,29 @@ class Endpoint:
         return f"/api/v1/{self.module}/{self.name}"
 
 
+def timeout_param(default: int = 60) -> Param:
+    """Seed 000's `timeout` parameter: it bounds the statements of the request (never beyond the server's own
+    statement timeout; services.database.Database.with_statement_timeout)."""
+    return Param("timeout", INTEGER, "The timeout value in seconds: the request's statements are cancelled after it "
+                                     "(at most the server's own statement timeout)", default=default)
+
+
+def json_encoded(name: str, value: Any, kind: type, what: str) -> Any:
+    """A parameter that seed 000 sends JSON-encoded (a string holding JSON) or as the JSON value itself;
+    ValidationError naming it unless it is a `kind` (list, dict)."""
+    if isinstance(value, str):
+        try:
+            value = load_json(value)
+        except ValueError:
+            raise ValidationError(name, f"parameter '{name}' must be {what}") from None
+    if not isinstance(value, kind):
+        raise ValidationError(name, f"parameter '{name}' must be {what}")
+    problem = _unstorable_inside(value)
+    if problem is not None:
+        raise ValidationError(name, f"parameter '{name}' must hold {problem}")
+    return value
+
+
 def endpoint(module: str, method: str, summary: str, params: list[Param] | tuple[Param, ...] = (), *,
              secure: bool = True, production: bool = False, extra_params: bool = False, multipart: bool = False,
              also_post: bool = False):
