@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from cli_helpers import run_cli
@@ -151,3 +152,43 @@ def test_the_offline_oracle_script_declares_no_bind_variables():
     assert "INSERT INTO alembic_version (version_num) VALUES ('0001_schema')\n" in result.stdout
     assert "UPDATE alembic_version SET version_num='0002_procedures' WHERE alembic_version.version_num = '0001_schema'" \
         in result.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# The PL/SQL twin, converted by ora2pg and run (`pandadb ora2pg check --procedures`)
+# --------------------------------------------------------------------------------------------
+
+def test_procedure_patches_are_named_documented_functions():
+    from ora2pg import procedures as twin
+
+    for patch in twin.PROCEDURE_PATCHES:
+        assert patch.__doc__ and len(patch.__doc__.split()) > 8, patch.__name__
+    sql = ("CREATE OR REPLACE FUNCTION atlas_panda.f (p SYS.ODCIVARCHAR2LIST) RETURNS SYS_REFCURSOR; AS $body$\n"
+           "BEGIN v := SYS.ODCIVARCHAR2LIST('a', lower(b)); w := SYS.ODCIVARCHAR2LIST(); "
+           "RETURN ATLAS_PANDA.PANDADB_SUPPORT.quote_literal(x); END;\n$body$\nLANGUAGE PLPGSQL\n;\n")
+    for patch in twin.PROCEDURE_PATCHES:
+        sql = patch(sql, None)
+    assert sql == ("CREATE OR REPLACE FUNCTION doma_panda.f (p text[]) RETURNS refcursor AS $body$\n"
+                   "BEGIN v := ARRAY['a', lower(b)]; w := '{}'::text[]; RETURN doma_panda.quote_literal(x); END;\n"
+                   "$body$\nLANGUAGE PLPGSQL;\n")
+
+
+def test_check_procedures_prints_the_two_figures(server_url):
+    from ora2pg import procedures as twin
+
+    result = run_cli("pandadb", "ora2pg", "check", "--procedures", "--tests", "test_windows.py",
+                     env={"PANDADB_URL": server_url}, timeout=1500)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = dict(line.split(": ", 1) for line in result.stdout.splitlines() if ": " in line)
+    total = len(twin.oracle_routines())
+    converted, of = map(int, lines["routines converted by ora2pg"].split(" / "))
+    created, of_created = map(int, lines["routines converted and created"].split(" / "))
+    assert of == of_created == total > 150
+    assert 0 < created <= converted <= total
+    # every routine not converted or not created is named with the reason
+    named = [line for line in result.stdout.splitlines() if line.startswith(("not converted: ", "not created: "))]
+    assert len(named) == total - created
+    passed, tests = map(int, lines["tests passing on the converted logic"].split("  (")[0].split(" / "))
+    assert tests >= 5 and 0 <= passed <= tests
+    with psycopg.connect(server_url) as conn:  # the scratch database is gone
+        assert not conn.execute("SELECT 1 FROM pg_database WHERE datname LIKE 'pandadb_ora2pg_procedures_%'").fetchone()

@@ -149,10 +149,20 @@ def run_check(*, server_url: str, input_dir: Path = oracle_ddl.DEFAULT_INPUT_DIR
 @click.option("--reference-url", default=None,
               help="a database migrated by `pandadb migrate upgrade` (default: a scratch one, migrated now)")
 @click.option("--keep", is_flag=True, help="keep the scratch databases")
-def ora2pg_check(input_dir: Path, reference_url: str | None, keep: bool) -> None:
-    """Convert schema/oracle offline, load it into a scratch database and compare its catalog (tables,
-    columns, types, keys, constraints, indexes, sequences) with a migrated database. Exit 1 on any
-    difference that is not in the allow-list (ora2pg/convert.py ALLOWED_DIFFERENCES)."""
+@click.option("--procedures", is_flag=True,
+              help="check the PL/SQL twin instead: convert procedures/oracle with ora2pg, create it in place of the "
+                   "PostgreSQL routines, run the behavioural tests on it, print the two figures")
+@click.option("--tests", "test_files", multiple=True,
+              help="with --procedures: these tests/ files instead of the behavioural tests of the stored logic")
+def ora2pg_check(input_dir: Path, reference_url: str | None, keep: bool, procedures: bool,
+                 test_files: tuple[str, ...]) -> None:
+    """Convert schema/oracle (or an Oracle export file) offline, load it into a scratch database and
+    compare its catalog (tables, columns, types, keys, constraints, indexes, sequences) with a migrated
+    database. Exit 1 on any difference that is not in the allow-list (ora2pg/check.py ALLOWED_DIFFERENCES).
+    With --procedures: the PL/SQL twin, converted and run (ora2pg/procedures.py)."""
+    if procedures:
+        _check_procedures(resolve_database_url(start_embedded=True), tuple(test_files))
+        return
     try:
         result = run_check(server_url=resolve_database_url(start_embedded=True), input_dir=input_dir,
                            reference_url=reference_url, keep=keep)
@@ -171,6 +181,45 @@ def ora2pg_check(input_dir: Path, reference_url: str | None, keep: bool) -> None
             "fix each as its 'next step' says (or convert again after changing the export or ora2pg.conf.template), "
             "then `pandadb ora2pg load <dir>` and `pandadb migrate upgrade`")
     click.echo(f"converted database matches the migrated one ({len(result.differences)} allowed difference(s))")
+
+
+def _check_procedures(server_url: str, test_files: tuple[str, ...]) -> None:
+    import tempfile
+
+    from ora2pg import procedures as twin
+    from pandadb.migrations.runner import migrate_to_head
+
+    admin_url = _url_for_database(server_url, "postgres")
+    name = f"pandadb_ora2pg_procedures_{uuid.uuid4().hex[:8]}"
+    try:
+        with tempfile.TemporaryDirectory(prefix="pandadb-ora2pg-plsql-") as directory:
+            click.echo("converting procedures/oracle with ora2pg (-t FUNCTION -i, offline)", err=True)
+            conversion = twin.convert_procedures(Path(directory))
+            twin.save(conversion, Path(directory))
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            try:
+                scratch = _url_for_database(server_url, name)
+                migrate_to_head(scratch)
+                twin.load_in_place(scratch, conversion)
+            finally:
+                with psycopg.connect(admin_url, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            total = set(conversion.oracle_routines)
+            converted = conversion.converted_names & total
+            created = conversion.created_names & total
+            for routine in sorted(total - converted):
+                click.echo(f"not converted: {routine} ({conversion.oracle_routines[routine]}): ora2pg -i wrote no routine for it "
+                       "(ora2pg 23.2's offline parser drops a routine that declares local subprograms, writing only those)")
+            for routine in sorted(converted - created):
+                click.echo(f"not created: {routine} ({conversion.oracle_routines[routine]}): {conversion.created[routine]}")
+            click.echo(f"routines converted by ora2pg: {len(converted)} / {len(total)}")
+            click.echo(f"routines converted and created: {len(created)} / {len(total)}")
+            click.echo("running the behavioural tests on the converted logic", err=True)
+            passed, count, summary = twin.run_behaviour_tests(Path(directory), test_files or twin.BEHAVIOUR_TESTS)
+            click.echo(f"tests passing on the converted logic: {passed} / {count}  ({summary.strip('= ')})")
+    except oracle_ddl.Ora2pgError as error:
+        raise click.ClickException(str(error)) from error
 
 
 @ora2pg_group.command("copy")
