@@ -46,6 +46,58 @@ def apply_sql_files(paths: list[Path]) -> None:
         apply_sql_text(path.read_text(), str(path.relative_to(SCHEMA_DIR.parent)))
 
 
+# -- what revisions after 0001 share ----------------------------------------------------------------
+# New tables are in schema/postgres files (applied by 0001 to new databases) and applied again by the
+# revision that introduced them to databases migrated before; such a revision marks the tables it really
+# created, so that its downgrade drops those and only those.
+
+
+def _scalar(sql: str):
+    return op.get_bind().exec_driver_sql(sql).scalar()
+
+
+def _created_mark(revision: str) -> str:
+    return f"[created by revision {revision}]"
+
+
+def apply_schema_file_marking_new_tables(path: Path, tables: tuple[str, ...], revision: str) -> None:
+    """Apply an idempotent schema file; when its first table did not exist before, mark `tables` (comments)
+    as created by `revision`."""
+    created_here = not op.get_context().as_sql and _scalar(f"SELECT to_regclass('{tables[0]}') IS NULL")
+    apply_sql_files([path])
+    if created_here:
+        for table in tables:
+            apply_sql_text(f"DO $mark$ BEGIN EXECUTE format('COMMENT ON TABLE {table} IS %L', "
+                           f"obj_description('{table}'::regclass, 'pg_class') || ' {_created_mark(revision)}'); END $mark$;",
+                           f"mark {table} as created by {revision}")
+
+
+def tables_created_by(revision: str, probe_table: str) -> bool:
+    """Whether `revision` created `probe_table` (apply_schema_file_marking_new_tables marked it)."""
+    return not op.get_context().as_sql and bool(_scalar(
+        f"SELECT strpos(coalesce(obj_description(to_regclass('{probe_table}'), 'pg_class'), ''), "
+        f"'{_created_mark(revision)}') > 0"))
+
+
+def drop_tables(tables: tuple[str, ...]) -> None:
+    for table in tables:
+        apply_sql_text(f"DROP TABLE IF EXISTS {table};", f"drop {table}")
+
+
+def upsert_scheduled_jobs(names: tuple[str, ...]) -> None:
+    """Load these jobs of partitions/scheduled_jobs.tsv into the registry, leaving its other rows alone."""
+    from pandadb.scheduler import load_registry_sql, read_registry_file
+
+    jobs = [job for job in read_registry_file() if job["name"] in names]
+    if jobs:
+        apply_sql_text(load_registry_sql(jobs, remove_missing=False), "scheduled jobs " + ", ".join(names))
+
+
+def delete_scheduled_jobs(names: tuple[str, ...]) -> None:
+    quoted = ", ".join("'" + name.replace("'", "''") + "'" for name in names)
+    apply_sql_text(f"DELETE FROM doma_panda.pandadb_scheduled_jobs WHERE name IN ({quoted});", "unload " + quoted)
+
+
 DROP_ALL_ROUTINES_IN_PANDA_SCHEMAS = """
 DO $drop$
 DECLARE routine record;

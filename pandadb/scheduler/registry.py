@@ -59,13 +59,14 @@ def read_registry_file(path: Path = REGISTRY_FILE) -> list[dict[str, Any]]:
     return jobs
 
 
-def load_registry_sql(jobs: list[dict[str, Any]]) -> str:
-    """One SQL statement that loads the jobs into the registry (for migrations, online and offline)."""
+def load_registry_sql(jobs: list[dict[str, Any]], remove_missing: bool = True) -> str:
+    """One SQL statement that loads the jobs into the registry (for migrations, online and offline); with
+    remove_missing false the other jobs of the registry are left as they are."""
     document = json.dumps(jobs, indent=1)
     tag = "$pandadb_scheduled_jobs$"
     if tag in document:
         raise RegistryFileError(f"the registry must not contain {tag}")
-    return f"SELECT doma_panda.load_scheduled_jobs({tag}{document}{tag}::jsonb);"
+    return f"SELECT doma_panda.load_scheduled_jobs({tag}{document}{tag}::jsonb, {'true' if remove_missing else 'false'});"
 
 
 def load_registry(conn: psycopg.Connection, jobs: list[dict[str, Any]], remove_missing: bool = True) -> dict[str, int]:

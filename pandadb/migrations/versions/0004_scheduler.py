@@ -16,9 +16,14 @@ Create Date: 2026-11-21
 
 import re
 
-from alembic import op
-
-from pandadb.migrations.sqlfiles import apply_sql_files, apply_sql_text, dialect_directory_name
+from pandadb.migrations.sqlfiles import (
+    apply_schema_file_marking_new_tables,
+    apply_sql_files,
+    apply_sql_text,
+    dialect_directory_name,
+    drop_tables,
+    tables_created_by,
+)
 from pandadb.scheduler import load_registry_sql, read_registry_file
 from pandadb.settings import PROCEDURES_DIR, SCHEMA_DIR
 
@@ -30,28 +35,12 @@ depends_on = None
 SCHEDULER_SCHEMA_FILE = SCHEMA_DIR / "postgres" / "97_scheduler.sql"
 SCHEDULER_PROCEDURES_FILE = PROCEDURES_DIR / "postgres" / "scheduler.sql"
 SCHEDULER_TABLES = ("doma_panda.pandadb_scheduler_runs", "doma_panda.pandadb_scheduled_jobs")
-# appended to the table comments when this revision (not 0001) created the tables
-CREATED_HERE_MARK = "[created by revision 0004_scheduler]"
-
-
-def _is_offline() -> bool:
-    return op.get_context().as_sql
-
-
-def _scalar(sql: str):
-    return op.get_bind().exec_driver_sql(sql).scalar()
 
 
 def upgrade() -> None:
     if dialect_directory_name() != "postgres":
         return
-    created_here = not _is_offline() and _scalar("SELECT to_regclass('doma_panda.pandadb_scheduled_jobs') IS NULL")
-    apply_sql_files([SCHEDULER_SCHEMA_FILE])
-    if created_here:
-        for table in SCHEDULER_TABLES:
-            apply_sql_text(f"DO $mark$ BEGIN EXECUTE format('COMMENT ON TABLE {table} IS %L', "
-                           f"obj_description('{table}'::regclass, 'pg_class') || ' {CREATED_HERE_MARK}'); END $mark$;",
-                           f"mark {table} as created by 0004_scheduler")
+    apply_schema_file_marking_new_tables(SCHEDULER_SCHEMA_FILE, SCHEDULER_TABLES, revision)
     # bodies are checked when called (as in revision 0002)
     apply_sql_text("SET LOCAL check_function_bodies = off;", "check bodies when called")
     apply_sql_files([SCHEDULER_PROCEDURES_FILE])
@@ -67,12 +56,8 @@ def _scheduler_routines() -> list[str]:
 def downgrade() -> None:
     if dialect_directory_name() != "postgres":
         return
-    created_here = not _is_offline() and bool(_scalar(
-        "SELECT strpos(coalesce(obj_description(to_regclass('doma_panda.pandadb_scheduled_jobs'), 'pg_class'), ''), "
-        f"'{CREATED_HERE_MARK}') > 0"))
-    if created_here:
-        for table in SCHEDULER_TABLES:
-            apply_sql_text(f"DROP TABLE IF EXISTS {table};", f"drop {table}")
+    if tables_created_by(revision, "doma_panda.pandadb_scheduled_jobs"):
+        drop_tables(SCHEDULER_TABLES)
         for routine in _scheduler_routines():
             apply_sql_text(f"DROP FUNCTION IF EXISTS {routine};", f"drop {routine}")
         return

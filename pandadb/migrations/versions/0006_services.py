@@ -15,8 +15,13 @@ Revises: 0005_tasks
 Create Date: 2026-11-30
 """
 
-from pandadb.migrations.sqlfiles import apply_sql_files, apply_sql_text, dialect_directory_name
-from pandadb.scheduler import load_registry_sql, read_registry_file
+from pandadb.migrations.sqlfiles import (
+    apply_sql_files,
+    delete_scheduled_jobs,
+    dialect_directory_name,
+    drop_tables,
+    upsert_scheduled_jobs,
+)
 from pandadb.settings import SCHEMA_DIR
 
 revision = "0006_services"
@@ -29,27 +34,15 @@ TABLES = ("doma_panda.pandadb_user_requests", "doma_panda.pandadb_file_removals"
 SCHEDULED_JOBS = ("expire_file_store",)
 
 
-def _scheduled_jobs() -> list[dict]:
-    return [job for job in read_registry_file() if job["name"] in SCHEDULED_JOBS]
-
-
 def upgrade() -> None:
     if dialect_directory_name() != "postgres":
         return
     apply_sql_files([FILE_STORE_SCHEMA_FILE])
-    jobs = _scheduled_jobs()
-    if jobs:
-        # keep the other registry rows: only upsert ours (p_remove_missing => false)
-        statement = load_registry_sql(jobs).rstrip()
-        assert statement.endswith("::jsonb);")
-        statement = statement[: -len(");")] + ", false);"
-        apply_sql_text(statement, "partitions/scheduled_jobs.tsv: " + ", ".join(SCHEDULED_JOBS))
+    upsert_scheduled_jobs(SCHEDULED_JOBS)
 
 
 def downgrade() -> None:
     if dialect_directory_name() != "postgres":
         return
-    names = ", ".join(f"'{name}'" for name in SCHEDULED_JOBS)
-    apply_sql_text(f"DELETE FROM doma_panda.pandadb_scheduled_jobs WHERE name IN ({names});", "unload expire_file_store")
-    for table in TABLES:
-        apply_sql_text(f"DROP TABLE IF EXISTS {table};", f"drop {table}")
+    delete_scheduled_jobs(SCHEDULED_JOBS)
+    drop_tables(TABLES)

@@ -16,8 +16,12 @@ Create Date: 2026-11-30
 
 import re
 
-from pandadb.migrations.sqlfiles import apply_sql_text, dialect_directory_name
-from pandadb.scheduler import load_registry_sql, read_registry_file
+from pandadb.migrations.sqlfiles import (
+    apply_sql_text,
+    delete_scheduled_jobs,
+    dialect_directory_name,
+    upsert_scheduled_jobs,
+)
 from pandadb.settings import SCHEMA_DIR
 
 revision = "0007_job_compatibility"
@@ -58,19 +62,12 @@ def upgrade() -> None:
         return
     apply_sql_text("DROP MATERIALIZED VIEW IF EXISTS doma_panda.mv_worker_node_summary;\n" + summary_statements(),
                    "mv_worker_node_summary with PanDA's columns")
-    jobs = [job for job in read_registry_file() if job["name"] in SCHEDULED_JOBS]
-    if jobs:
-        # keep the other registry rows: only upsert ours (p_remove_missing => false)
-        statement = load_registry_sql(jobs).rstrip()
-        assert statement.endswith("::jsonb);")
-        statement = statement[: -len(");")] + ", false);"
-        apply_sql_text(statement, "partitions/scheduled_jobs.tsv: " + ", ".join(SCHEDULED_JOBS))
+    upsert_scheduled_jobs(SCHEDULED_JOBS)
 
 
 def downgrade() -> None:
     if dialect_directory_name() != "postgres":
         return
-    names = ", ".join(f"'{name}'" for name in SCHEDULED_JOBS)
-    apply_sql_text(f"DELETE FROM doma_panda.pandadb_scheduled_jobs WHERE name IN ({names});", "unload " + names)
+    delete_scheduled_jobs(SCHEDULED_JOBS)
     apply_sql_text("DROP MATERIALIZED VIEW IF EXISTS doma_panda.mv_worker_node_summary;\n" + PREVIOUS_SUMMARY,
                    "mv_worker_node_summary as before 0007_job_compatibility")
