@@ -9,11 +9,12 @@ import threading
 
 import psycopg
 import pytest
-from job_helpers import register_queue
 from task_helpers import end_job, generate, make_task, status_path, task_files, task_jobs, task_status
 
 from pandadb.errors import BadInput, IllegalTransition, NotAllowed, UnknownObject
 from pandadb.procedures import call
+
+from job_helpers import register_queue
 
 ALIVE = ["registered", "defined", "assigning", "ready", "pending", "scouting", "scouted", "running", "prepared",
          "topreprocess", "preprocessing", "paused", "throttled", "staging"]
@@ -254,6 +255,12 @@ def test_pause_resume_goes_back_and_the_generator_waits(queue_db):
     command(db, "resume_task", task)
     assert task_status(db, task) == "running"
     assert generate(db, task)["jobs"] == 2
+    # a paused pending task resumes 'ready' (its own previous status is lost with the pause): the generator takes it
+    waiting = make_task(db, n_files=1, status="pending", oldstatus="ready")
+    command(db, "pause_task", waiting)
+    command(db, "resume_task", waiting)
+    assert task_status(db, waiting) == "ready"
+    assert status_path(db, waiting)[-2:] == ["paused", "ready"]
 
 
 def test_retry_merges_parameters_gives_new_attempts_and_retries_children(db):
@@ -331,45 +338,51 @@ def test_reactivate_and_reload_input(queue_db):
     assert len(task_files(db, fed)) == 3
 
 
-def test_kill_racing_the_generation_step_leaves_no_live_job(queue_db, database_url):
+@pytest.mark.parametrize("kill_first", [False, True], ids=["generation-first", "kill-first"])
+def test_kill_racing_the_generation_step_leaves_no_live_job(queue_db, database_url, kill_first):
+    """The generation step and the kill on two real connections, each holding its transaction open while the other
+    starts: whichever commits first, the killed task has no live job and no new one comes."""
     db = queue_db
-    for kill_first in (False, True):
-        task = make_task(db, n_files=6, split="NF=1", params={"skipScout": True})
-        with psycopg.connect(database_url) as generator, psycopg.connect(database_url, autocommit=True) as killer:
-            if kill_first:
-                killer.execute("BEGIN")
-                killer.execute("SELECT doma_panda.kill_task(%s, 'alice', 'wlcg', false)", (task,))
-            else:
-                generated = generator.execute("SELECT doma_panda.generate_task_jobs(%s)", (task,)).fetchone()[0]
-                assert generated["jobs"] == 6   # generated, not yet committed
-            outcome = {}
+    task = make_task(db, n_files=6, split="NF=1", params={"skipScout": True})
+    outcome: dict = {}
+    with psycopg.connect(database_url) as generator, psycopg.connect(database_url, autocommit=True) as killer:
 
-            def other():
-                try:
-                    if kill_first:
-                        outcome["generated"] = generator.execute("SELECT doma_panda.generate_task_jobs(%s)", (task,)).fetchone()[0]
-                        generator.commit()
-                    else:
-                        outcome["kill"] = killer.execute("SELECT doma_panda.kill_task(%s, 'alice', 'wlcg', false)", (task,)).fetchone()[0]
-                except Exception as error:   # reported by the assertion below
-                    outcome["error"] = error
-
-            thread = threading.Thread(target=other)
-            thread.start()
-            thread.join(1.0)
-            if kill_first:
-                killer.execute("COMMIT")
-            else:
-                assert thread.is_alive()      # the kill waits for the generation step's row lock
+        def generate_step() -> None:
+            try:
+                outcome["generated"] = generator.execute("SELECT doma_panda.generate_task_jobs(%s)", (task,)).fetchone()[0]
                 generator.commit()
-            thread.join(30)
-            assert not thread.is_alive() and "error" not in outcome, outcome
-        assert task_status(db, task) == "aborting"
-        assert call(db, "task_live_pandaids", p_jeditaskid=task) == []
+            except Exception as error:   # reported by the assertion below
+                outcome["error"] = error
+
+        def kill_step() -> None:
+            try:
+                outcome["kill"] = killer.execute("SELECT doma_panda.kill_task(%s, 'alice', 'wlcg', false)", (task,)).fetchone()[0]
+            except Exception as error:
+                outcome["error"] = error
+
         if kill_first:
-            assert outcome["generated"] is None or outcome["generated"]["jobs"] == 0
+            killer.execute("BEGIN")
+            killer.execute("SELECT doma_panda.kill_task(%s, 'alice', 'wlcg', false)", (task,))
+            thread = threading.Thread(target=generate_step)
         else:
-            assert db.execute("SELECT count(*) FROM doma_panda.jobsarchived4 WHERE jeditaskid = %s AND jobstatus = 'cancelled'",
-                              (task,)).fetchone()[0] == 6
-        run_commands(db)
-        assert task_status(db, task) == "aborted"
+            generated = generator.execute("SELECT doma_panda.generate_task_jobs(%s)", (task,)).fetchone()[0]
+            assert generated["jobs"] == 6   # generated, not yet committed
+            thread = threading.Thread(target=kill_step)
+        thread.start()
+        thread.join(1.0)
+        if kill_first:
+            killer.execute("COMMIT")
+        else:
+            assert thread.is_alive()      # the kill waits for the generation step's row lock
+            generator.commit()
+        thread.join(30)
+        assert not thread.is_alive() and "error" not in outcome, outcome
+    assert task_status(db, task) == "aborting"
+    assert call(db, "task_live_pandaids", p_jeditaskid=task) == []
+    if kill_first:
+        assert outcome["generated"] is None or outcome["generated"]["jobs"] == 0
+    else:
+        assert db.execute("SELECT count(*) FROM doma_panda.jobsarchived4 WHERE jeditaskid = %s AND jobstatus = 'cancelled'",
+                          (task,)).fetchone()[0] == 6
+    run_commands(db)
+    assert task_status(db, task) == "aborted"

@@ -4,12 +4,15 @@ transition or unknown task, 403 for another user's task or a missing production 
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from job_helpers import register_queue
 from task_helpers import end_job, generate, make_task, task_jobs, task_status
 
 from pandadb.errors import NotAllowed, UnknownObject
 from pandadb.procedures import call, text_array
+
+from job_helpers import register_queue
 
 WLCG = {"vo": "wlcg"}
 
@@ -89,7 +92,7 @@ def test_the_task_module_in_process(api, tasks):
     assert bad.status_code == 400 and "since" in bad.json["message"]
     assert api.get("/api/v1/task/get_tasks_modified_since", {"since": "2000-01-01 00:00:00", "min_task_id": "x"},
                    **WLCG).status_code == 400
-    detailed = api.get("/api/v1/task/get_tasks_detailed_info_since", {"filters": '{"jediTaskID": "%d"}' % task}, **WLCG)
+    detailed = api.get("/api/v1/task/get_tasks_detailed_info_since", {"filters": json.dumps({"jediTaskID": str(task)})}, **WLCG)
     assert [t["jediTaskID"] for t in detailed.json["data"]] == [task]
     assert api.get("/api/v1/task/get_job_descriptions", {"task_id": task, "unsuccessful_only": "True"},
                    **WLCG).json["data"][0]["jobStatus"] == "failed"

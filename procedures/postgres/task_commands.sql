@@ -97,8 +97,9 @@ BEGIN
 END;
 $$;
 
--- task_record_command: record a command in doma_deft.prodsys_comm and log it in tasks_statuslog (a row with the
--- task's current status and the command as reason: every command is in the log, also those that change no status).
+-- task_record_command: record a command in doma_deft.prodsys_comm and, when the command left the task's status
+-- as it was, log it in tasks_statuslog (a row with the status and the command as reason; a status change was
+-- logged by task_set_status with the command as reason): every command is in the log.
 --   p_task        the task row (as locked by the command)
 --   p_command     the command name
 --   p_requester   who gave it
@@ -113,9 +114,10 @@ BEGIN
     VALUES (p_task.jeditaskid, NULL, CASE WHEN p_pending THEN 'DEFT' ELSE 'JEDI' END, p_command,
             extract(epoch FROM doma_panda.panda_now())::bigint, left(coalesce(p_requester, 'unknown'), 128),
             coalesce(p_parameters, '{}'::jsonb)::text);
-    PERFORM doma_panda.task_log_status(p_task.jeditaskid,
-        (SELECT t.status FROM doma_panda.jedi_tasks t WHERE t.jeditaskid = p_task.jeditaskid), p_task.attemptnr,
-        left(format('%s by %s %s', p_command, coalesce(p_requester, 'unknown'), coalesce(p_parameters, '{}'::jsonb)::text), 255));
+    IF (SELECT t.status FROM doma_panda.jedi_tasks t WHERE t.jeditaskid = p_task.jeditaskid) = p_task.status THEN
+        PERFORM doma_panda.task_log_status(p_task.jeditaskid, p_task.status, p_task.attemptnr,
+            left(format('%s by %s %s', p_command, coalesce(p_requester, 'unknown'), coalesce(p_parameters, '{}'::jsonb)::text), 255));
+    END IF;
     UPDATE doma_panda.jedi_tasks t SET modificationtime = doma_panda.panda_now() WHERE t.jeditaskid = p_task.jeditaskid;
 END;
 $$;
@@ -294,7 +296,7 @@ END;
 $$;
 
 -- resume_task: resume a task (REST task/resume): paused or throttled -> its previous status (oldstatus; 'ready'
--- when that is no status to go back to); staging -> 'defined' (the Contents Feeder takes it on). Production role.
+-- when that is no status to go back to, or 'pending', whose own previous status is lost); staging -> 'defined' (the Contents Feeder takes it on). Production role.
 --   p_jeditaskid, p_requester, p_requester_vo, p_is_production  as kill_task
 CREATE OR REPLACE FUNCTION doma_panda.resume_task(p_jeditaskid bigint, p_requester text, p_requester_vo text,
                                                   p_is_production boolean)
@@ -308,7 +310,8 @@ BEGIN
     PERFORM doma_panda.task_command_status_check(v_task, 'resume', ARRAY['paused', 'throttled', 'staging']);
     IF v_task.status = 'staging' THEN
         v_target := 'defined';
-    ELSIF v_task.oldstatus = ANY (doma_panda.task_active_statuses()) AND v_task.oldstatus NOT IN ('paused', 'throttled', 'staging') THEN
+    ELSIF v_task.oldstatus = ANY (doma_panda.task_active_statuses())
+          AND v_task.oldstatus NOT IN ('paused', 'throttled', 'staging', 'pending') THEN
         v_target := v_task.oldstatus;
     ELSE
         v_target := 'ready';
