@@ -4,10 +4,11 @@ and their lines in the scheduled-job registry."""
 
 from __future__ import annotations
 
-from job_helpers import register_queue, submit
 from task_helpers import make_task, status_path, task_status
 
 from pandadb.procedures import call
+
+from job_helpers import register_queue, submit
 
 
 def configure(db, component: str, key: str, value: str) -> None:
@@ -51,12 +52,13 @@ def test_task_withholder_pends_tasks_whose_input_is_only_at_unusable_queues(db):
     fine = make_task(db, n_files=1, iointensity=1000, currentpriority=500)
     important = make_task(db, n_files=1, iointensity=1000, currentpriority=950)
     light = make_task(db, n_files=1, iointensity=10, currentpriority=500)
-    for task in (hopeless, important, light):
+    user = make_task(db, n_files=1, iointensity=1000, currentpriority=500, prodsourcelabel="user")
+    for task in (hopeless, important, light, user):
         locate(db, task, "WH_OFFLINE")
     locate(db, fine, "WH_ONLINE")
     call(db, "update_data_locality")
     assert call(db, "run_task_withholder") == {"withheld": 1}
-    assert [task_status(db, t) for t in (hopeless, fine, important, light)] == ["pending", "ready", "ready", "ready"]
+    assert [task_status(db, t) for t in (hopeless, fine, important, light, user)] == ["pending", "ready", "ready", "ready", "ready"]
     assert status_path(db, hopeless)[-1] == "pending"
     assert "Task Withholder" in db.execute("SELECT errordialog FROM doma_panda.jedi_tasks WHERE jeditaskid = %s",
                                            (hopeless,)).fetchone()[0]

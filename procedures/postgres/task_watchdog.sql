@@ -11,7 +11,9 @@
 --   component jedi: TASK_PENDING_TIMEOUT_HOURS (pending longer -> 'exhausted', default 168),
 --     TASK_REFINE_TIMEOUT_HOURS (registered/defined longer -> 'broken', default 24), TASK_ENDING_TIMEOUT_HOURS
 --     (aborting/finishing longer -> ended without waiting for the jobs any more, default 24).
--- <label> is the task's prodSourceLabel (the chapter configures 'managed').
+-- <label> is the task's prodSourceLabel (the chapter configures 'managed'); the Task Withholder and the Queue
+-- Filler consider production tasks only (task_production_labels: managed, test, ...), not user tasks.
+-- MAX_PREASSIGNED_TASKS is read as MAX_PREASSIGNED_TASKS_managed (a limit per queue, not per task).
 --
 -- Queues and replicas: a queue holds a replica when the replica's site is the queue's name or its
 -- atlas_site (as the brokerage reads the replica catalogue, task_brokerage.sql). A queue is busy when its
@@ -78,7 +80,7 @@ BEGIN
 END;
 $$;
 
--- run_task_withholder: the Task Withholder (chapter 21.1.2): a task (ready, scouted or running) with
+-- run_task_withholder: the Task Withholder (chapter 21.1.2): a production task (ready, scouted or running) with
 -- ioIntensity above LIMIT_IOINTENSITY_<label> and currentPriority below LIMIT_PRIORITY_<label> whose input is
 -- (per jedi_dataset_locality) only at queues that are busy or not online is set 'pending' ("withheld"); the
 -- Job Generator retries pending tasks after TASK_PENDING_RETRY_MINUTES like any other pending task. Tasks
@@ -96,7 +98,7 @@ BEGIN
     INSERT INTO task_queue_load_now SELECT * FROM doma_panda.task_queue_load();
     FOR v_task IN
         SELECT t.jeditaskid, t.prodsourcelabel FROM doma_panda.jedi_tasks t
-         WHERE t.status IN ('ready', 'scouted', 'running')
+         WHERE t.status IN ('ready', 'scouted', 'running') AND t.prodsourcelabel = ANY (doma_panda.task_production_labels())
            AND coalesce(t.iointensity, 0) > doma_panda.task_watchdog_number('task_withholder', 'LIMIT_IOINTENSITY_' || coalesce(t.prodsourcelabel, ''), 500, t.vo)
            AND coalesce(t.currentpriority, 0) < doma_panda.task_watchdog_number('task_withholder', 'LIMIT_PRIORITY_' || coalesce(t.prodsourcelabel, ''), 900, t.vo)
            AND EXISTS (SELECT 1 FROM doma_panda.jedi_dataset_locality l WHERE l.jeditaskid = t.jeditaskid)
@@ -118,7 +120,7 @@ $$;
 
 -- run_queue_filler: the Queue Filler (chapter 21.1.3). First releases the tasks it pre-assigned to queues
 -- that are no longer empty (QUEUE_FILLED_JOBS queued jobs) or that ended: their site is cleared. Then, for
--- each empty online queue, pre-assigns up to MAX_PREASSIGNED_TASKS_<label> tasks (ready, scouted or
+-- each empty online queue, pre-assigns up to MAX_PREASSIGNED_TASKS_managed production tasks (ready, scouted or
 -- running, no site of their own) whose input is at the queue (jedi_dataset_locality), whose memory fits the
 -- queue's maxrss and that have at least MIN_FILES_READY_<label> ready and MIN_FILES_REMAINING_<label>
 -- unprocessed input files: the task's site becomes the queue (the generator brokers there). A
@@ -159,6 +161,7 @@ BEGIN
         FOR v_task IN
             SELECT t.jeditaskid, t.status, t.attemptnr FROM doma_panda.jedi_tasks t
              WHERE t.status IN ('ready', 'scouted', 'running') AND coalesce(t.site, '') = ''
+               AND t.prodsourcelabel = ANY (doma_panda.task_production_labels())
                AND EXISTS (SELECT 1 FROM doma_panda.jedi_dataset_locality l
                             WHERE l.jeditaskid = t.jeditaskid AND l.rse IN (v_queue.queue, v_queue.atlas_site))
                AND (v_queue.maxrss IS NULL OR v_queue.maxrss = 0
