@@ -19,7 +19,8 @@ JOB_IDS = Param("job_ids", ARRAY, "List of PanDA job IDs (a JSON array; in a que
 
 @endpoint("job", "GET", "Gets the status for a job and command to the pilot if any.", [JOB_IDS, TIMEOUT])
 def get_status(call: Call):
-    return call.database.call("get_job_status", p_pandaids=bigint_ids(call.params["job_ids"]))
+    return call.database.call("get_job_status", p_pandaids=bigint_ids(call.params["job_ids"]),
+                              p_requester_vo=call.identity.vo)
 
 
 @endpoint("job", "GET", "Gets the description of a job from the main/active schema: job attributes, job parameters "
@@ -86,17 +87,18 @@ def get_execution_script(call: Call):
 ])
 def kill(call: Call):
     arguments = {"p_pandaids": bigint_ids(call.params["job_ids"]), "p_requester": call.identity.user,
-                 "p_is_production": call.identity.is_production}
+                 "p_is_production": call.identity.is_production, "p_requester_vo": call.identity.vo}
     if call.params["code"] is not None:
         arguments["p_kill_code"] = call.params["code"]
     return call.database.call("kill_jobs", **arguments)
 
 
-@endpoint("job", "POST", "Reassigns a list of jobs.", [
+@endpoint("job", "POST", "Reassigns a list of jobs: your own, or any job of your VO with the production role.", [
     Param("job_ids", ARRAY, "List of PanDA job IDs", required=True, items=INTEGER),
 ])
 def reassign(call: Call):
-    return call.database.call("reassign_jobs", p_pandaids=bigint_ids(call.params["job_ids"]))
+    return call.database.call("reassign_jobs", p_pandaids=bigint_ids(call.params["job_ids"]), p_requester=call.identity.user,
+                              p_requester_vo=call.identity.vo, p_is_production=call.identity.is_production)
 
 
 @endpoint("job", "POST", "Sets a command to the pilot for a job.", [
@@ -104,7 +106,8 @@ def reassign(call: Call):
     Param("command", STRING, "The command for the pilot, e.g. tobekilled", required=True),
 ], production=True)
 def set_command(call: Call):
-    return call.database.call("set_command", p_pandaid=call.params["job_id"], p_command=call.params["command"])
+    return call.database.call("set_command", p_pandaid=call.params["job_id"], p_command=call.params["command"],
+                              p_requester_vo=call.identity.vo)
 
 
 @endpoint("job", "POST", "Sets the debug mode for a job.", [
@@ -112,7 +115,8 @@ def set_command(call: Call):
     Param("mode", BOOLEAN, "True to set debug mode, False to unset it", required=True),
 ], production=True)
 def set_debug_mode(call: Call):
-    return call.database.call("set_debug_mode", p_pandaid=call.params["job_id"], p_mode=call.params["mode"])
+    return call.database.call("set_debug_mode", p_pandaid=call.params["job_id"], p_mode=call.params["mode"],
+                              p_requester_vo=call.identity.vo)
 
 
 @endpoint("job", "POST", "Submits jobs: a list of job specs, each a JSON object (job-table column names, "

@@ -127,7 +127,8 @@ def acquire_jobs(call: Call):
     TIMEOUT,
 ])
 def get_job_status(call: Call):
-    return call.database.call("get_job_status", p_pandaids=bigint_ids(call.params["job_ids"]))
+    return call.database.call("get_job_status", p_pandaids=bigint_ids(call.params["job_ids"]),
+                              p_requester_vo=call.identity.vo)
 
 
 @endpoint("pilot", "POST", "Updates the details for a job, stores the metadata and excerpts from the pilot log.",

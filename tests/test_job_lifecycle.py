@@ -341,9 +341,10 @@ def test_status_and_description_including_the_archive(queue_db):
         "OLD_QUEUE", "--old", ["f.old"])
     assert call(db, "get_job_status", p_pandaids=bigint_ids([live, 42, archived_id])) == [
         {"job_id": live, "status": "activated", "command": "NULL"},
-        {"job_id": 42, "status": None, "command": "NULL"},
+        {"job_id": 42, "status": "unknown", "command": "NULL"},
         {"job_id": archived_id, "status": "finished", "command": "NULL"}]
     assert expect_refusal(db, "PD002", "get_job_status", p_pandaids=bigint_ids([]))
+    assert "no job of 42, 43 is known" in expect_refusal(db, "PD003", "get_job_status", p_pandaids=bigint_ids([42, 43]))
 
 
 def test_task_counters_follow_finished_and_failed_jobs(queue_db):

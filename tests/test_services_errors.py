@@ -16,15 +16,15 @@ import pytest
 from job_helpers import job_spec, register_queue, submit
 
 STAND_INS = """
-DROP FUNCTION IF EXISTS doma_panda.set_command(bigint, text);
-CREATE FUNCTION doma_panda.set_command(p_pandaid bigint, p_command text) RETURNS jsonb
+DROP FUNCTION IF EXISTS doma_panda.set_command(bigint, text, text);
+CREATE FUNCTION doma_panda.set_command(p_pandaid bigint, p_command text, p_requester_vo text DEFAULT NULL) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'job % not found: check the PandaID', p_pandaid USING ERRCODE = 'PD003';
 END $$;
 
-DROP FUNCTION IF EXISTS doma_panda.set_debug_mode(bigint, boolean);
-CREATE FUNCTION doma_panda.set_debug_mode(p_pandaid bigint, p_mode boolean) RETURNS jsonb
+DROP FUNCTION IF EXISTS doma_panda.set_debug_mode(bigint, boolean, text);
+CREATE FUNCTION doma_panda.set_debug_mode(p_pandaid bigint, p_mode boolean, p_requester_vo text DEFAULT NULL) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 BEGIN
     RETURN to_jsonb(1 / 0);  -- a bug, not a rule: division_by_zero
@@ -42,12 +42,12 @@ LANGUAGE sql AS $$
                                                           'vo', p_requester_vo, 'production', p_is_production)) END
 $$;
 
-DROP FUNCTION IF EXISTS doma_panda.kill_jobs(bigint[], text, boolean, integer);
+DROP FUNCTION IF EXISTS doma_panda.kill_jobs(bigint[], text, boolean, integer, text);
 CREATE FUNCTION doma_panda.kill_jobs(p_pandaids bigint[], p_requester text, p_is_production boolean,
-                                     p_kill_code integer DEFAULT 9) RETURNS jsonb
+                                     p_kill_code integer DEFAULT 9, p_requester_vo text DEFAULT NULL) RETURNS jsonb
 LANGUAGE sql AS $$
     SELECT jsonb_agg(jsonb_build_object('job_id', id, 'requester', p_requester, 'production', p_is_production,
-                                        'code', p_kill_code))
+                                        'code', p_kill_code, 'vo', p_requester_vo))
       FROM unnest(p_pandaids) AS id
 $$;
 """
@@ -134,6 +134,6 @@ def test_kill_passes_the_callers_identity(stand_in_server):
                               headers=stand_in_server.headers(user="ursula", groups=())).json()
         as_production = client.post("/api/v1/job/kill", json={"job_ids": "7", "code": 91},
                                     headers=stand_in_server.headers(user="prod", groups=("production",))).json()
-    assert as_user["data"] == [{"job_id": 5, "requester": "ursula", "production": False, "code": 9},
-                               {"job_id": 6, "requester": "ursula", "production": False, "code": 9}]
-    assert as_production["data"] == [{"job_id": 7, "requester": "prod", "production": True, "code": 91}]
+    assert as_user["data"] == [{"job_id": 5, "requester": "ursula", "production": False, "code": 9, "vo": "atlas"},
+                               {"job_id": 6, "requester": "ursula", "production": False, "code": 9, "vo": "atlas"}]
+    assert as_production["data"] == [{"job_id": 7, "requester": "prod", "production": True, "code": 91, "vo": "atlas"}]

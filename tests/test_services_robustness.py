@@ -79,8 +79,8 @@ def test_the_timeout_parameter_bounds_the_statements_of_a_request(api, db):
     register_queue(db, "SLOW_Q")
     [pandaid] = submit(db, job_spec("SLOW_Q"))
     # a stand-in get_job_status that stalls like a frozen database would
-    db.execute("""CREATE OR REPLACE FUNCTION doma_panda.get_job_status(p_pandaids bigint[]) RETURNS jsonb
-                  LANGUAGE sql AS $$ SELECT to_jsonb(pg_sleep(5)) $$""")
+    db.execute("""CREATE OR REPLACE FUNCTION doma_panda.get_job_status(p_pandaids bigint[], p_requester_vo text DEFAULT NULL)
+                  RETURNS jsonb LANGUAGE sql AS $$ SELECT to_jsonb(pg_sleep(5)) $$""")
     started = time.monotonic()
     answer = api.get("/api/v1/job/get_status", {"job_ids": str(pandaid), "timeout": "1"})
     assert answer.status_code == 503, answer.text

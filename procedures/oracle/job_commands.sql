@@ -26,8 +26,9 @@
 -- Subtransactions (update_jobs_bulk) are savepoints. Each PL/SQL unit ends with a line holding only '/'.
 
 -- kill_job: kill one job (see kill_jobs). Returns {"job_id", "killed", "message"} and, when refused, "sqlstate".
+-- The caller's VO (p_requester_vo) is checked by PostgreSQL's job_access.sql only, until its twin exists.
 CREATE OR REPLACE FUNCTION ATLAS_PANDA.KILL_JOB(p_pandaid IN NUMBER, p_requester IN VARCHAR2, p_is_production IN BOOLEAN,
-                                               p_kill_code IN NUMBER)
+                                               p_kill_code IN NUMBER, p_requester_vo IN VARCHAR2 DEFAULT NULL)
 RETURN CLOB
 AS
     v_table VARCHAR2(30);
@@ -111,8 +112,10 @@ END KILL_JOB;
 --   p_requester      the authenticated user name
 --   p_is_production  the requester has the production role
 --   p_kill_code      PanDA's kill code (default 9, force kill)
+-- The caller's VO (p_requester_vo) is checked by PostgreSQL's job_access.sql only, until its twin exists.
 CREATE OR REPLACE FUNCTION ATLAS_PANDA.KILL_JOBS(p_pandaids IN SYS.ODCINUMBERLIST, p_requester IN VARCHAR2,
-                                                p_is_production IN BOOLEAN, p_kill_code IN NUMBER DEFAULT 9)
+                                                p_is_production IN BOOLEAN, p_kill_code IN NUMBER DEFAULT 9,
+                                                p_requester_vo IN VARCHAR2 DEFAULT NULL)
 RETURN CLOB
 AS
     v_results JSON_OBJECT_T := JSON_OBJECT_T();
@@ -128,7 +131,11 @@ END KILL_JOBS;
 
 -- reassign_job: reassign one job (see reassign_jobs). Returns {"job_id", "reassigned", "new_job_id",
 -- "message"} and, when refused, "sqlstate".
-CREATE OR REPLACE FUNCTION ATLAS_PANDA.REASSIGN_JOB(p_pandaid IN NUMBER)
+-- The caller (p_requester, p_requester_vo, p_is_production) is checked by PostgreSQL's job_access.sql only, until
+-- its twin exists.
+CREATE OR REPLACE FUNCTION ATLAS_PANDA.REASSIGN_JOB(p_pandaid IN NUMBER, p_requester IN VARCHAR2 DEFAULT NULL,
+                                                   p_requester_vo IN VARCHAR2 DEFAULT NULL,
+                                                   p_is_production IN BOOLEAN DEFAULT NULL)
 RETURN CLOB
 AS
     v_table VARCHAR2(30);
@@ -180,7 +187,9 @@ END REASSIGN_JOB;
 -- status otherwise. Without a brokerage in this database the new attempt keeps the queue. Returns
 -- [{"job_id", "reassigned", "new_job_id", "message"}, ...]; with a single id a refusal raises.
 --   p_pandaids  the PandaIDs
-CREATE OR REPLACE FUNCTION ATLAS_PANDA.REASSIGN_JOBS(p_pandaids IN SYS.ODCINUMBERLIST)
+CREATE OR REPLACE FUNCTION ATLAS_PANDA.REASSIGN_JOBS(p_pandaids IN SYS.ODCINUMBERLIST, p_requester IN VARCHAR2 DEFAULT NULL,
+                                                    p_requester_vo IN VARCHAR2 DEFAULT NULL,
+                                                    p_is_production IN BOOLEAN DEFAULT NULL)
 RETURN CLOB
 AS
     v_results JSON_OBJECT_T := JSON_OBJECT_T();
@@ -200,7 +209,9 @@ END REASSIGN_JOBS;
 -- Returns {"job_id", "command"}.
 --   p_pandaid  the PandaID
 --   p_command  the command
-CREATE OR REPLACE FUNCTION ATLAS_PANDA.SET_COMMAND(p_pandaid IN NUMBER, p_command IN VARCHAR2)
+-- The caller's VO (p_requester_vo) is checked by PostgreSQL's job_access.sql only, until its twin exists.
+CREATE OR REPLACE FUNCTION ATLAS_PANDA.SET_COMMAND(p_pandaid IN NUMBER, p_command IN VARCHAR2,
+                                                  p_requester_vo IN VARCHAR2 DEFAULT NULL)
 RETURN CLOB
 AS
     v_table VARCHAR2(30);
@@ -238,7 +249,9 @@ END SET_COMMAND;
 -- final (-20004); unknown job -20003. Returns {"job_id", "debug"}.
 --   p_pandaid  the PandaID
 --   p_mode     TRUE = debug on, FALSE = off
-CREATE OR REPLACE FUNCTION ATLAS_PANDA.SET_DEBUG_MODE(p_pandaid IN NUMBER, p_mode IN BOOLEAN)
+-- The caller's VO (p_requester_vo) is checked by PostgreSQL's job_access.sql only, until its twin exists.
+CREATE OR REPLACE FUNCTION ATLAS_PANDA.SET_DEBUG_MODE(p_pandaid IN NUMBER, p_mode IN BOOLEAN,
+                                                     p_requester_vo IN VARCHAR2 DEFAULT NULL)
 RETURN CLOB
 AS
     v_table VARCHAR2(30);

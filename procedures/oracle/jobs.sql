@@ -662,31 +662,41 @@ END UPDATE_JOBS_BULK;
 -- get_job_status: status and pending pilot command of jobs (REST job/get_status, pilot/get_job_status).
 -- Returns [{"job_id", "status" (NULL for an unknown job), "command" (commandtopilot or "NULL")}, ...].
 --   p_pandaids  the PandaIDs
-CREATE OR REPLACE FUNCTION ATLAS_PANDA.GET_JOB_STATUS(p_pandaids IN SYS.ODCINUMBERLIST)
+CREATE OR REPLACE FUNCTION ATLAS_PANDA.GET_JOB_STATUS(p_pandaids IN SYS.ODCINUMBERLIST, p_requester_vo IN VARCHAR2 DEFAULT NULL)
 RETURN CLOB
 AS
     v_result CLOB;
+    v_known NUMBER;
+    v_ids VARCHAR2(32767);
 BEGIN
     ATLAS_PANDA.JOB_CHECK_IDS(p_pandaids);
-    SELECT JSON_ARRAYAGG(JSON_OBJECT('job_id' VALUE ids.id, 'status' VALUE s.JOBSTATUS,
+    -- a job of another VO than the caller's is as unknown as a job that does not exist (job_access.sql)
+    SELECT JSON_ARRAYAGG(JSON_OBJECT('job_id' VALUE ids.id, 'status' VALUE NVL(s.JOBSTATUS, 'unknown'),
                                      'command' VALUE NVL(s.COMMANDTOPILOT, 'NULL') NULL ON NULL)
-                         ORDER BY ids.o RETURNING CLOB)
-      INTO v_result
+                         ORDER BY ids.o RETURNING CLOB),
+           COUNT(s.JOBSTATUS)
+      INTO v_result, v_known
       FROM (SELECT COLUMN_VALUE AS id, ROWNUM AS o FROM TABLE(p_pandaids)) ids
       OUTER APPLY (
           SELECT x.JOBSTATUS, x.COMMANDTOPILOT FROM (
-              SELECT j.JOBSTATUS, j.COMMANDTOPILOT, 1 AS pref, j.MODIFICATIONTIME FROM ATLAS_PANDA.JOBSACTIVE4 j WHERE j.PANDAID = ids.id
+              SELECT j.JOBSTATUS, j.COMMANDTOPILOT, j.VO, 1 AS pref, j.MODIFICATIONTIME FROM ATLAS_PANDA.JOBSACTIVE4 j WHERE j.PANDAID = ids.id
               UNION ALL
-              SELECT j.JOBSTATUS, j.COMMANDTOPILOT, 2, j.MODIFICATIONTIME FROM ATLAS_PANDA.JOBSDEFINED4 j WHERE j.PANDAID = ids.id
+              SELECT j.JOBSTATUS, j.COMMANDTOPILOT, j.VO, 2, j.MODIFICATIONTIME FROM ATLAS_PANDA.JOBSDEFINED4 j WHERE j.PANDAID = ids.id
               UNION ALL
-              SELECT j.JOBSTATUS, j.COMMANDTOPILOT, 3, j.MODIFICATIONTIME FROM ATLAS_PANDA.JOBSWAITING4 j WHERE j.PANDAID = ids.id
+              SELECT j.JOBSTATUS, j.COMMANDTOPILOT, j.VO, 3, j.MODIFICATIONTIME FROM ATLAS_PANDA.JOBSWAITING4 j WHERE j.PANDAID = ids.id
               UNION ALL
-              SELECT j.JOBSTATUS, j.COMMANDTOPILOT, 4, j.MODIFICATIONTIME FROM ATLAS_PANDA.JOBSARCHIVED4 j WHERE j.PANDAID = ids.id
+              SELECT j.JOBSTATUS, j.COMMANDTOPILOT, j.VO, 4, j.MODIFICATIONTIME FROM ATLAS_PANDA.JOBSARCHIVED4 j WHERE j.PANDAID = ids.id
               UNION ALL
-              SELECT j.JOBSTATUS, j.COMMANDTOPILOT, 5, j.MODIFICATIONTIME FROM ATLAS_PANDAARCH.JOBSARCHIVED j WHERE j.PANDAID = ids.id
+              SELECT j.JOBSTATUS, j.COMMANDTOPILOT, j.VO, 5, j.MODIFICATIONTIME FROM ATLAS_PANDAARCH.JOBSARCHIVED j WHERE j.PANDAID = ids.id
           ) x
+          WHERE p_requester_vo IS NULL OR x.VO IS NULL OR x.VO = p_requester_vo
           ORDER BY x.pref, x.MODIFICATIONTIME DESC
           FETCH FIRST 1 ROWS ONLY) s;
+    IF v_known = 0 THEN
+        SELECT LISTAGG(COLUMN_VALUE, ', ') WITHIN GROUP (ORDER BY ROWNUM) INTO v_ids FROM TABLE(p_pandaids);
+        RAISE_APPLICATION_ERROR(-20003, 'no job of ' || v_ids || ' is known'
+            || CASE WHEN p_requester_vo IS NOT NULL THEN ' in VO ' || p_requester_vo END);
+    END IF;
     RETURN v_result;
 END GET_JOB_STATUS;
 /

@@ -2,7 +2,8 @@
 -- pilot and debug mode. Conventions (errors, where a job lives, concurrency): see the header of jobs.sql.
 
 -- kill_job: kill one job (see kill_jobs). Returns {"job_id", "killed", "message"} and, when refused, "sqlstate".
-CREATE OR REPLACE FUNCTION doma_panda.kill_job(p_pandaid bigint, p_requester text, p_is_production boolean, p_kill_code integer)
+CREATE OR REPLACE FUNCTION doma_panda.kill_job(p_pandaid bigint, p_requester text, p_is_production boolean, p_kill_code integer,
+                                               p_requester_vo text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -11,19 +12,18 @@ DECLARE
     v_status text;
     v_error_code integer;
     v_error_diag text;
+    v_problem text;
 BEGIN
     SELECT l.job_table, l.job INTO v_table, v_job FROM doma_panda.job_lock(p_pandaid) l;
     IF v_table IS NULL THEN
         RETURN jsonb_build_object('job_id', p_pandaid, 'killed', false, 'message', format('job %s not found', p_pandaid),
                                   'sqlstate', 'PD003');
     END IF;
-    IF NOT coalesce(p_is_production, false)
-       AND p_requester IS DISTINCT FROM v_job ->> 'produsername' AND p_requester IS DISTINCT FROM v_job ->> 'produserid' THEN
-        RETURN jsonb_build_object('job_id', p_pandaid, 'killed', false,
-                                  'message', format('%s may not kill job %s of %s: only its owner or the production role may',
-                                                    coalesce(p_requester, 'an anonymous requester'), p_pandaid,
-                                                    coalesce(v_job ->> 'produsername', 'nobody')),
-                                  'sqlstate', 'PD005');
+    -- a psql caller (no requester) may; the services always say who calls
+    v_problem := doma_panda.job_access_problem(v_job, 'kill', p_requester, p_requester_vo,
+                                               coalesce(p_is_production, p_requester IS NULL));
+    IF v_problem IS NOT NULL THEN
+        RETURN jsonb_build_object('job_id', p_pandaid, 'killed', false, 'message', v_problem, 'sqlstate', 'PD005');
     END IF;
     v_status := v_job ->> 'jobstatus';
     IF v_table = 'jobsarchived4' THEN
@@ -55,14 +55,16 @@ $$;
 -- sent, starting or running job commandtopilot becomes 'tobekilled' and the pilot, obeying, reports
 -- it (recorded as cancelled). taskbuffererrorcode/diag record the kill: 100 EC_Kill 'killed by <requester>'
 -- (kill codes 2/4: 102 EC_Expire, 3: 103 EC_Aborted, 8: 105 EC_Reassigned). Only the job's owner
--- (produsername or produserid) or the production role may kill: PD005 otherwise. Returns
+-- (produsername or produserid) or the production role may kill, and only jobs of the caller's VO: PD005
+-- otherwise (job_access.sql). Returns
 -- [{"job_id", "killed", "message"}, ...]; with a single id a refusal raises (PD003/PD004/PD005).
 --   p_pandaids       the PandaIDs
 --   p_requester      the authenticated user name
 --   p_is_production  the requester has the production role
 --   p_kill_code      PanDA's kill code (default 9, force kill)
+--   p_requester_vo   the requester's VO (NULL from psql)
 CREATE OR REPLACE FUNCTION doma_panda.kill_jobs(p_pandaids bigint[], p_requester text, p_is_production boolean,
-                                                p_kill_code integer DEFAULT 9)
+                                                p_kill_code integer DEFAULT 9, p_requester_vo text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -71,7 +73,7 @@ DECLARE
 BEGIN
     FOREACH v_position IN ARRAY doma_panda.job_positions_in_lock_order(p_pandaids) LOOP
         v_results := v_results || jsonb_build_object(v_position::text,
-            doma_panda.kill_job(p_pandaids[v_position], p_requester, p_is_production, p_kill_code));
+            doma_panda.kill_job(p_pandaids[v_position], p_requester, p_is_production, p_kill_code, p_requester_vo));
     END LOOP;
     RETURN doma_panda.job_per_id_results(v_results);
 END;
@@ -79,7 +81,8 @@ $$;
 
 -- reassign_job: reassign one job (see reassign_jobs). Returns {"job_id", "reassigned", "new_job_id",
 -- "message"} and, when refused, "sqlstate".
-CREATE OR REPLACE FUNCTION doma_panda.reassign_job(p_pandaid bigint)
+CREATE OR REPLACE FUNCTION doma_panda.reassign_job(p_pandaid bigint, p_requester text DEFAULT NULL,
+                                                   p_requester_vo text DEFAULT NULL, p_is_production boolean DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -87,11 +90,18 @@ DECLARE
     v_job jsonb;
     v_status text;
     v_new_pandaid bigint;
+    v_problem text;
 BEGIN
     SELECT l.job_table, l.job INTO v_table, v_job FROM doma_panda.job_lock(p_pandaid) l;
     IF v_table IS NULL THEN
         RETURN jsonb_build_object('job_id', p_pandaid, 'reassigned', false, 'new_job_id', NULL,
                                   'message', format('job %s not found', p_pandaid), 'sqlstate', 'PD003');
+    END IF;
+    v_problem := doma_panda.job_access_problem(v_job, 'reassign', p_requester, p_requester_vo,
+                                               coalesce(p_is_production, p_requester IS NULL));
+    IF v_problem IS NOT NULL THEN
+        RETURN jsonb_build_object('job_id', p_pandaid, 'reassigned', false, 'new_job_id', NULL, 'message', v_problem,
+                                  'sqlstate', 'PD005');
     END IF;
     v_status := v_job ->> 'jobstatus';
     IF v_status NOT IN ('pending', 'defined', 'assigned', 'waiting', 'activated', 'throttled') THEN
@@ -115,9 +125,14 @@ $$;
 -- PandaID, attemptnr + 1, parentid = the old PandaID, same files and parameters, jedi_job_retry_history
 -- relation 'retry') is queued in its place -- status activated for an activated/throttled job, the old
 -- status otherwise. Without a brokerage in this database the new attempt keeps the queue. Returns
--- [{"job_id", "reassigned", "new_job_id", "message"}, ...]; with a single id a refusal raises.
---   p_pandaids  the PandaIDs
-CREATE OR REPLACE FUNCTION doma_panda.reassign_jobs(p_pandaids bigint[])
+-- [{"job_id", "reassigned", "new_job_id", "message"}, ...]; with a single id a refusal raises. Only the
+-- job's owner or the production role, and only jobs of the caller's VO (job_access.sql; PD005).
+--   p_pandaids       the PandaIDs
+--   p_requester      the authenticated user name (NULL from psql)
+--   p_requester_vo   the requester's VO
+--   p_is_production  the requester has the production role
+CREATE OR REPLACE FUNCTION doma_panda.reassign_jobs(p_pandaids bigint[], p_requester text DEFAULT NULL,
+                                                    p_requester_vo text DEFAULT NULL, p_is_production boolean DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -126,7 +141,7 @@ DECLARE
 BEGIN
     FOREACH v_position IN ARRAY doma_panda.job_positions_in_lock_order(p_pandaids) LOOP
         v_results := v_results || jsonb_build_object(v_position::text,
-            doma_panda.reassign_job(p_pandaids[v_position]));
+            doma_panda.reassign_job(p_pandaids[v_position], p_requester, p_requester_vo, p_is_production));
     END LOOP;
     RETURN doma_panda.job_per_id_results(v_results);
 END;
@@ -136,9 +151,10 @@ $$;
 -- (REST job/set_command; commandtopilot, e.g. 'tobekilled'). Only for jobs not yet final (PD004);
 -- unknown job PD003; an empty command or one longer than 250 characters PD002.
 -- Returns {"job_id", "command"}.
---   p_pandaid  the PandaID
---   p_command  the command
-CREATE OR REPLACE FUNCTION doma_panda.set_command(p_pandaid bigint, p_command text)
+--   p_pandaid       the PandaID
+--   p_command       the command
+--   p_requester_vo  the caller's VO: only jobs of it (PD005; job_access.sql); NULL from psql
+CREATE OR REPLACE FUNCTION doma_panda.set_command(p_pandaid bigint, p_command text, p_requester_vo text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -159,6 +175,7 @@ BEGIN
         RAISE EXCEPTION 'job % is already % (final): no pilot will read a command', p_pandaid, v_job ->> 'jobstatus'
             USING ERRCODE = 'PD004';
     END IF;
+    PERFORM doma_panda.require_job_access(v_job, 'set the command of', NULL, p_requester_vo, true);
     PERFORM doma_panda.job_update_row(v_table, p_pandaid, jsonb_build_object('commandtopilot', p_command));
     RETURN jsonb_build_object('job_id', p_pandaid, 'command', p_command);
 END;
@@ -168,9 +185,10 @@ $$;
 -- as PanDA's JobSpec.set_debug_mode (the pilot gets debug=True, heartbeats answer 'debug' and the stdout
 -- it sends is kept in jobsdebug). Switching off also drops the legacy 'debug' item. Only for jobs not yet
 -- final (PD004); unknown job PD003. Returns {"job_id", "debug"}.
---   p_pandaid  the PandaID
---   p_mode     true = debug on, false = off
-CREATE OR REPLACE FUNCTION doma_panda.set_debug_mode(p_pandaid bigint, p_mode boolean)
+--   p_pandaid       the PandaID
+--   p_mode          true = debug on, false = off
+--   p_requester_vo  the caller's VO: only jobs of it (PD005; job_access.sql); NULL from psql
+CREATE OR REPLACE FUNCTION doma_panda.set_debug_mode(p_pandaid bigint, p_mode boolean, p_requester_vo text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -189,6 +207,7 @@ BEGIN
         RAISE EXCEPTION 'job % is already % (final): its debug mode cannot change', p_pandaid, v_job ->> 'jobstatus'
             USING ERRCODE = 'PD004';
     END IF;
+    PERFORM doma_panda.require_job_access(v_job, 'set the debug mode of', NULL, p_requester_vo, true);
     SELECT coalesce(array_agg(i ORDER BY o), '{}') INTO v_items
       FROM unnest(string_to_array(coalesce(v_job ->> 'specialhandling', ''), ',')) WITH ORDINALITY AS x(i, o)
      WHERE i <> '' AND i NOT IN ('dm', 'debug');

@@ -566,31 +566,43 @@ END;
 $$;
 
 -- get_job_status: status and pending pilot command of jobs (REST job/get_status, pilot/get_job_status).
--- Returns [{"job_id", "status" (NULL for an unknown job), "command" (commandtopilot or "NULL")}, ...].
---   p_pandaids  the PandaIDs
-CREATE OR REPLACE FUNCTION doma_panda.get_job_status(p_pandaids bigint[])
+-- Returns [{"job_id", "status", "command" (commandtopilot or "NULL")}, ...]; a job that does not exist, or
+-- belongs to another VO than the caller's (job_access.sql), has status "unknown". When none of the jobs is
+-- known the call is refused (PD003), so that a mistyped id is not answered with success.
+--   p_pandaids      the PandaIDs
+--   p_requester_vo  the caller's VO (NULL from psql: every job)
+CREATE OR REPLACE FUNCTION doma_panda.get_job_status(p_pandaids bigint[], p_requester_vo text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_result jsonb;
 BEGIN
     PERFORM doma_panda.job_check_ids(p_pandaids);
-    RETURN (
-        SELECT jsonb_agg(jsonb_build_object('job_id', ids.id, 'status', s.jobstatus, 'command', coalesce(s.commandtopilot, 'NULL'))
-                         ORDER BY ids.o)
-          FROM unnest(p_pandaids) WITH ORDINALITY AS ids(id, o)
-          LEFT JOIN LATERAL (
-              SELECT x.jobstatus, x.commandtopilot FROM (
-                  SELECT j.jobstatus, j.commandtopilot, 1 AS pref, j.modificationtime FROM doma_panda.jobsactive4 j WHERE j.pandaid = ids.id
-                  UNION ALL
-                  SELECT j.jobstatus, j.commandtopilot, 2, j.modificationtime FROM doma_panda.jobsdefined4 j WHERE j.pandaid = ids.id
-                  UNION ALL
-                  SELECT j.jobstatus, j.commandtopilot, 3, j.modificationtime FROM doma_panda.jobswaiting4 j WHERE j.pandaid = ids.id
-                  UNION ALL
-                  SELECT j.jobstatus, j.commandtopilot, 4, j.modificationtime FROM doma_panda.jobsarchived4 j WHERE j.pandaid = ids.id
-                  UNION ALL
-                  SELECT j.jobstatus, j.commandtopilot, 5, j.modificationtime FROM doma_pandaarch.jobsarchived j WHERE j.pandaid = ids.id
-              ) x
-              ORDER BY x.pref, x.modificationtime DESC
-              LIMIT 1) s ON true);
+    SELECT jsonb_agg(jsonb_build_object('job_id', ids.id, 'status', coalesce(s.jobstatus, 'unknown'),
+                                        'command', coalesce(s.commandtopilot, 'NULL'))
+                     ORDER BY ids.o)
+      INTO v_result
+      FROM unnest(p_pandaids) WITH ORDINALITY AS ids(id, o)
+      LEFT JOIN LATERAL (
+          SELECT x.jobstatus, x.commandtopilot FROM (
+              SELECT j.jobstatus, j.commandtopilot, j.vo, 1 AS pref, j.modificationtime FROM doma_panda.jobsactive4 j WHERE j.pandaid = ids.id
+              UNION ALL
+              SELECT j.jobstatus, j.commandtopilot, j.vo, 2, j.modificationtime FROM doma_panda.jobsdefined4 j WHERE j.pandaid = ids.id
+              UNION ALL
+              SELECT j.jobstatus, j.commandtopilot, j.vo, 3, j.modificationtime FROM doma_panda.jobswaiting4 j WHERE j.pandaid = ids.id
+              UNION ALL
+              SELECT j.jobstatus, j.commandtopilot, j.vo, 4, j.modificationtime FROM doma_panda.jobsarchived4 j WHERE j.pandaid = ids.id
+              UNION ALL
+              SELECT j.jobstatus, j.commandtopilot, j.vo, 5, j.modificationtime FROM doma_pandaarch.jobsarchived j WHERE j.pandaid = ids.id
+          ) x
+          WHERE doma_panda.job_visible_to(x.vo, p_requester_vo)
+          ORDER BY x.pref, x.modificationtime DESC
+          LIMIT 1) s ON true;
+    IF NOT jsonb_path_exists(v_result, '$[*] ? (@.status != "unknown")') THEN
+        RAISE EXCEPTION 'no job of % is known%', array_to_string(p_pandaids, ', '),
+            CASE WHEN p_requester_vo IS NULL THEN '' ELSE ' in VO ' || p_requester_vo END USING ERRCODE = 'PD003';
+    END IF;
+    RETURN v_result;
 END;
 $$;
 
