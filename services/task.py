@@ -8,8 +8,20 @@ commands, details) follows with the task issue.
 from __future__ import annotations
 
 from services.database import bigint_ids, text_array
-from services.spec import (ARRAY, BOOLEAN, DATETIME, INTEGER, INT32_MAX, OBJECT, STRING, Call, Param, Reply,
-                           ValidationError, endpoint)
+from services.spec import (
+    ARRAY,
+    BOOLEAN,
+    DATETIME,
+    INT32_MAX,
+    INTEGER,
+    OBJECT,
+    STRING,
+    Call,
+    Param,
+    Reply,
+    ValidationError,
+    endpoint,
+)
 
 
 @endpoint("task", "POST", "Insert the task parameters to register a task. Requires a secure connection.", [

@@ -22,8 +22,9 @@ import pytest
 from psycopg.types.json import Jsonb
 from task_helpers import end_job, status_path
 
-from http_helpers import running_server
 from pandadb.procedures import call
+
+from http_helpers import running_server
 
 QUEUE = "CLIENT_TASK_QUEUE"
 CLIENT_ENVIRONMENT = ("PANDA_URL", "PANDA_URL_SSL", "PANDACACHE_URL", "PANDA_AUTH", "PANDA_AUTH_VO", "PANDA_VERIFY_HOST",
