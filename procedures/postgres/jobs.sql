@@ -323,11 +323,21 @@ BEGIN
         SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb) INTO v_request
           FROM jsonb_each(p_request) e WHERE jsonb_typeof(e.value) <> 'null';
     END IF;
-    SELECT string_agg(k, ', ' ORDER BY k) INTO v_unknown
-      FROM jsonb_object_keys(v_request) k
-     WHERE k NOT IN (SELECT m.api_name FROM doma_panda.update_job_column_map() m)
-       AND k NOT IN ('job_id', 'job_status', 'attempt_nr', 'site_name', 'corrupted_files', 'job_output_report',
-                     'pilot_log', 'meta_data', 'stdout', 'timeout');
+    -- one query: the unknown parameters, and the request in column names with strings cut to their
+    -- column's length (looked up per given key: a join with pg_attribute read every column of jobsactive4)
+    SELECT string_agg(e.k, ', ' ORDER BY e.k)
+               FILTER (WHERE m.api_name IS NULL AND k NOT IN ('job_id', 'job_status', 'attempt_nr', 'site_name', 'corrupted_files',
+                                                             'job_output_report', 'pilot_log', 'meta_data', 'stdout', 'timeout')),
+           coalesce(jsonb_object_agg(m.column_name,
+                        CASE WHEN t.length > 0 THEN to_jsonb(left(doma_panda.job_text_value(e.value), t.length)) ELSE e.value END)
+                        FILTER (WHERE m.api_name IS NOT NULL), '{}'::jsonb)
+      INTO v_unknown, v_changes
+      FROM jsonb_each(v_request) AS e(k, value)
+      LEFT JOIN doma_panda.update_job_column_map() m ON m.api_name = e.k
+     CROSS JOIN LATERAL (
+        SELECT (SELECT CASE WHEN a.atttypid = 'character varying'::regtype AND a.atttypmod > 4 THEN a.atttypmod - 4 ELSE 0 END
+                  FROM pg_attribute a
+                 WHERE a.attrelid = 'doma_panda.jobsactive4'::regclass AND a.attname = m.column_name) AS length) t;
     IF v_unknown IS NOT NULL THEN
         RAISE EXCEPTION '%: unknown parameters %', v_what, v_unknown USING ERRCODE = 'PD002';
     END IF;
@@ -335,18 +345,6 @@ BEGIN
         RAISE EXCEPTION '%: job_status % is no job status (report starting, running, holding, merging, transferring, finished or failed)',
             v_what, p_job_status USING ERRCODE = 'PD002';
     END IF;
-    -- the request in column names; strings cut to their column's length (looked up per given key: a join
-    -- with pg_attribute read every column of jobsactive4 on each call)
-    SELECT coalesce(jsonb_object_agg(m.column_name,
-               CASE WHEN t.length > 0 THEN to_jsonb(left(doma_panda.job_text_value(e.value), t.length)) ELSE e.value END),
-               '{}'::jsonb)
-      INTO v_changes
-      FROM jsonb_each(v_request) e
-      JOIN doma_panda.update_job_column_map() m ON m.api_name = e.key
-     CROSS JOIN LATERAL (
-        SELECT (SELECT CASE WHEN a.atttypid = 'character varying'::regtype AND a.atttypmod > 4 THEN a.atttypmod - 4 ELSE 0 END
-                  FROM pg_attribute a
-                 WHERE a.attrelid = 'doma_panda.jobsactive4'::regclass AND a.attname = m.column_name) AS length) t;
     -- integral numbers written with a fraction (1000.0) made integers; only when a number could be one
     IF v_changes::text ~ '[0-9][.eE]' THEN
         v_changes := doma_panda.job_integral_numbers('jobsactive4', v_changes);
