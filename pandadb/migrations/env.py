@@ -43,10 +43,10 @@ def run_migrations_offline() -> None:
 def upgrade_of_a_database_with_stored_logic(connection) -> bool:
     """True when this run upgrades (or re-applies head to) a database that already has its stored logic."""
     script = ScriptDirectory.from_config(context.config)
-    target = context.get_revision_argument()
-    if not isinstance(target, str):  # None = base (a downgrade), a tuple = several heads
-        return False
-    try:
+    try:  # commands without a destination (current, stamp ...) have no revision argument at all
+        target = context.get_revision_argument()
+        if not isinstance(target, str):  # None = base (a downgrade), a tuple = several heads
+            return False
         destination = script.as_revision_number(target)
     except Exception:  # relative or unknown targets: leave the stored logic to the revisions
         return False
