@@ -286,7 +286,7 @@ def endpoints_of(module: Any) -> list[Endpoint]:
 
 
 def _type_error(name: str, expected: str, value: Any) -> ValidationError:
-    shown = json.dumps(value)[:60] if not isinstance(value, str) else repr(value[:60])
+    shown = json.dumps(value, default=repr)[:60] if not isinstance(value, str) else repr(value[:60])
     return ValidationError(name, f"parameter '{name}' must be {expected}, got {shown}")
 
 
