@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import tempfile
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,11 +28,11 @@ import falcon.testing
 import httpx
 import pytest
 
-from conftest import create_database, drop_database
-
 from pandadb.tokens import issue_token
 from services.database import Database
 from services.settings import ServiceSettings, local_issuer
+
+from conftest import drop_database
 
 
 class CapturedLog(logging.Handler):
@@ -166,10 +165,9 @@ class InProcessServer:
 
 
 @pytest.fixture(scope="module")
-def app_database_url(server_url, template_database) -> Iterator[str]:
+def app_database_url(server_url, database_supply) -> Iterator[str]:
     """A migrated database shared by the tests of one module (in-process app tests)."""
-    name = f"app_{uuid.uuid4().hex[:12]}"
-    url = create_database(server_url, name, template=template_database)
+    name, url = database_supply.take()
     yield url
     drop_database(server_url, name)
 

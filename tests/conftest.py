@@ -9,8 +9,10 @@ for `database_url` gets its own copy (CREATE DATABASE ... TEMPLATE), dropped aft
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -18,8 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from pandadb.migrations.runner import migrate_to_head
 from pandadb.cluster import EmbeddedCluster
+from pandadb.migrations.runner import migrate_to_head
 from pandadb.settings import Settings, find_postgres_bin_directory
 
 TEMPLATE_DATABASE = "pandadb_test_template"
@@ -74,6 +76,63 @@ def template_database(server_url):
     return TEMPLATE_DATABASE
 
 
+class DatabaseSupply:
+    """Migrated databases made ahead, on a thread, while the tests run: copying the template costs about a
+    second (thousands of relations), so a test takes one that is ready instead of waiting for its copy."""
+
+    AHEAD = 2
+
+    def __init__(self, server_url: str, template: str):
+        self._server_url = server_url
+        self._template = template
+        self._ready: queue.Queue[tuple[str, str]] = queue.Queue(maxsize=self.AHEAD)
+        self._stop = threading.Event()
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._make, name="database-supply", daemon=True)
+        self._thread.start()
+
+    def _make(self) -> None:
+        while not self._stop.is_set():
+            name = f"t_{uuid.uuid4().hex[:12]}"
+            try:
+                url = create_database(self._server_url, name, template=self._template)
+            except BaseException as error:  # handed to the next test that asks, which fails with it
+                self._failure = error
+                return
+            while not self._stop.is_set():
+                try:
+                    self._ready.put((name, url), timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+            else:
+                drop_database(self._server_url, name)
+
+    def take(self) -> tuple[str, str]:
+        """(name, url) of a database of its own, migrated to head."""
+        while True:
+            try:
+                return self._ready.get(timeout=1)
+            except queue.Empty:
+                if self._failure is not None:
+                    raise self._failure from None
+                if not self._thread.is_alive():
+                    raise RuntimeError("the database supply stopped") from None
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+        while not self._ready.empty():
+            drop_database(self._server_url, self._ready.get_nowait()[0])
+
+
+@pytest.fixture(scope="session")
+def database_supply(server_url, template_database):
+    supply = DatabaseSupply(server_url, template_database)
+    yield supply
+    supply.close()
+
+
 @pytest.fixture
 def fresh_database_url(server_url):
     """An empty database of its own (not migrated)."""
@@ -84,10 +143,9 @@ def fresh_database_url(server_url):
 
 
 @pytest.fixture
-def database_url(server_url, template_database):
+def database_url(server_url, database_supply):
     """A database of its own, migrated to head."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    url = create_database(server_url, name, template=template_database)
+    name, url = database_supply.take()
     yield url
     drop_database(server_url, name)
 

@@ -19,18 +19,18 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import psycopg
 import pytest
 
-from conftest import create_database, drop_database
 from pandadb.tokens import issue_token
+
+from conftest import drop_database
 
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT_SECONDS = 40
@@ -135,10 +135,9 @@ def table_counts(database_url: str) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def module_database_url(server_url, template_database):
+def module_database_url(server_url, database_supply):
     """A migrated database shared by the tests of one module (and the servers started on it)."""
-    name = f"svc_{uuid.uuid4().hex[:12]}"
-    url = create_database(server_url, name, template=template_database)
+    name, url = database_supply.take()
     yield url
     drop_database(server_url, name)
 

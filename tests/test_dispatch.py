@@ -111,7 +111,7 @@ def test_acquire_takes_only_jobs_that_fit(queue_db):
     assert acquire(db, "Q_DOWN", 5) == []
     [managed_test, test_label] = submit(db, job_spec("Q_TESTING"), job_spec("Q_TESTING", prodSourceLabel="ptest"))
     assert [d["PandaID"] for d in acquire(db, "Q_TESTING", 5)] == [test_label]
-    assert acquire(db, "NO_SUCH_QUEUE", 3) == []
+    assert "NO_SUCH_QUEUE is not registered" in expect_refusal(db, "PD003", "acquire_jobs", p_site_name="NO_SUCH_QUEUE", p_n_jobs=3, p_request={})
     db.execute("UPDATE doma_panda.jobsactive4 SET commandtopilot = 'tobekilled' WHERE pandaid = %s", (fits,))
     assert fits not in picked()
     assert mcore_job and managed_test
@@ -212,3 +212,26 @@ def test_acquire_locks_only_the_jobs_it_gives(queue_db, database_url):
         assert len(free) == 5 and given["PandaID"] not in free
         pilot.rollback()
     assert db.execute("SELECT count(*) FROM doma_panda.jobsactive4 WHERE jobstatus = 'activated'").fetchone() == (6,)
+
+
+def test_a_worker_that_asks_again_gets_the_jobs_it_was_given(db):
+    """A lost answer (server killed after the commit) does not strand the jobs until the sent timeout: the same
+    harvester worker asking again gets them, described again; another worker does not."""
+    register_queue(db, "AGAIN_Q")
+    db.execute("SELECT doma_panda.register_harvester_instance('HARV_AGAIN')")
+    ids = submit(db, job_spec("AGAIN_Q"), job_spec("AGAIN_Q"), job_spec("AGAIN_Q"))
+    worker = {"harvester_id": "HARV_AGAIN", "worker_id": 7, "node": "wn-7"}
+    first = acquire(db, "AGAIN_Q", 2, **worker)
+    assert len(first) == 2
+    again = acquire(db, "AGAIN_Q", 2, **worker)
+    assert [job["PandaID"] for job in again] == [job["PandaID"] for job in first]
+    assert again[0].keys() == first[0].keys()
+    other = acquire(db, "AGAIN_Q", 5, harvester_id="HARV_AGAIN", worker_id=8)
+    assert [job["PandaID"] for job in other] == [pandaid for pandaid in ids if pandaid not in {j["PandaID"] for j in first}]
+    # once the worker reports, the jobs are no longer re-delivered: it gets new ones (none left here)
+    for job in first:
+        update(db, job["PandaID"], "starting", node="wn-7")
+    assert acquire(db, "AGAIN_Q", 2, **worker) == []
+    sent_log = db.execute("SELECT pandaid, count(*) FROM doma_panda.jobs_statuslog WHERE jobstatus = 'sent' "
+                          "GROUP BY pandaid").fetchall()
+    assert all(count == 1 for _, count in sent_log)  # handed again is not dispatched again

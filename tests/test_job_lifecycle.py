@@ -194,6 +194,9 @@ def test_illegal_transitions_are_refused_with_the_database_unchanged(queue_db):
         if sqlstate == "PD004" and status and "attempt_nr" not in request and pandaid not in (finished, failed):
             current = job_row(db, pandaid)[1]["jobstatus"]
             assert f"{current} -> {status}" in message, message
+    # the same final report again (its answer was lost) is acknowledged, and changes nothing either
+    assert update(db, finished, "finished") == {"StatusCode": 0, "command": "NULL"}
+    assert update(db, failed, "failed", pilot_error_code=1) == {"StatusCode": 0, "command": "NULL"}
     assert snapshot(db) == before
 
 

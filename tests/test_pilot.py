@@ -139,3 +139,10 @@ def test_pilot_without_no_verify_tls_names_the_option(secure_api_server, queue, 
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "--no-verify-tls" in lines[0], result.stderr
+
+
+def test_pilot_for_an_unregistered_queue_says_so(api_server, token_file, tmp_path):
+    result = subprocess.run(pilot_command(api_server, "NO_SUCH_QUEUE", token_file, tmp_path),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "NO_SUCH_QUEUE is not registered" in result.stderr and "Traceback" not in result.stderr

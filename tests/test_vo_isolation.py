@@ -46,3 +46,29 @@ def test_own_jobs_or_the_production_role_of_the_vo(api, db):
     new_pandaid = own.json["data"][0]["new_job_id"]
     killed = api.post("/api/v1/job/kill", {"job_ids": [new_pandaid]}, **ATLAS_PRODUCTION)
     assert killed.status_code == 200 and killed.json["data"][0]["killed"] is True
+
+
+def test_a_queue_serves_its_vo_only(api, db):
+    db.execute("SELECT doma_pandameta.register_cloud('ATLAS_CLOUD', 'atlas resources', 'online', 'atlas')")
+    register_queue(db, "ATLAS_Q", {"cloud": "ATLAS_CLOUD"})
+    [pandaid] = submit(db, job_spec("ATLAS_Q", prodSourceLabel="managed"))
+    refused = api.post("/api/v1/pilot/acquire_jobs", {"site_name": "ATLAS_Q", "n_jobs": 5}, **CMS_PRODUCTION)
+    assert refused.status_code == 403 and "serves VO atlas" in refused.json["message"]
+    assert db.execute("SELECT jobstatus FROM doma_panda.jobsactive4 WHERE pandaid = %s", (pandaid,)).fetchone() == ("activated",)
+    mine = api.post("/api/v1/pilot/acquire_jobs", {"site_name": "ATLAS_Q", "n_jobs": 5}, **ATLAS_PRODUCTION)
+    assert [job["PandaID"] for job in mine.json["data"]["jobs"]] == [pandaid]
+
+
+def test_jobs_of_another_vo_are_not_handed_out_at_a_shared_queue(api, db):
+    register_queue(db, "SHARED_Q")  # no VO: open to every VO
+    [cms_job] = submit(db, job_spec("SHARED_Q", VO="cms"))
+    [atlas_job] = submit(db, job_spec("SHARED_Q", VO="atlas"))
+    got = api.post("/api/v1/pilot/acquire_jobs", {"site_name": "SHARED_Q", "n_jobs": 5}, **ATLAS_PRODUCTION)
+    assert [job["PandaID"] for job in got.json["data"]["jobs"]] == [atlas_job]
+    assert db.execute("SELECT jobstatus FROM doma_panda.jobsactive4 WHERE pandaid = %s", (cms_job,)).fetchone() == ("activated",)
+
+
+def test_an_unregistered_queue_is_refused_naming_it(api):
+    answer = api.post("/api/v1/pilot/acquire_jobs", {"site_name": "NO_SUCH_QUEUE"}, **ATLAS_PRODUCTION)
+    assert answer.status_code == 200 and answer.json["success"] is False
+    assert "NO_SUCH_QUEUE is not registered" in answer.json["message"] and answer.json["data"]["sqlstate"] == "PD003"

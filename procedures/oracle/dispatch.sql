@@ -5,7 +5,8 @@
 -- Errors: where PostgreSQL raises a SQLSTATE, the twin raises RAISE_APPLICATION_ERROR with the same message:
 --   PD001 -> -20001 (not raised here)
 --   PD002 -> -20002 (invalid input)
---   PD005 -> -20005 (not allowed: a caller without the production role)
+--   PD003 -> -20003 (unknown queue)
+--   PD005 -> -20005 (not allowed: a caller without the production role, or of another VO than the queue's)
 -- Types: jsonb is CLOB holding JSON text (JSON_OBJECT_T / JSON_ARRAY_T inside); RETURNS TABLE is a
 -- SYS_REFCURSOR (columns as in PostgreSQL, is_leaf as NUMBER 1/0); the row parameter of
 -- pilot_job_description is ATLAS_PANDA.JOBSACTIVE4%ROWTYPE.
@@ -365,6 +366,7 @@ AS
     v_keys SYS.ODCIVARCHAR2LIST;
     v_queue JSON_OBJECT_T;
     v_queue_data CLOB;
+    v_queue_vo VARCHAR2(4000);
     v_queue_status VARCHAR2(100);
     v_wanted NUMBER;
     v_memory NUMBER;
@@ -476,8 +478,24 @@ BEGIN
         v_queue := JSON_OBJECT_T.parse(v_queue_data);
     EXCEPTION
         WHEN NO_DATA_FOUND THEN
-            v_queue := JSON_OBJECT_T();
+            RAISE_APPLICATION_ERROR(-20003, 'queue ' || p_site_name
+                || ' is not registered (pandadb register queue): check the pilot''s --queue');
     END;
+    -- a queue serves one VO (its own 'vo', else its cloud's): a caller of another VO gets nothing from it
+    v_queue_vo := PANDADB_SUPPORT.member_text(v_queue, 'vo');
+    IF v_queue_vo IS NULL THEN
+        BEGIN
+            SELECT c.VO INTO v_queue_vo FROM ATLAS_PANDAMETA.CLOUDCONFIG c
+             WHERE c.NAME = PANDADB_SUPPORT.member_text(v_queue, 'cloud');
+        EXCEPTION
+            WHEN NO_DATA_FOUND THEN
+                v_queue_vo := NULL;
+        END;
+    END IF;
+    IF p_requester_vo IS NOT NULL AND v_queue_vo IS NOT NULL AND v_queue_vo <> p_requester_vo THEN
+        RAISE_APPLICATION_ERROR(-20005, 'queue ' || p_site_name || ' serves VO ' || v_queue_vo || ': a caller of VO '
+            || p_requester_vo || ' may not acquire its jobs');
+    END IF;
     v_queue_status := PANDADB_SUPPORT.member_text(v_queue, 'status');
     IF v_queue_status IN ('offline', 'paused') THEN
         RETURN TO_CLOB('[]');

@@ -382,7 +382,8 @@ END JOB_TEXT_VALUE;
 -- JobSpec does), meta_data in metatable, job_metrics also in job_metrics, job_output_report in
 -- job_output_report, pilot_log in pandalog (type 'pilotLog'), stdout in jobsdebug; refreshes the
 -- heartbeat (modificationtime) on every call. Status moves: only forward (job_transition_allowed) and
--- only for dispatched jobs (sent ... transferring); a final status never changes; anything else is -20004
+-- only for dispatched jobs (sent ... transferring); a final status never changes (the same final report sent
+-- again is acknowledged without change); anything else is -20004
 -- naming from and to, with the database unchanged. The first 'running' sets starttime (unless given).
 -- A final status archives the job (job_finalize); a job told 'tobekilled' that reports 'failed' is
 -- recorded 'cancelled' (it was aborted on request). A failed job is judged by the retry rules.
@@ -482,6 +483,10 @@ BEGIN
     END IF;
     v_job := JSON_OBJECT_T.parse(v_text);
     v_from := PANDADB_SUPPORT.member_text(v_job, 'jobstatus');
+    -- the same final report sent again (a lost answer) is acknowledged without change
+    IF v_table = 'jobsarchived4' AND (p_job_status = v_from OR (v_from = 'cancelled' AND p_job_status = 'failed')) THEN
+        RETURN '{"StatusCode": 0, "command": "NULL"}';
+    END IF;
     IF v_table = 'jobsarchived4' THEN
         RAISE_APPLICATION_ERROR(-20004, 'job ' || p_pandaid || ' is already ' || v_from
                                         || ' (final): its status never changes' || refused());

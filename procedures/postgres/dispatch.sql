@@ -241,7 +241,10 @@ $$;
 -- (modificationhost = node, computingelement, schedulerid = scheduler_id or harvester_id, batchid of
 -- the harvester worker, state-change and modification time now), each transition is logged in
 -- jobs_statuslog, and harvester_rel_jobs_workers records harvester_id/worker_id when given.
--- Returns a JSON array of job descriptions (pilot_job_description), [] when nothing fits.
+-- Returns a JSON array of job descriptions (pilot_job_description), [] when nothing fits. An unregistered
+-- queue is PD003; a queue of another VO than the caller's (its 'vo', else its cloud's) PD005, and only jobs
+-- of the caller's VO (or without one) are given. A harvester worker that asks again while the jobs it was
+-- given are still 'sent' (the answer was lost) gets those again (dispatch_again), not new ones.
 -- Concurrency: FOR UPDATE SKIP LOCKED, so concurrent callers never receive the same job.
 --   p_site_name  the PanDA queue (computingsite)
 --   p_n_jobs     how many jobs (NULL = 1; capped by gdpconfig dispatcher MAX_JOBS_PER_ACQUIRE)
@@ -285,6 +288,7 @@ DECLARE
     v_worker bigint;
     v_batch text;
     v_jobs jsonb;
+    v_queue_vo text;
 BEGIN
     IF coalesce(p_site_name, '') = '' THEN
         RAISE EXCEPTION 'site_name is required' USING ERRCODE = 'PD002';
@@ -352,9 +356,29 @@ BEGIN
                               AND c.vo = 'default' LIMIT 1)::integer, 1000))
       INTO v_queue, v_wanted
       FROM (SELECT 1) one LEFT JOIN doma_panda.schedconfig_json q ON q.panda_queue = p_site_name;
+    IF v_queue IS NULL THEN
+        RAISE EXCEPTION 'queue % is not registered (pandadb register queue): check the pilot''s --queue', p_site_name
+            USING ERRCODE = 'PD003';
+    END IF;
+    -- a queue serves one VO (its own 'vo', else its cloud's): a caller of another VO gets nothing from it
+    v_queue_vo := coalesce(v_queue ->> 'vo',
+                           (SELECT c.vo FROM doma_pandameta.cloudconfig c WHERE c.name = v_queue ->> 'cloud'));
+    IF NOT doma_panda.job_visible_to(v_queue_vo, p_requester_vo) THEN
+        RAISE EXCEPTION 'queue % serves VO %: a caller of VO % may not acquire its jobs', p_site_name, v_queue_vo,
+            p_requester_vo USING ERRCODE = 'PD005';
+    END IF;
     v_queue_status := v_queue ->> 'status';
     IF v_queue_status IN ('offline', 'paused') OR v_wanted < 1 THEN
         RETURN '[]'::jsonb;
+    END IF;
+    -- a worker that asks again (its answer was lost: server killed after the commit, connection cut) gets the
+    -- jobs it was given and has not started yet, described again, instead of new ones: a harvester worker
+    -- runs one pilot, so (harvester_id, worker_id) names exactly the pilot that asked before
+    IF v_harvester IS NOT NULL AND v_worker IS NOT NULL THEN
+        v_jobs := doma_panda.dispatch_again(p_site_name, v_harvester, v_worker, v_now);
+        IF v_jobs IS NOT NULL THEN
+            RETURN v_jobs;
+        END IF;
     END IF;
     IF (v_queue ->> 'corecount') ~ '^[0-9]+$' AND (v_queue ->> 'corecount')::bigint > 0 THEN
         v_core_limit := (v_queue ->> 'corecount')::bigint;
@@ -406,6 +430,7 @@ BEGIN
                AND (v_user IS NULL OR j.produserid = v_user OR j.produsername = v_user)
                AND (v_remaining IS NULL OR coalesce(j.maxwalltime, 0) <= v_remaining)
                AND j.commandtopilot IS DISTINCT FROM 'tobekilled'
+               AND (p_requester_vo IS NULL OR j.vo IS NULL OR j.vo = p_requester_vo)
              ORDER BY j.currentpriority DESC, j.pandaid
              LIMIT v_wanted
                FOR UPDATE OF j SKIP LOCKED) c
@@ -432,16 +457,7 @@ BEGIN
          WHERE v_harvester IS NOT NULL AND v_worker IS NOT NULL
         ON CONFLICT (harvesterid, workerid, pandaid) DO UPDATE SET lastupdate = EXCLUDED.lastupdate
     ), endpoints AS (
-        SELECT coalesce((SELECT r.ddm_endpoint_name FROM doma_panda.panda_ddm_relation r
-                          WHERE r.panda_site_name = p_site_name AND r.default_read = 'Y'
-                          ORDER BY r.order_read NULLS LAST, r.ddm_endpoint_name LIMIT 1),
-                        (SELECT ps.default_ddm_endpoint FROM doma_panda.panda_site ps WHERE ps.panda_site_name = p_site_name),
-                        '') AS in_endpoint,
-               coalesce((SELECT r.ddm_endpoint_name FROM doma_panda.panda_ddm_relation r
-                          WHERE r.panda_site_name = p_site_name AND r.default_write = 'Y'
-                          ORDER BY r.order_write NULLS LAST, r.ddm_endpoint_name LIMIT 1),
-                        (SELECT ps.default_ddm_endpoint FROM doma_panda.panda_site ps WHERE ps.panda_site_name = p_site_name),
-                        '') AS out_endpoint
+        SELECT * FROM doma_panda.dispatch_queue_endpoints(p_site_name)
     )
     SELECT jsonb_agg(doma_panda.pilot_job_description(s.job, e.in_endpoint, e.out_endpoint)
                      ORDER BY s.rank, (s.job).currentpriority DESC, (s.job).pandaid)

@@ -281,7 +281,8 @@ $$;
 -- JobSpec does), meta_data in metatable, job_metrics also in job_metrics, job_output_report in
 -- job_output_report, pilot_log in pandalog (type 'pilotLog'), stdout in jobsdebug; refreshes the
 -- heartbeat (modificationtime) on every call. Status moves: only forward (job_transition_allowed) and
--- only for dispatched jobs (sent ... transferring); a final status never changes; anything else is PD004
+-- only for dispatched jobs (sent ... transferring); a final status never changes (the same final report sent
+-- again, after a lost answer, is acknowledged without change); anything else is PD004
 -- naming from and to, with the database unchanged. The first 'running' sets starttime (unless given).
 -- A final status archives the job (job_finalize); a job told 'tobekilled' that reports 'failed' is
 -- recorded 'cancelled' (it was aborted on request). A failed job is judged by the retry rules.
@@ -381,6 +382,11 @@ BEGIN
         RAISE EXCEPTION 'job % not found', p_pandaid USING ERRCODE = 'PD003';
     END IF;
     v_from := v_job ->> 'jobstatus';
+    -- a pilot that lost the answer to its final report sends it again: the same outcome is acknowledged, not
+    -- refused (a killed job the pilot reports failed was recorded cancelled)
+    IF v_table = 'jobsarchived4' AND (p_job_status = v_from OR (v_from = 'cancelled' AND p_job_status = 'failed')) THEN
+        RETURN jsonb_build_object('StatusCode', 0, 'command', 'NULL');
+    END IF;
     IF v_table = 'jobsarchived4' THEN
         RAISE EXCEPTION 'job % is already % (final): its status never changes%', p_pandaid, v_from,
             CASE WHEN p_job_status IS NULL THEN '' ELSE format(', refused %s -> %s', v_from, p_job_status) END

@@ -11,7 +11,10 @@ Create Date: 2026-11-21
 from alembic import op
 
 from pandadb.migrations.sqlfiles import (
-    DROP_ALL_ROUTINES_IN_PANDA_SCHEMAS, apply_sql_files, dialect_directory_name, procedure_files,
+    DROP_ALL_ROUTINES_IN_PANDA_SCHEMAS,
+    apply_sql_files,
+    dialect_directory_name,
+    procedure_files,
 )
 
 revision = "0002_procedures"
