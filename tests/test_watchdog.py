@@ -83,8 +83,11 @@ def test_dispatched_jobs_without_news_fail(db):
     assert watchdog(db, 29) == {}
     assert watchdog(db, 31) == {"sent_timeout": 1, "lost_heartbeat": 2}
     job = ended(db, sent)
+    [(requeued, attempt)] = db.execute("SELECT pandaid, attemptnr FROM doma_panda.jobsactive4 WHERE parentid = %s "
+                                       "AND jobstatus = 'activated'", (sent,)).fetchall()
     assert (job["jobstatus"], job["jobdispatchererrorcode"], job["jobdispatchererrordiag"]) == (
-        "failed", 102, "Sent job didn't receive reply from pilot within 30 min")
+        "failed", 102, f"Sent job didn't receive reply from pilot within 30 min: re-queued as job {requeued}")
+    assert attempt == 1  # the job never ran: it is tried again, whatever its maxattempt (0 here)
     for pandaid in (ups_running, ups_transferring):
         job = ended(db, pandaid)
         assert (job["jobstatus"], job["jobdispatchererrorcode"], job["jobdispatchererrordiag"]) == (
@@ -108,7 +111,8 @@ def test_dispatched_jobs_without_news_fail(db):
 
     at(db, 30239)
     update(db, long_running, None)
-    assert watchdog(db, 30241) == {"running_timeout": 1, "activated_timeout": 1}  # and the queued retry expired
+    # and the queued retries expired: the failed running job's and the sent job's new attempt
+    assert watchdog(db, 30241) == {"running_timeout": 1, "activated_timeout": 2}
     job = ended(db, long_running)
     assert (job["jobdispatchererrorcode"], job["jobdispatchererrordiag"]) == (
         105, "timeout in running : status unchanged since 2026-01-01 00:00:00")

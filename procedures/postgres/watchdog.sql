@@ -15,7 +15,8 @@
 -- activated_timeout     activated/starting: ACTIVATED_TIMEOUT_MINUTES, statechangetime
 --                       (activated: closed, taskbuffer 102 EC_Expire; starting: failed, jobdispatcher 105 EC_Timeout)
 -- sent_timeout          sent: SENT_TIMEOUT_MINUTES, modificationtime               failed, jobdispatcher 102 EC_SendError
---                       "Sent job didn't receive reply from pilot within <N> min"
+--                       "Sent job didn't receive reply from pilot within <N> min", and always a new attempt
+--                       (the job never ran) up to SENT_TIMEOUT_EXTRA_ATTEMPTS (3) beyond maxattempt
 -- lost_heartbeat        running/starting: HEARTBEAT_TIMEOUT_<workflow of the queue> or else
 --                       HEARTBEAT_TIMEOUT_MINUTES; transferring with a jobsubstatus (own stage-out) at a
 --                       queue whose workflow has HEARTBEAT_TIMEOUT_<workflow>: that; modificationtime
@@ -145,6 +146,7 @@ DECLARE
     v_shortest integer;
     v_job jsonb;
     v_count integer;
+    v_new_pandaid bigint;
 BEGIN
     v_result := v_result || jsonb_build_object(
         'pending_timeout', doma_panda.watchdog_expire('jobswaiting4', 'pending', doma_panda.watchdog_timeout_minutes('PENDING_TIMEOUT_MINUTES'))
@@ -169,9 +171,19 @@ BEGIN
            AND doma_panda.watchdog_queue_enabled(q.data::jsonb)
          ORDER BY j.pandaid FOR UPDATE OF j SKIP LOCKED
     LOOP
-        PERFORM doma_panda.watchdog_end_job('jobsactive4', v_job, jsonb_build_object('jobstatus', 'failed',
+        -- the job never ran (its pilot never got it, or never said so): a new attempt takes its place whatever
+        -- the retry rules say, up to SENT_TIMEOUT_EXTRA_ATTEMPTS (gdpconfig, 3) beyond the job's maxattempt
+        v_new_pandaid := NULL;
+        IF coalesce((v_job ->> 'attemptnr')::integer, 0)
+           < coalesce((v_job ->> 'maxattempt')::integer, 0)
+             + coalesce(doma_panda.watchdog_timeout_minutes('SENT_TIMEOUT_EXTRA_ATTEMPTS'), 3) THEN
+            v_new_pandaid := doma_panda.job_new_attempt(v_job, jsonb_build_object('jobstatus', 'activated'), 'retry');
+        END IF;
+        PERFORM doma_panda.job_finalize('jobsactive4', v_job, jsonb_build_object('jobstatus', 'failed',
             'jobdispatchererrorcode', 102,
-            'jobdispatchererrordiag', format('Sent job didn''t receive reply from pilot within %s min', v_minutes)), 'modificationtime');
+            'jobdispatchererrordiag', format('Sent job didn''t receive reply from pilot within %s min', v_minutes)
+                                      || CASE WHEN v_new_pandaid IS NULL THEN '' ELSE format(': re-queued as job %s', v_new_pandaid) END),
+            v_new_pandaid);
         v_count := v_count + 1;
     END LOOP;
     v_result := v_result || jsonb_build_object('sent_timeout', v_count);
