@@ -7,13 +7,19 @@ BIN := $(VENV)/bin
 PG_LIB := /usr/lib/postgresql/15/lib
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test postgres venv plsql-parser clean-test
+.PHONY: run test lint postgres venv plsql-parser clean-test
 
 run: postgres venv
 	$(BIN)/pandadb run
 
-test: postgres venv plsql-parser
+test: postgres venv plsql-parser lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# ruff (lint and format, configured in pyproject.toml) and mypy (pandadb, services): part of `make test`
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Debian's PostgreSQL 15 with the two extensions PanDA's PostgreSQL deployment uses, and ora2pg
 # (the Oracle -> PostgreSQL conversion, `pandadb ora2pg`; offline use needs no Oracle client)

@@ -36,32 +36,50 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from ora2pg.export import write_report
 from ora2pg.oracle_ddl import (
-    DEFAULT_INPUT_DIR, ORACLE_TO_POSTGRES_SCHEMA, POSTGRES_SCHEMAS, Ora2pgError, check_constraints_with_state,
-    materialized_views_as_views, read_oracle_ddl,
+    DEFAULT_INPUT_DIR,
+    ORACLE_TO_POSTGRES_SCHEMA,
+    POSTGRES_SCHEMAS,
+    Ora2pgError,
+    check_constraints_with_state,
+    materialized_views_as_views,
+    read_oracle_ddl,
 )
 from ora2pg.patches import (
-    SEQUENCE_PATCHES, TABLE_PATCHES, VIEW_PATCHES, Patch, PatchContext, default_partitions, fix_alter_tabletable,
-    move_materialized_view_indexes, rename_oracle_schemas, strip_psql_meta_commands,
+    SEQUENCE_PATCHES,
+    TABLE_PATCHES,
+    VIEW_PATCHES,
+    Patch,
+    PatchContext,
+    default_partitions,
+    fix_alter_tabletable,
+    move_materialized_view_indexes,
+    rename_oracle_schemas,
+    strip_psql_meta_commands,
 )
 
 TEMPLATE_PATH = Path(__file__).resolve().with_name("ora2pg.conf.template")
-
-
 
 
 # --------------------------------------------------------------------------------------------
 # The configuration
 # --------------------------------------------------------------------------------------------
 
-def render_config(*, oracle_dsn: str = "dbi:Oracle:none", oracle_user: str = "",
-                  schema: str = "ATLAS_PANDA", pg_schema: str | None = None,
-                  owner: str | None = None, debug: bool = False) -> str:
+
+def render_config(
+    *,
+    oracle_dsn: str = "dbi:Oracle:none",
+    oracle_user: str = "",
+    schema: str = "ATLAS_PANDA",
+    pg_schema: str | None = None,
+    owner: str | None = None,
+    debug: bool = False,
+) -> str:
     """ora2pg.conf from the template. No password is ever written (ORA2PG_PASSWD)."""
     values = {
         "ORACLE_DSN": oracle_dsn,
@@ -85,7 +103,9 @@ def find_ora2pg() -> str:
     explicit = os.environ.get("ORA2PG_BIN")
     found = explicit or shutil.which("ora2pg")
     if not found:
-        raise Ora2pgError("ora2pg is not installed: apt-get install ora2pg (Debian's package; `make postgres` installs it)")
+        raise Ora2pgError(
+            "ora2pg is not installed: apt-get install ora2pg (Debian's package; `make postgres` installs it)"
+        )
     return found
 
 
@@ -98,6 +118,7 @@ def ora2pg_version(binary: str | None = None) -> str:
 # Running ora2pg and the drivers
 # --------------------------------------------------------------------------------------------
 
+
 @dataclass
 class ConversionResult:
     output_dir: Path
@@ -108,12 +129,34 @@ class ConversionResult:
     report: list = field(default_factory=list)
 
 
-def run_ora2pg(export_type: str, config: Path, output: Path, *, oracle_schema: str, pg_schema: str,
-               input_file: Path | None = None, oracle_user: str | None = None, quiet: bool = True,
-               binary: str | None = None) -> str:
+def run_ora2pg(
+    export_type: str,
+    config: Path,
+    output: Path,
+    *,
+    oracle_schema: str,
+    pg_schema: str,
+    input_file: Path | None = None,
+    oracle_user: str | None = None,
+    quiet: bool = True,
+    binary: str | None = None,
+) -> str:
     """One ora2pg run; returns the SQL it wrote ('' when it exported nothing)."""
-    command = [binary or find_ora2pg(), "-t", export_type, "-c", str(config), "-b", str(output.parent),
-               "-o", output.name, "-n", oracle_schema, "-N", pg_schema]
+    command = [
+        binary or find_ora2pg(),
+        "-t",
+        export_type,
+        "-c",
+        str(config),
+        "-b",
+        str(output.parent),
+        "-o",
+        output.name,
+        "-n",
+        oracle_schema,
+        "-N",
+        pg_schema,
+    ]
     if input_file is not None:
         command += ["-i", str(input_file)]
     if oracle_user:
@@ -122,8 +165,10 @@ def run_ora2pg(export_type: str, config: Path, output: Path, *, oracle_schema: s
         command.append("-q")
     run = subprocess.run(command, capture_output=True, text=True, cwd=output.parent)
     if run.returncode != 0:
-        raise Ora2pgError(f"ora2pg -t {export_type} for {oracle_schema} failed (exit {run.returncode}):\n"
-                          f"{run.stderr.strip() or run.stdout.strip()}")
+        raise Ora2pgError(
+            f"ora2pg -t {export_type} for {oracle_schema} failed (exit {run.returncode}):\n"
+            f"{run.stderr.strip() or run.stdout.strip()}"
+        )
     return output.read_text() if output.exists() else ""
 
 
@@ -139,9 +184,16 @@ def _apply(patches: list[Patch], sql: str, ctx: PatchContext, applied: dict[str,
 SCHEMAS_SQL = "".join(f"CREATE SCHEMA IF NOT EXISTS {schema};\n" for schema in POSTGRES_SCHEMAS)
 
 
-def convert(output_dir: Path, *, input_dir: Path | None = DEFAULT_INPUT_DIR, oracle_dsn: str | None = None,
-            oracle_user: str | None = None, owner: str | None = None, progress: Callable[[str], None] | None = None,
-            ddl_dir: Path | None = None) -> ConversionResult:
+def convert(
+    output_dir: Path,
+    *,
+    input_dir: Path | None = DEFAULT_INPUT_DIR,
+    oracle_dsn: str | None = None,
+    oracle_user: str | None = None,
+    owner: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    ddl_dir: Path | None = None,
+) -> ConversionResult:
     """Convert the Oracle schemas into PostgreSQL DDL under output_dir.
 
     Offline (oracle_dsn None): from the DDL files in input_dir. Live (oracle_dsn given, e.g.
@@ -169,14 +221,23 @@ def convert(output_dir: Path, *, input_dir: Path | None = DEFAULT_INPUT_DIR, ora
     for oracle_schema, pg_schema in ORACLE_TO_POSTGRES_SCHEMA.items():
         ctx = PatchContext(oracle_schema, pg_schema, oracle)
         config = raw_dir / f"ora2pg_{pg_schema}.conf"
-        config.write_text(render_config(oracle_dsn=oracle_dsn or "dbi:Oracle:none", oracle_user=oracle_user or oracle_schema,
-                                        schema=oracle_schema, pg_schema=pg_schema, owner=owner, debug=live))
+        config.write_text(
+            render_config(
+                oracle_dsn=oracle_dsn or "dbi:Oracle:none",
+                oracle_user=oracle_user or oracle_schema,
+                schema=oracle_schema,
+                pg_schema=pg_schema,
+                owner=owner,
+                debug=live,
+            )
+        )
         inputs = {}
         if not live:
             for export_type, kinds, input_patches in (
-                    ("TABLE", ("table", "index", "alter", "comment"), [check_constraints_with_state]),
-                    ("SEQUENCE", ("sequence",), []),
-                    ("VIEW", ("view", "mview"), [materialized_views_as_views])):
+                ("TABLE", ("table", "index", "alter", "comment"), [check_constraints_with_state]),
+                ("SEQUENCE", ("sequence",), []),
+                ("VIEW", ("view", "mview"), [materialized_views_as_views]),
+            ):
                 statements = []
                 for statement in oracle.of_schema(oracle_schema, *kinds):
                     text = statement.text
@@ -195,9 +256,17 @@ def convert(output_dir: Path, *, input_dir: Path | None = DEFAULT_INPUT_DIR, ora
         for export_type in export_types:
             say(f"ora2pg -t {export_type} {oracle_schema} -> {pg_schema}")
             out = raw_dir / f"{export_type}_{pg_schema}.sql"
-            outputs[export_type] = run_ora2pg(export_type, config, out, oracle_schema=oracle_schema, pg_schema=pg_schema,
-                                              input_file=inputs.get(export_type), binary=binary,
-                                              oracle_user=(oracle_user or oracle_schema) if live else None, quiet=not live)
+            outputs[export_type] = run_ora2pg(
+                export_type,
+                config,
+                out,
+                oracle_schema=oracle_schema,
+                pg_schema=pg_schema,
+                input_file=inputs.get(export_type),
+                binary=binary,
+                oracle_user=(oracle_user or oracle_schema) if live else None,
+                quiet=not live,
+            )
         table_sql = outputs.get("TABLE", "")
         fkey_file = raw_dir / f"FKEYS_TABLE_{pg_schema}.sql"  # FILE_PER_FKEYS (live export)
         fkey_sql = fkey_file.read_text() if fkey_file.exists() else ""
@@ -218,15 +287,26 @@ def convert(output_dir: Path, *, input_dir: Path | None = DEFAULT_INPUT_DIR, ora
         else:
             mview_indexes = []
         if fkey_sql:
-            fkeys.append((pg_schema, _apply([strip_psql_meta_commands, rename_oracle_schemas, fix_alter_tabletable],
-                                            fkey_sql, ctx, applied)))
+            fkeys.append(
+                (
+                    pg_schema,
+                    _apply(
+                        [strip_psql_meta_commands, rename_oracle_schemas, fix_alter_tabletable], fkey_sql, ctx, applied
+                    ),
+                )
+            )
         if outputs.get("SEQUENCE"):
             sequences.append((pg_schema, _apply(SEQUENCE_PATCHES, outputs["SEQUENCE"], ctx, applied)))
         if outputs.get("VIEW") or outputs.get("MVIEW") or mview_indexes:
             view_sql = _apply(VIEW_PATCHES, outputs.get("VIEW", "") + "\n" + outputs.get("MVIEW", ""), ctx, applied)
             views.append((pg_schema, view_sql + "\n" + "\n".join(mview_indexes) + "\n"))
-    for prefix, parts in (("10_TABLE", tables), ("20_PARTITIONS", partitions), ("30_SEQUENCE", sequences),
-                          ("40_VIEW", views), ("50_FKEYS", fkeys)):
+    for prefix, parts in (
+        ("10_TABLE", tables),
+        ("20_PARTITIONS", partitions),
+        ("30_SEQUENCE", sequences),
+        ("40_VIEW", views),
+        ("50_FKEYS", fkeys),
+    ):
         for pg_schema, sql in parts:
             path = output_dir / f"{prefix}_{pg_schema}.sql"
             path.write_text(sql)

@@ -49,13 +49,22 @@ DEFAULT_BATCH_SIZE = 5000
 # After the copy each sequence restarts at max(column)+1 over these.
 SEQUENCE_COLUMNS: dict[str, list[tuple[str, str]]] = {
     "doma_panda.jobsdefined4_pandaid_seq": [
-        ("doma_panda.jobsdefined4", "pandaid"), ("doma_panda.jobswaiting4", "pandaid"),
-        ("doma_panda.jobsactive4", "pandaid"), ("doma_panda.jobsarchived4", "pandaid"),
-        ("doma_pandaarch.jobsarchived", "pandaid")],
+        ("doma_panda.jobsdefined4", "pandaid"),
+        ("doma_panda.jobswaiting4", "pandaid"),
+        ("doma_panda.jobsactive4", "pandaid"),
+        ("doma_panda.jobsarchived4", "pandaid"),
+        ("doma_pandaarch.jobsarchived", "pandaid"),
+    ],
     "doma_panda.group_jobid_seq": [
-        ("doma_panda.jobsdefined4", "jobsetid"), ("doma_panda.jobswaiting4", "jobsetid"),
-        ("doma_panda.jobsactive4", "jobsetid"), ("doma_panda.jobsarchived4", "jobsetid")],
-    "doma_panda.filestable4_row_id_seq": [("doma_panda.filestable4", "row_id"), ("doma_pandaarch.filestable_arch", "row_id")],
+        ("doma_panda.jobsdefined4", "jobsetid"),
+        ("doma_panda.jobswaiting4", "jobsetid"),
+        ("doma_panda.jobsactive4", "jobsetid"),
+        ("doma_panda.jobsarchived4", "jobsetid"),
+    ],
+    "doma_panda.filestable4_row_id_seq": [
+        ("doma_panda.filestable4", "row_id"),
+        ("doma_pandaarch.filestable_arch", "row_id"),
+    ],
     "doma_panda.error_descriptions_id_seq": [("doma_panda.error_descriptions", "id")],
     "doma_panda.harvester_command_id_seq": [("doma_panda.harvester_commands", "command_id")],
     "doma_panda.jedi_data_carousel_request_id_seq": [("doma_panda.data_carousel_requests", "request_id")],
@@ -87,9 +96,11 @@ class CopyConflict(CopyError):
 # The source side: a DB-API connection and how to address it
 # --------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SourceAdapter:
     """How to read the PanDA tables from a source connection (all the dialect-specific parts)."""
+
     name: str
     table_name: Callable[[str], str]  # "doma_panda.jobsactive4" -> the source's qualified name
     column_expression: Callable[[str, str], str]  # (PostgreSQL column name, PostgreSQL type) -> select item
@@ -104,6 +115,7 @@ def _identity(value: Any) -> Any:
 
 
 # PostgreSQL source (tests, rehearsals): same names, json/jsonb read as text so COPY gets the text.
+
 
 def postgres_prepare_connection(conn: Any) -> None:
     from psycopg.types.string import TextLoader
@@ -140,6 +152,7 @@ POSTGRES_SOURCE = SourceAdapter(
 # Oracle source (python-oracledb): ATLAS_X.TABLE, upper-case identifiers (quoted: some are reserved
 # words such as "TYPE"), CLOB/BLOB read as str/bytes, NUMBER with a scale as Decimal (no float
 # rounding), NUMBER(1) booleans arrive as 0/1 (PostgreSQL's boolean input takes '0'/'1').
+
 
 def oracle_table_name(table: str) -> str:
     schema, name = table.split(".", 1)
@@ -181,8 +194,10 @@ def oracle_sequence_next_value(conn: Any, sequence: str) -> int | None:
     cursor = conn.cursor()
     try:
         # LAST_NUMBER: the next number not yet handed to any session's cache
-        cursor.execute("SELECT LAST_NUMBER FROM ALL_SEQUENCES WHERE SEQUENCE_OWNER = :1 AND SEQUENCE_NAME = :2",
-                       [POSTGRES_TO_ORACLE_SCHEMA[schema], name.upper()])
+        cursor.execute(
+            "SELECT LAST_NUMBER FROM ALL_SEQUENCES WHERE SEQUENCE_OWNER = :1 AND SEQUENCE_NAME = :2",
+            [POSTGRES_TO_ORACLE_SCHEMA[schema], name.upper()],
+        )
         row = cursor.fetchone()
         return int(row[0]) if row else None
     finally:
@@ -228,6 +243,7 @@ def connect_oracle(dsn: str, user: str, password: str | None = None) -> Any:
 # The target side: catalog, order, state
 # --------------------------------------------------------------------------------------------
 
+
 @dataclass
 class TargetTable:
     name: str  # doma_x.table
@@ -243,7 +259,8 @@ class TargetTable:
 
 def target_tables(conn: psycopg.Connection, names: Iterable[str]) -> dict[str, TargetTable]:
     """The target tables (not partitions) among names, with their columns and primary keys."""
-    rows = conn.execute("""
+    rows = conn.execute(
+        """
         SELECT n.nspname || '.' || c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attidentity,
                coalesce(a.attnum = ANY (k.conkey), false), array_position(k.conkey, a.attnum)
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -251,7 +268,9 @@ def target_tables(conn: psycopg.Connection, names: Iterable[str]) -> dict[str, T
         LEFT JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype = 'p'
         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND a.attgenerated = ''
           AND n.nspname || '.' || c.relname = ANY(%s)
-        ORDER BY 1, a.attnum""", [list(names)]).fetchall()
+        ORDER BY 1, a.attnum""",
+        [list(names)],
+    ).fetchall()
     tables: dict[str, TargetTable] = {}
     keys: dict[str, list[tuple[int, str]]] = {}
     for table, column, type_, identity, in_key, key_position in rows:
@@ -294,6 +313,7 @@ def foreign_key_order(conn: psycopg.Connection, names: Sequence[str]) -> list[st
         visiting.discard(name)
         done.add(name)
         ordered.append(name)
+
     for name in names:
         visit(name)
     return ordered
@@ -325,6 +345,7 @@ COMMENT ON TABLE {STATE_TABLE} IS
 # --------------------------------------------------------------------------------------------
 # Checksums
 # --------------------------------------------------------------------------------------------
+
 
 def normalize(value: Any) -> Any:
     """One spelling for a key value whatever the driver: Decimal 7 and int 7, datetime, str."""
@@ -362,8 +383,10 @@ def source_key_checksum(source: Any, adapter: SourceAdapter, table: TargetTable,
     cursor = adapter.open_cursor(source)
     cursor.arraysize = batch_size
     try:
-        cursor.execute(f"SELECT {', '.join(adapter.column_expression(c, types[c]) for c in table.primary_key)} "
-                       f"FROM {adapter.table_name(table.name)}")
+        cursor.execute(
+            f"SELECT {', '.join(adapter.column_expression(c, types[c]) for c in table.primary_key)} "
+            f"FROM {adapter.table_name(table.name)}"
+        )
         return key_checksum(tuple(adapter.read_value(v) for v in row) for row in _fetch_batches(cursor, batch_size))
     finally:
         cursor.close()
@@ -372,14 +395,16 @@ def source_key_checksum(source: Any, adapter: SourceAdapter, table: TargetTable,
 def target_key_checksum(conn: psycopg.Connection, table: TargetTable) -> str:
     with conn.transaction(), conn.cursor(name=f"ora2pg_keys_{os.getpid()}") as cursor:
         cursor.itersize = 10000
-        cursor.execute(sql.SQL("SELECT {} FROM {}").format(
-            sql.SQL(", ").join(map(sql.Identifier, table.primary_key)), table.ident))
+        cursor.execute(
+            sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(map(sql.Identifier, table.primary_key)), table.ident)
+        )
         return key_checksum(cursor)
 
 
 # --------------------------------------------------------------------------------------------
 # Copying
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass
 class TableReport:
@@ -451,20 +476,31 @@ def _comparable(column: str, type_: str, alias: str) -> sql.Composable:
     return sql.SQL("{}::text").format(expression) if type_ == "json" else expression
 
 
-def copy_table(source: Any, adapter: SourceAdapter, target: psycopg.Connection, table: TargetTable, *,
-               batch_size: int = DEFAULT_BATCH_SIZE, progress: bool = True) -> tuple[int, int]:
+def copy_table(
+    source: Any,
+    adapter: SourceAdapter,
+    target: psycopg.Connection,
+    table: TargetTable,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool = True,
+) -> tuple[int, int]:
     """Copy one table in the target's current transaction; returns (rows that went in, source rows).
     Raises CopyConflict when rows already in the target differ from the source's."""
     columns = [column for column, _ in table.columns]
     types = dict(table.columns)
     column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
-    select = (f"SELECT {', '.join(adapter.column_expression(c, types[c]) for c in columns)} "
-              f"FROM {adapter.table_name(table.name)}")
+    select = (
+        f"SELECT {', '.join(adapter.column_expression(c, types[c]) for c in columns)} "
+        f"FROM {adapter.table_name(table.name)}"
+    )
     total = _count(source, adapter, table.name)
     preexisting = target.execute(sql.SQL("SELECT count(*) FROM {}").format(table.ident)).fetchone()[0]
     if preexisting and not table.primary_key:
-        raise CopyConflict(f"{table.name}: the target table already has {preexisting} rows and no primary key to "
-                           "match them with the source's: empty it (TRUNCATE) and run the copy again")
+        raise CopyConflict(
+            f"{table.name}: the target table already has {preexisting} rows and no primary key to "
+            "match them with the source's: empty it (TRUNCATE) and run the copy again"
+        )
     cursor = adapter.open_cursor(source)
     cursor.arraysize = batch_size
     try:
@@ -475,48 +511,74 @@ def copy_table(source: Any, adapter: SourceAdapter, target: psycopg.Connection, 
                     return _stream_into(copy, cursor, adapter, batch_size, bar), total
             # rows already there (e.g. the registration defaults of a migrated database): stage, check, add
             target.execute("DROP TABLE IF EXISTS pg_temp.ora2pg_stage")
-            target.execute(sql.SQL("CREATE TEMPORARY TABLE ora2pg_stage ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA")
-                           .format(column_list, table.ident))
+            target.execute(
+                sql.SQL("CREATE TEMPORARY TABLE ora2pg_stage ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
+                    column_list, table.ident
+                )
+            )
             with target.cursor().copy(sql.SQL("COPY pg_temp.ora2pg_stage ({}) FROM STDIN").format(column_list)) as copy:
                 _stream_into(copy, cursor, adapter, batch_size, bar)
     finally:
         cursor.close()
     key_match = sql.SQL(" AND ").join(
-        sql.SQL("s.{0} = t.{0}").format(sql.Identifier(column)) for column in table.primary_key)
+        sql.SQL("s.{0} = t.{0}").format(sql.Identifier(column)) for column in table.primary_key
+    )
     differs = sql.SQL("ROW({}) IS DISTINCT FROM ROW({})").format(
         sql.SQL(", ").join(_comparable(c, types[c], "s") for c in columns),
-        sql.SQL(", ").join(_comparable(c, types[c], "t") for c in columns))
-    conflicts = target.execute(sql.SQL("SELECT {keys} FROM pg_temp.ora2pg_stage s JOIN {table} t ON {match} "
-                                       "WHERE {differs} LIMIT 5").format(
-        keys=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in table.primary_key),
-        table=table.ident, match=key_match, differs=differs)).fetchall()
+        sql.SQL(", ").join(_comparable(c, types[c], "t") for c in columns),
+    )
+    conflicts = target.execute(
+        sql.SQL("SELECT {keys} FROM pg_temp.ora2pg_stage s JOIN {table} t ON {match} WHERE {differs} LIMIT 5").format(
+            keys=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in table.primary_key),
+            table=table.ident,
+            match=key_match,
+            differs=differs,
+        )
+    ).fetchall()
     if conflicts:
-        keys = "; ".join(", ".join(f"{c}={v!r}" for c, v in zip(table.primary_key, row)) for row in conflicts)
-        raise CopyConflict(f"{table.name}: the target table already has rows with the source's primary keys but other "
-                           f"values ({keys}{' ...' if len(conflicts) == 5 else ''}): resolve them (or empty the table) "
-                           "and run the copy again")
+        keys = "; ".join(
+            ", ".join(f"{c}={v!r}" for c, v in zip(table.primary_key, row, strict=False)) for row in conflicts
+        )
+        raise CopyConflict(
+            f"{table.name}: the target table already has rows with the source's primary keys but other "
+            f"values ({keys}{' ...' if len(conflicts) == 5 else ''}): resolve them (or empty the table) "
+            "and run the copy again"
+        )
     overriding = sql.SQL(" OVERRIDING SYSTEM VALUE") if table.identity_columns else sql.SQL("")
-    inserted = target.execute(sql.SQL("INSERT INTO {table} ({columns}){overriding} SELECT {columns} FROM pg_temp.ora2pg_stage s "
-                                      "WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})").format(
-        table=table.ident, columns=column_list, overriding=overriding, match=key_match)).rowcount
+    inserted = target.execute(
+        sql.SQL(
+            "INSERT INTO {table} ({columns}){overriding} SELECT {columns} FROM pg_temp.ora2pg_stage s "
+            "WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})"
+        ).format(table=table.ident, columns=column_list, overriding=overriding, match=key_match)
+    ).rowcount
     return inserted, total
 
 
-def advance_sequences(source: Any, adapter: SourceAdapter, target: psycopg.Connection,
-                      schemas: Sequence[str] = POSTGRES_SCHEMAS) -> dict[str, int]:
+def advance_sequences(
+    source: Any, adapter: SourceAdapter, target: psycopg.Connection, schemas: Sequence[str] = POSTGRES_SCHEMAS
+) -> dict[str, int]:
     """Every sequence of the target schemas to its next value: max(id)+1 over the columns it numbers
     (SEQUENCE_COLUMNS), not below the source sequence's next value nor the target's own; identity
     columns' sequences to max(column)+1. Returns sequence -> next value."""
     result: dict[str, int] = {}
-    sequences = target.execute("""
+    sequences = target.execute(
+        """
         SELECT s.schemaname || '.' || s.sequencename,
                CASE WHEN s.last_value IS NULL THEN s.start_value ELSE s.last_value + s.increment_by END
-        FROM pg_sequences s WHERE s.schemaname = ANY(%s)""", [list(schemas)]).fetchall()
-    identity = {row[0]: (row[1], row[2]) for row in target.execute("""
+        FROM pg_sequences s WHERE s.schemaname = ANY(%s)""",
+        [list(schemas)],
+    ).fetchall()
+    identity = {
+        row[0]: (row[1], row[2])
+        for row in target.execute(
+            """
         SELECT pg_get_serial_sequence(quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname),
                n.nspname || '.' || c.relname, a.attname
         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE a.attidentity <> '' AND NOT c.relispartition AND n.nspname = ANY(%s)""", [list(schemas)]).fetchall()}
+        WHERE a.attidentity <> '' AND NOT c.relispartition AND n.nspname = ANY(%s)""",
+            [list(schemas)],
+        ).fetchall()
+    }
     for sequence, target_next in sequences:
         candidates = [int(target_next)]
         columns = SEQUENCE_COLUMNS.get(sequence, [])
@@ -530,8 +592,9 @@ def advance_sequences(source: Any, adapter: SourceAdapter, target: psycopg.Conne
             if target.execute("SELECT to_regclass(%s)", [table]).fetchone()[0] is None:
                 continue
             schema, name = table.split(".", 1)
-            maximum = target.execute(sql.SQL("SELECT max({}) FROM {}").format(
-                sql.Identifier(column), sql.Identifier(schema, name))).fetchone()[0]
+            maximum = target.execute(
+                sql.SQL("SELECT max({}) FROM {}").format(sql.Identifier(column), sql.Identifier(schema, name))
+            ).fetchone()[0]
             if maximum is not None:
                 candidates.append(int(maximum) + 1)
         next_value = max(candidates)
@@ -540,10 +603,17 @@ def advance_sequences(source: Any, adapter: SourceAdapter, target: psycopg.Conne
     return result
 
 
-def copy_database(source: Any, target_url: str, *, adapter: SourceAdapter = POSTGRES_SOURCE,
-                  tables: Sequence[str] | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
-                  checksum: bool = False, progress: bool = True,
-                  say: Callable[[str], None] = lambda message: None) -> CopyReport:
+def copy_database(
+    source: Any,
+    target_url: str,
+    *,
+    adapter: SourceAdapter = POSTGRES_SOURCE,
+    tables: Sequence[str] | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    checksum: bool = False,
+    progress: bool = True,
+    say: Callable[[str], None] = lambda message: None,
+) -> CopyReport:
     """Copy tables (default: all of default_tables()) from the source connection into target_url,
     resumably, then verify them and advance the sequences. Raises CopyConflict / CopyError."""
     adapter.prepare_connection(source)
@@ -558,8 +628,10 @@ def copy_database(source: Any, target_url: str, *, adapter: SourceAdapter = POST
         missing = [name for name in names if name not in catalog]
         if missing:
             raise CopyError(f"not in the target database (run `pandadb migrate upgrade` first?): {', '.join(missing)}")
-        done = {row[0]: row for row in target.execute(
-            f"SELECT table_name, source_rows, copied_rows FROM {STATE_TABLE}").fetchall()}
+        done = {
+            row[0]: row
+            for row in target.execute(f"SELECT table_name, source_rows, copied_rows FROM {STATE_TABLE}").fetchall()
+        }
         for name in foreign_key_order(target, names):
             table = catalog[name]
             resumed = name in done
@@ -569,18 +641,30 @@ def copy_database(source: Any, target_url: str, *, adapter: SourceAdapter = POST
                 source_rows = _count(source, adapter, name)
             else:
                 with target.transaction():
-                    copied, source_rows = copy_table(source, adapter, target, table, batch_size=batch_size, progress=progress)
-                    preexisting = target.execute(sql.SQL("SELECT count(*) FROM {}").format(table.ident)).fetchone()[0] - copied
-                    target.execute(f"INSERT INTO {STATE_TABLE} (table_name, source_rows, copied_rows, preexisting_rows) "
-                                   "VALUES (%s, %s, %s, %s)", [name, source_rows, copied, preexisting])
-            entry = TableReport(name, source_rows,
-                                target.execute(sql.SQL("SELECT count(*) FROM {}").format(table.ident)).fetchone()[0],
-                                copied, resumed)
+                    copied, source_rows = copy_table(
+                        source, adapter, target, table, batch_size=batch_size, progress=progress
+                    )
+                    preexisting = (
+                        target.execute(sql.SQL("SELECT count(*) FROM {}").format(table.ident)).fetchone()[0] - copied
+                    )
+                    target.execute(
+                        f"INSERT INTO {STATE_TABLE} (table_name, source_rows, copied_rows, preexisting_rows) "
+                        "VALUES (%s, %s, %s, %s)",
+                        [name, source_rows, copied, preexisting],
+                    )
+            entry = TableReport(
+                name,
+                source_rows,
+                target.execute(sql.SQL("SELECT count(*) FROM {}").format(table.ident)).fetchone()[0],
+                copied,
+                resumed,
+            )
             if checksum and table.primary_key:
                 entry.source_checksum = source_key_checksum(source, adapter, table, batch_size)
                 entry.target_checksum = target_key_checksum(target, table)
-                target.execute(f"UPDATE {STATE_TABLE} SET pk_checksum = %s WHERE table_name = %s",
-                               [entry.target_checksum, name])
+                target.execute(
+                    f"UPDATE {STATE_TABLE} SET pk_checksum = %s WHERE table_name = %s", [entry.target_checksum, name]
+                )
             report.tables.append(entry)
             say(str(entry))
         report.sequences = advance_sequences(source, adapter, target)

@@ -26,12 +26,14 @@ POSTGRES_SCHEMAS = tuple(ORACLE_TO_POSTGRES_SCHEMA.values())
 # (MANUAL) in Oracle; PanDA's PostgreSQL schema keeps them as plain tables (the archive is written in
 # bulk by `pandadb archive`, a partition at a time, and rarely read), and so does schema/postgres.
 # Patch add_partitioning leaves them unpartitioned. (tests/oracle_sql.py ORACLE_ONLY_PARTITIONED.)
-ORACLE_ONLY_PARTITIONED = frozenset({
-    "doma_pandaarch.jobsarchived",
-    "doma_pandaarch.filestable_arch",
-    "doma_pandaarch.jobparamstable_arch",
-    "doma_pandaarch.metatable_arch",
-})
+ORACLE_ONLY_PARTITIONED = frozenset(
+    {
+        "doma_pandaarch.jobsarchived",
+        "doma_pandaarch.filestable_arch",
+        "doma_pandaarch.jobparamstable_arch",
+        "doma_pandaarch.metatable_arch",
+    }
+)
 
 
 class Ora2pgError(RuntimeError):
@@ -41,6 +43,7 @@ class Ora2pgError(RuntimeError):
 # --------------------------------------------------------------------------------------------
 # Reading the Oracle DDL
 # --------------------------------------------------------------------------------------------
+
 
 def split_sql(text: str) -> list[str]:
     """Statements of a plain SQL file (no PL/SQL blocks), comments removed, split at ';' outside
@@ -58,12 +61,12 @@ def split_sql(text: str) -> list[str]:
             end = i + 1
             while end < n:
                 if text[end] == ch:
-                    if text[end + 1:end + 2] == ch:
+                    if text[end + 1 : end + 2] == ch:
                         end += 2
                         continue
                     break
                 end += 1
-            current.append(text[i:end + 1])
+            current.append(text[i : end + 1])
             i = end + 1
         elif ch == ";":
             statement = "".join(current).strip()
@@ -100,7 +103,10 @@ class OracleStatement:
 STATEMENT_KINDS = [
     ("sequence", re.compile(rf"^CREATE\s+SEQUENCE\s+({NAME})\.({NAME})", re.I)),
     ("table", re.compile(rf"^CREATE\s+(?:GLOBAL\s+TEMPORARY\s+)?TABLE\s+({NAME})\.({NAME})", re.I)),
-    ("index", re.compile(rf"^CREATE\s+(?:UNIQUE\s+|BITMAP\s+)?INDEX\s+(?:{NAME}\.)?{NAME}\s+ON\s+({NAME})\.({NAME})", re.I)),
+    (
+        "index",
+        re.compile(rf"^CREATE\s+(?:UNIQUE\s+|BITMAP\s+)?INDEX\s+(?:{NAME}\.)?{NAME}\s+ON\s+({NAME})\.({NAME})", re.I),
+    ),
     ("alter", re.compile(rf"^ALTER\s+TABLE\s+({NAME})\.({NAME})", re.I)),
     ("comment", re.compile(rf"^COMMENT\s+ON\s+(?:TABLE|COLUMN)\s+({NAME})\.({NAME})", re.I)),
     ("mview", re.compile(rf"^CREATE\s+MATERIALIZED\s+VIEW\s+({NAME})\.({NAME})", re.I)),
@@ -145,14 +151,17 @@ class OracleDDL:
             match = re.search(
                 rf"\)\s*PARTITION\s+BY\s+(RANGE|LIST)\s*\(\s*({NAME})\s*\)"
                 r"(?:\s*INTERVAL\s*\((.*?\)?)\))?\s*\((.*)\)(?:\s*ENABLE\s+ROW\s+MOVEMENT)?\s*$",
-                statement.text, re.S | re.I)
+                statement.text,
+                re.S | re.I,
+            )
             if not match:
                 continue
             partitions = re.findall(
-                rf"PARTITION\s+({NAME})\s+VALUES\s+(?:LESS\s+THAN\s*)?\(((?:[^()]|\([^()]*\))*)\)",
-                match.group(4), re.I)
-            result[self.pg_name(statement)] = Partitioning(match.group(1).upper(), unquote(match.group(2)),
-                                                           match.group(3), partitions)
+                rf"PARTITION\s+({NAME})\s+VALUES\s+(?:LESS\s+THAN\s*)?\(((?:[^()]|\([^()]*\))*)\)", match.group(4), re.I
+            )
+            result[self.pg_name(statement)] = Partitioning(
+                match.group(1).upper(), unquote(match.group(2)), match.group(3), partitions
+            )
         return result
 
     def check_constraints(self) -> dict[str, list[tuple[str, str]]]:
@@ -164,7 +173,8 @@ class OracleDDL:
             for match in re.finditer(rf"CONSTRAINT\s+({NAME})\s+CHECK\s*\(", statement.text, re.I):
                 start = match.end() - 1
                 result.setdefault(self.pg_name(statement), []).append(
-                    (unquote(match.group(1)), balanced(statement.text, start)[1:-1].strip()))
+                    (unquote(match.group(1)), balanced(statement.text, start)[1:-1].strip())
+                )
         return result
 
     def materialized_views(self) -> set[str]:
@@ -182,16 +192,16 @@ def balanced(text: str, start: int) -> str:
         ch = text[i]
         if ch == "'":
             i = text.index("'", i + 1)
-            while text[i + 1:i + 2] == "'":
+            while text[i + 1 : i + 2] == "'":
                 i = text.index("'", i + 2)
         elif ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
             if depth == 0:
-                return text[start:i + 1]
+                return text[start : i + 1]
         i += 1
-    raise Ora2pgError(f"unbalanced parentheses in: {text[start:start + 120]}")
+    raise Ora2pgError(f"unbalanced parentheses in: {text[start : start + 120]}")
 
 
 def read_oracle_ddl(input_dir: Path = DEFAULT_INPUT_DIR) -> OracleDDL:
@@ -213,13 +223,24 @@ def read_oracle_ddl(input_dir: Path = DEFAULT_INPUT_DIR) -> OracleDDL:
                 continue
             statement = classify(normalised.text, file.name)
             if statement is None:
-                report.append(ReportEntry("not converted", script_statement.source, " ".join(normalised.text.split())[:160],
-                                          "a statement the conversion driver does not know: convert it by hand if it "
-                                          "matters, or tell the PanDA DB developers"))
+                report.append(
+                    ReportEntry(
+                        "not converted",
+                        script_statement.source,
+                        " ".join(normalised.text.split())[:160],
+                        "a statement the conversion driver does not know: convert it by hand if it "
+                        "matters, or tell the PanDA DB developers",
+                    )
+                )
             elif statement.schema not in ORACLE_TO_POSTGRES_SCHEMA:
-                report.append(ReportEntry("not converted", script_statement.source, " ".join(normalised.text.split())[:160],
-                                          f"schema {statement.schema} is not one of PanDA's "
-                                          f"({', '.join(ORACLE_TO_POSTGRES_SCHEMA)})"))
+                report.append(
+                    ReportEntry(
+                        "not converted",
+                        script_statement.source,
+                        " ".join(normalised.text.split())[:160],
+                        f"schema {statement.schema} is not one of PanDA's ({', '.join(ORACLE_TO_POSTGRES_SCHEMA)})",
+                    )
+                )
             else:
                 statements.append(statement)
     return OracleDDL(statements, report)
@@ -229,12 +250,14 @@ def read_oracle_ddl(input_dir: Path = DEFAULT_INPUT_DIR) -> OracleDDL:
 # Input patches: the Oracle DDL handed to ora2pg -i (offline only)
 # --------------------------------------------------------------------------------------------
 
+
 def check_constraints_with_state(statement: str) -> str:
     """ora2pg 23.2's -i parser keeps `ALTER TABLE t ADD CONSTRAINT c CHECK (...)` only when a
     constraint state (ENABLE, VALIDATE...) follows the condition: with the ';' right after it, the
     constraint is silently dropped. ENABLE is Oracle's default state, so adding it changes nothing."""
     if re.match(r"^ALTER\s+TABLE\b.*\bCHECK\s*\(", statement, re.S | re.I) and not re.search(
-            r"\b(ENABLE|DISABLE|VALIDATE|NOVALIDATE)\s*$", statement, re.I):
+        r"\b(ENABLE|DISABLE|VALIDATE|NOVALIDATE)\s*$", statement, re.I
+    ):
         return statement + " ENABLE"
     return statement
 
@@ -246,4 +269,7 @@ def materialized_views_as_views(statement: str) -> str:
     return re.sub(
         rf"^CREATE\s+MATERIALIZED\s+VIEW\s+({NAME}\.{NAME})\s+(?:BUILD\s+(?:DEFERRED|IMMEDIATE)\s+)?"
         r"(?:REFRESH\s+(?:COMPLETE|FAST|FORCE)\s+ON\s+(?:DEMAND|COMMIT)\s+)?AS\b",
-        r"CREATE VIEW \1 AS", statement, flags=re.S | re.I)
+        r"CREATE VIEW \1 AS",
+        statement,
+        flags=re.S | re.I,
+    )

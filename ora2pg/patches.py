@@ -6,18 +6,23 @@ the order in which convert.py applies them."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ora2pg.oracle_ddl import (
-    NAME, ORACLE_ONLY_PARTITIONED, OracleDDL, balanced, check_constraints_with_state, materialized_views_as_views,
+    NAME,
+    ORACLE_ONLY_PARTITIONED,
+    OracleDDL,
+    balanced,
+    check_constraints_with_state,
+    materialized_views_as_views,
     unquote,
 )
-
 
 # --------------------------------------------------------------------------------------------
 # Output patches: ora2pg's PostgreSQL DDL -> schema/postgres
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass
 class PatchContext:
@@ -32,8 +37,7 @@ Patch = Callable[[str, PatchContext], str]
 def rename_oracle_schemas(sql: str, ctx: PatchContext) -> str:
     """Section 8.6: `sed -E "s/atlas_(panda[^.]*)/doma_\\1/gi"`. ora2pg keeps the Oracle schema as the
     qualifier of tables, indexes and foreign-key targets (-N only sets the search_path)."""
-    return re.sub(r'(?i)"?\batlas_(pandaarch|pandameta|panda|deft)\b"?',
-                  lambda m: "doma_" + m.group(1).lower(), sql)
+    return re.sub(r'(?i)"?\batlas_(pandaarch|pandameta|panda|deft)\b"?', lambda m: "doma_" + m.group(1).lower(), sql)
 
 
 def fix_alter_tabletable(sql: str, ctx: PatchContext) -> str:
@@ -46,11 +50,13 @@ def retry_history_unique_with_timestamp(sql: str, ctx: PatchContext) -> str:
     jedi_job_retry_history must include ins_utc_tstamp, its partition key (PostgreSQL requires the
     partition key in every unique index of a partitioned table). schema/oracle already has it in
     both, so this is a no-op on our DDL; it matters for an Oracle exported as ATLAS has it."""
+
     def add(match: re.Match) -> str:
         columns = match.group(2)
         if "ins_utc_tstamp" in columns.lower():
             return match.group(0)
         return f"{match.group(1)}({columns.rstrip()}, ins_utc_tstamp)"
+
     sql = re.sub(r"(CREATE UNIQUE INDEX jedi_job_retry_history_uq ON \S+ )\(([^)]*)\)", add, sql)
     return re.sub(r"(ALTER TABLE \S*jedi_job_retry_history ADD (?:CONSTRAINT \S+ )?UNIQUE )\(([^)]*)\)", add, sql)
 
@@ -62,9 +68,9 @@ def split_top_level(text: str) -> list[str]:
         ch = text[i]
         if ch == "'":
             end = i + 1
-            while end < len(text) and (text[end] != "'" or text[end + 1:end + 2] == "'"):
+            while end < len(text) and (text[end] != "'" or text[end + 1 : end + 2] == "'"):
                 end += 2 if text[end] == "'" else 1
-            current.append(text[i:end + 1])
+            current.append(text[i : end + 1])
             i = end + 1
             continue
         if ch == "(":
@@ -83,8 +89,10 @@ def split_top_level(text: str) -> list[str]:
 
 def lower_outside_quotes(text: str) -> str:
     """Oracle SQL to PostgreSQL case: identifiers lower case (double quotes dropped), literals kept."""
-    return "".join(piece if piece.startswith("'") else piece.replace('"', "").lower()
-                   for piece in re.split(r"('(?:[^']|'')*')", text))
+    return "".join(
+        piece if piece.startswith("'") else piece.replace('"', "").lower()
+        for piece in re.split(r"('(?:[^']|'')*')", text)
+    )
 
 
 def repair_expression_index_columns(sql: str, ctx: PatchContext) -> str:
@@ -94,23 +102,28 @@ def repair_expression_index_columns(sql: str, ctx: PatchContext) -> str:
     DESC ends up inside the expression's parentheses. The column list of such an index is rebuilt from
     the Oracle text: one element per top-level expression, expressions in parentheses, ASC/DESC after."""
     for statement in ctx.oracle.of_schema(ctx.oracle_schema, "index"):
-        match = re.match(rf"^CREATE\s+(UNIQUE\s+)?INDEX\s+(?:{NAME}\.)?({NAME})\s+ON\s+{NAME}\.{NAME}\s*\(",
-                         statement.text, re.I)
+        match = re.match(
+            rf"^CREATE\s+(UNIQUE\s+)?INDEX\s+(?:{NAME}\.)?({NAME})\s+ON\s+{NAME}\.{NAME}\s*\(", statement.text, re.I
+        )
         columns = split_top_level(balanced(statement.text, match.end() - 1)[1:-1])
         if all(re.fullmatch(rf"{NAME}(\s+(ASC|DESC))?", column, re.I) for column in columns):
             continue  # plain columns: ora2pg gets them right
         elements = []
         for column in columns:
             order = re.search(r"\s+(ASC|DESC)$", column, re.I)
-            expression = column[:order.start()] if order else column
+            expression = column[: order.start()] if order else column
             expression = lower_outside_quotes(expression.strip())
             if not re.fullmatch(r"[a-z_][a-z0-9_$#]*", expression):
                 expression = f"({expression})"
             elements.append(expression + (f" {order.group(1).upper()}" if order else ""))
         index, table = unquote(match.group(2)), OracleDDL.pg_name(statement)
         unique = "UNIQUE " if match.group(1) else ""
-        sql = re.sub(rf"^CREATE {unique}INDEX {re.escape(index)} ON {re.escape(table)} .*;$",
-                     lambda m: f"CREATE {unique}INDEX {index} ON {table} ({', '.join(elements)});", sql, flags=re.M)
+        sql = re.sub(
+            rf"^CREATE {unique}INDEX {re.escape(index)} ON {re.escape(table)} .*;$",
+            lambda m: f"CREATE {unique}INDEX {index} ON {table} ({', '.join(elements)});",
+            sql,
+            flags=re.M,
+        )
     return sql
 
 
@@ -126,6 +139,7 @@ def restore_check_constraint_names(sql: str, ctx: PatchContext) -> str:
             return match.group(0)
         candidates = [n for n in names if name.startswith(n + "_")]
         return match.group(1) + max(candidates, key=len) + match.group(3) if candidates else match.group(0)
+
     return re.sub(r"(ADD CONSTRAINT )(\w+)( CHECK\b)", rename, sql)
 
 
@@ -133,9 +147,12 @@ def lower_quoted_identifiers_in_checks(sql: str, ctx: PatchContext) -> str:
     """Oracle's reserved words used as column names are written quoted and upper case ("TYPE",
     "VALUE"); ora2pg lower-cases the column names of CREATE TABLE but copies CHECK conditions as
     written, so CHECK ("VALUE" >= 0) names a column that does not exist."""
-    return "\n".join(re.sub(r'"([A-Z][A-Z0-9_$#]*)"', lambda m: f'"{m.group(1).lower()}"', line)
-                     if re.match(r"ALTER TABLE \S+ ADD CONSTRAINT \S+ CHECK\b", line) else line
-                     for line in sql.split("\n"))
+    return "\n".join(
+        re.sub(r'"([A-Z][A-Z0-9_$#]*)"', lambda m: f'"{m.group(1).lower()}"', line)
+        if re.match(r"ALTER TABLE \S+ ADD CONSTRAINT \S+ CHECK\b", line)
+        else line
+        for line in sql.split("\n")
+    )
 
 
 def trim_not_null_check(sql: str, ctx: PatchContext) -> str:
@@ -150,6 +167,7 @@ def trim_not_null_check(sql: str, ctx: PatchContext) -> str:
             if re.fullmatch(rf"TRIM\s*\(\s*\"?{column}\"?\s*\)\s+IS\s+NOT\s+NULL", condition, re.I):
                 return f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK (btrim({column}) <> '');"
         return match.group(0)
+
     return re.sub(r"ALTER TABLE (\S+) ALTER COLUMN TRIM\((\w+)\) SET NOT NULL;", replace, sql, flags=re.I)
 
 
@@ -160,8 +178,12 @@ def regexp_like_check_as_regex_match(sql: str, ctx: PatchContext) -> str:
         for name, condition in checks:
             match = re.fullmatch(r"REGEXP_LIKE\s*\(\s*\"?(\w+)\"?\s*,\s*('(?:[^']|'')*')\s*\)", condition, re.I)
             if match:
-                sql = re.sub(rf"^(ALTER TABLE {re.escape(table)} ADD CONSTRAINT {name} CHECK ).*;$",
-                             lambda m: f"{m.group(1)}({match.group(1).lower()} ~ {match.group(2)});", sql, flags=re.M)
+                sql = re.sub(
+                    rf"^(ALTER TABLE {re.escape(table)} ADD CONSTRAINT {name} CHECK ).*;$",
+                    lambda m: f"{m.group(1)}({match.group(1).lower()} ~ {match.group(2)});",
+                    sql,
+                    flags=re.M,
+                )
     return sql
 
 
@@ -172,9 +194,11 @@ def drop_boolean_encoding_checks(sql: str, ctx: PatchContext) -> str:
     for match in re.finditer(r"CREATE (?:UNLOGGED )?TABLE (\S+) \((.*?)\n\)", sql, re.S):
         for column in re.findall(r'^\s+"?(\w+)"? boolean\b', match.group(2), re.M):
             booleans.add((match.group(1), column.lower()))
+
     def keep(line: str) -> bool:
         m = re.match(r'ALTER TABLE (\S+) ADD CONSTRAINT \w+ CHECK \("?(\w+)"? IN \(0, ?1\)\);$', line)
         return not (m and (m.group(1), m.group(2).lower()) in booleans)
+
     return "\n".join(line for line in sql.split("\n") if keep(line))
 
 
@@ -182,17 +206,23 @@ def drop_is_json_checks(sql: str, ctx: PatchContext) -> str:
     """Oracle keeps JSON in a CLOB with CHECK (col IS JSON); the PostgreSQL column is json/jsonb
     (MODIFY_TYPE), whose type already refuses what is not JSON. ora2pg rewrites IS JSON into a
     CASE expression that is always true: the constraint is dropped."""
-    names = {name for checks in ctx.oracle.check_constraints().values() for name, condition in checks
-             if re.fullmatch(r'"?\w+"?\s+IS\s+JSON', condition, re.I)}
-    return "\n".join(line for line in sql.split("\n")
-                     if not (m := re.match(r"ALTER TABLE \S+ ADD CONSTRAINT (\w+) CHECK\b", line)) or m.group(1) not in names)
+    names = {
+        name
+        for checks in ctx.oracle.check_constraints().values()
+        for name, condition in checks
+        if re.fullmatch(r'"?\w+"?\s+IS\s+JSON', condition, re.I)
+    }
+    return "\n".join(
+        line
+        for line in sql.split("\n")
+        if not (m := re.match(r"ALTER TABLE \S+ ADD CONSTRAINT (\w+) CHECK\b", line)) or m.group(1) not in names
+    )
 
 
 def fix_comment_quotes(sql: str, ctx: PatchContext) -> str:
     """ora2pg (-i) keeps Oracle's doubled quotes inside a comment and escapes them again:
     'a ''b''' comes out as E'a ''''b'''''. One level of doubling is the right one."""
-    return "\n".join(line.replace("''''", "''") if line.startswith("COMMENT ON ") else line
-                     for line in sql.split("\n"))
+    return "\n".join(line.replace("''''", "''") if line.startswith("COMMENT ON ") else line for line in sql.split("\n"))
 
 
 def add_partitioning(sql: str, ctx: PatchContext) -> str:
@@ -210,6 +240,7 @@ def add_partitioning(sql: str, ctx: PatchContext) -> str:
             if "PARTITION BY" in match.group(2).upper():
                 return match.group(0)
             return f'{match.group(1)} PARTITION BY {partitioning.kind} ("{partitioning.column}");'
+
         sql = pattern.sub(partition, sql, count=1)
     return sql
 
@@ -219,8 +250,12 @@ def remove_oracle_only_partitioning(sql: str, ctx: PatchContext) -> str:
     (ORACLE_ONLY_PARTITIONED): drop their PARTITION BY and the partitions ora2pg made for them."""
     for table in ORACLE_ONLY_PARTITIONED:
         if table.startswith(ctx.pg_schema + "."):
-            sql = re.sub(rf"(CREATE (?:UNLOGGED )?TABLE {re.escape(table)} \(.*?\n\))\s*PARTITION BY [^;]*;",
-                         r"\1;", sql, flags=re.S)
+            sql = re.sub(
+                rf"(CREATE (?:UNLOGGED )?TABLE {re.escape(table)} \(.*?\n\))\s*PARTITION BY [^;]*;",
+                r"\1;",
+                sql,
+                flags=re.S,
+            )
             sql = re.sub(rf"^CREATE TABLE \S+ PARTITION OF {re.escape(table)}\b[^;]*;\n?", "", sql, flags=re.M)
     return sql
 
@@ -267,7 +302,9 @@ def views_as_materialized_views(sql: str, ctx: PatchContext) -> str:
             continue
         pattern = re.compile(rf"CREATE (?:OR REPLACE )?VIEW {re.escape(view)} AS\b(.*?);", re.S)
         sql = pattern.sub(lambda m: f"CREATE MATERIALIZED VIEW {view} AS{m.group(1).rstrip()}\nWITH NO DATA;", sql)
-        sql = re.sub(rf"^ALTER VIEW {re.escape(view)} OWNER TO", f"ALTER MATERIALIZED VIEW {view} OWNER TO", sql, flags=re.M)
+        sql = re.sub(
+            rf"^ALTER VIEW {re.escape(view)} OWNER TO", f"ALTER MATERIALIZED VIEW {view} OWNER TO", sql, flags=re.M
+        )
     return sql
 
 
@@ -308,10 +345,20 @@ TABLE_PATCHES: list[Patch] = [
     add_partitioning,
     remove_oracle_only_partitioning,
 ]
-SEQUENCE_PATCHES: list[Patch] = [strip_psql_meta_commands, rename_oracle_schemas, reset_sequences,
-                                 sequence_cache_as_postgres]
+SEQUENCE_PATCHES: list[Patch] = [
+    strip_psql_meta_commands,
+    rename_oracle_schemas,
+    reset_sequences,
+    sequence_cache_as_postgres,
+]
 VIEW_PATCHES: list[Patch] = [strip_psql_meta_commands, rename_oracle_schemas, views_as_materialized_views]
 # every patch, for the report and the docs
-PATCHES: list[Callable] = [check_constraints_with_state, materialized_views_as_views, *TABLE_PATCHES,
-                           default_partitions, move_materialized_view_indexes, *SEQUENCE_PATCHES[2:],
-                           views_as_materialized_views]
+PATCHES: list[Callable] = [
+    check_constraints_with_state,
+    materialized_views_as_views,
+    *TABLE_PATCHES,
+    default_partitions,
+    move_materialized_view_indexes,
+    *SEQUENCE_PATCHES[2:],
+    views_as_materialized_views,
+]

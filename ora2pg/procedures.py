@@ -24,17 +24,28 @@ from ora2pg.patches import PatchContext, rename_oracle_schemas, strip_psql_meta_
 
 ORACLE_PROCEDURES = PROJECT_ROOT / "procedures" / "oracle"
 # the behavioural tests of the stored logic the twin covers
-BEHAVIOUR_TESTS = ("test_job_lifecycle.py", "test_dispatch.py", "test_retry.py", "test_watchdog.py",
-                   "test_aggregates.py", "test_windows.py", "test_partitions.py", "test_archive.py",
-                   "test_scheduler.py")
+BEHAVIOUR_TESTS = (
+    "test_job_lifecycle.py",
+    "test_dispatch.py",
+    "test_retry.py",
+    "test_watchdog.py",
+    "test_aggregates.py",
+    "test_windows.py",
+    "test_partitions.py",
+    "test_archive.py",
+    "test_scheduler.py",
+)
 
 
 def package_calls_as_functions(sql: str, ctx: PatchContext | None = None) -> str:
     """ora2pg -t FUNCTION -i writes the members of package PANDADB_SUPPORT as functions of the schema
     under their member names, but leaves the calls to them written as package.member(...) in the
     bodies of the other files' routines: the calls are renamed the same way."""
-    return re.sub(r"(?i)\b(?:doma_panda\.|atlas_panda\.)?pandadb_support\.(\w+)",
-                  lambda m: f"doma_panda.{m.group(1).lower()}", sql)
+    return re.sub(
+        r"(?i)\b(?:doma_panda\.|atlas_panda\.)?pandadb_support\.(\w+)",
+        lambda m: f"doma_panda.{m.group(1).lower()}",
+        sql,
+    )
 
 
 def routines_as_separate_statements(sql: str, ctx: PatchContext | None = None) -> str:
@@ -85,13 +96,20 @@ def close_array_constructors(sql: str, ctx: PatchContext | None = None) -> str:
             elif sql[k] in ")]":
                 depth -= 1
             k += 1
-        out.append(sql[i:k - 1] + ("]" if k - 1 < len(sql) and sql[k - 1] == ")" else sql[k - 1:k]))
+        out.append(sql[i : k - 1] + ("]" if k - 1 < len(sql) and sql[k - 1] == ")" else sql[k - 1 : k]))
         i = k
 
 
-PROCEDURE_PATCHES = [strip_psql_meta_commands, rename_oracle_schemas, package_calls_as_functions,
-                     routines_as_separate_statements, no_semicolon_after_return_type, ref_cursor_type,
-                     string_list_type, close_array_constructors]
+PROCEDURE_PATCHES = [
+    strip_psql_meta_commands,
+    rename_oracle_schemas,
+    package_calls_as_functions,
+    routines_as_separate_statements,
+    no_semicolon_after_return_type,
+    ref_cursor_type,
+    string_list_type,
+    close_array_constructors,
+]
 
 
 @dataclass
@@ -122,20 +140,27 @@ def oracle_routines(input_dir: Path = ORACLE_PROCEDURES) -> dict[str, str]:
     names: dict[str, str] = {}
     for path in sorted(Path(input_dir).glob("*.sql")):
         text = re.sub(r"--[^\n]*", "", path.read_text())
-        for match in re.finditer(r"CREATE\s+OR\s+REPLACE\s+(?:EDITIONABLE\s+)?(FUNCTION|PROCEDURE|PACKAGE\s+BODY)\s+"
-                                 r"(?:\w+\.)?(\w+)", text, re.I):
+        for match in re.finditer(
+            r"CREATE\s+OR\s+REPLACE\s+(?:EDITIONABLE\s+)?(FUNCTION|PROCEDURE|PACKAGE\s+BODY)\s+"
+            r"(?:\w+\.)?(\w+)",
+            text,
+            re.I,
+        ):
             if match.group(1).upper().startswith("PACKAGE"):
-                body = text[match.end():]
+                body = text[match.end() :]
                 end = re.search(rf"\bEND\s+{match.group(2)}\s*;", body, re.I)
-                for member in re.finditer(r"^\s{4}(?:FUNCTION|PROCEDURE)\s+(\w+)", body[:end.start() if end else None],
-                                          re.I | re.M):
+                for member in re.finditer(
+                    r"^\s{4}(?:FUNCTION|PROCEDURE)\s+(\w+)", body[: end.start() if end else None], re.I | re.M
+                ):
                     names.setdefault(member.group(1).lower(), path.name)
             else:
                 names.setdefault(match.group(2).lower(), path.name)
     return names
 
 
-def convert_procedures(output_dir: Path, input_dir: Path = ORACLE_PROCEDURES, binary: str | None = None) -> ProcedureConversion:
+def convert_procedures(
+    output_dir: Path, input_dir: Path = ORACLE_PROCEDURES, binary: str | None = None
+) -> ProcedureConversion:
     """ora2pg -t FUNCTION -i <file> for each procedures/oracle file (the -i parser reads the packages,
     functions and procedures of the file), then PROCEDURE_PATCHES; one routine per statement."""
     from ora2pg import oracle_ddl
@@ -148,12 +173,21 @@ def convert_procedures(output_dir: Path, input_dir: Path = ORACLE_PROCEDURES, bi
     ctx = PatchContext("ATLAS_PANDA", "doma_panda", oracle_ddl.OracleDDL([]))
     routines = []
     for path in sorted(Path(input_dir).glob("*.sql")):
-        sql = run_ora2pg("FUNCTION", config, output_dir / f"FUNCTION_{path.stem}.sql", oracle_schema="ATLAS_PANDA",
-                         pg_schema="doma_panda", input_file=path, binary=binary or find_ora2pg())
+        sql = run_ora2pg(
+            "FUNCTION",
+            config,
+            output_dir / f"FUNCTION_{path.stem}.sql",
+            oracle_schema="ATLAS_PANDA",
+            pg_schema="doma_panda",
+            input_file=path,
+            binary=binary or find_ora2pg(),
+        )
         for patch in PROCEDURE_PATCHES:
             sql = patch(sql, ctx)
         (output_dir / f"converted_{path.stem}.sql").write_text(sql)
-        for match in re.finditer(r"^CREATE OR REPLACE (?:FUNCTION|PROCEDURE) (\S+) ?\(.*?^\$body\$\n.*?;$", sql, re.M | re.S):
+        for match in re.finditer(
+            r"^CREATE OR REPLACE (?:FUNCTION|PROCEDURE) (\S+) ?\(.*?^\$body\$\n.*?;$", sql, re.M | re.S
+        ):
             routines.append(ConvertedRoutine(path.name, match.group(1).lower(), match.group(0)))
     return ProcedureConversion(oracle_routines(input_dir), routines)
 
@@ -166,10 +200,18 @@ def load_in_place(database_url: str, conversion: ProcedureConversion) -> Procedu
     with psycopg.connect(database_url, autocommit=True) as conn:
         for name in sorted(conversion.oracle_routines):
             for (signature,) in conn.execute(
-                    "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.pronamespace = 'doma_panda'::regnamespace "
-                    "AND p.proname = %s", [name]).fetchall():
-                kind = "PROCEDURE" if conn.execute("SELECT prokind FROM pg_proc WHERE oid = %s::regprocedure",
-                                                   [signature]).fetchone()[0] == "p" else "FUNCTION"
+                "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.pronamespace = 'doma_panda'::regnamespace "
+                "AND p.proname = %s",
+                [name],
+            ).fetchall():
+                kind = (
+                    "PROCEDURE"
+                    if conn.execute("SELECT prokind FROM pg_proc WHERE oid = %s::regprocedure", [signature]).fetchone()[
+                        0
+                    ]
+                    == "p"
+                    else "FUNCTION"
+                )
                 conn.execute(f"DROP {kind} {signature} CASCADE")
         for routine in conversion.routines:
             short = routine.name.split(".")[-1]
@@ -184,7 +226,9 @@ def load_in_place(database_url: str, conversion: ProcedureConversion) -> Procedu
     return conversion
 
 
-def run_behaviour_tests(conversion_dir: Path, tests: tuple[str, ...] = BEHAVIOUR_TESTS, timeout: int = 3000) -> tuple[int, int, str]:
+def run_behaviour_tests(
+    conversion_dir: Path, tests: tuple[str, ...] = BEHAVIOUR_TESTS, timeout: int = 3000
+) -> tuple[int, int, str]:
     """The behavioural tests with the converted routines in place (tests/ora2pg_converted_logic.py
     loads them into the template database every test database is copied from). Returns (passed, total,
     pytest's summary line). Needs the project's source tree (tests/)."""
@@ -193,16 +237,42 @@ def run_behaviour_tests(conversion_dir: Path, tests: tuple[str, ...] = BEHAVIOUR
 
     tests_dir = PROJECT_ROOT / "tests"
     if not (tests_dir / "ora2pg_converted_logic.py").exists():
-        raise Ora2pgError("the behavioural tests are not here: run `pandadb ora2pg check --procedures` in a source checkout")
-    env = dict(os.environ, PANDADB_ORA2PG_CONVERTED=str(conversion_dir),
-               PYTHONPATH=os.pathsep.join(filter(None, [str(tests_dir), os.environ.get("PYTHONPATH")])))
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "ora2pg_converted_logic",
-                          "-o", "addopts=", *[str(tests_dir / t) for t in tests]],
-                         capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=timeout)
-    summary = next((line for line in reversed(run.stdout.splitlines()) if re.search(r"\d+ (passed|failed|error)", line)), "")
+        raise Ora2pgError(
+            "the behavioural tests are not here: run `pandadb ora2pg check --procedures` in a source checkout"
+        )
+    env = dict(
+        os.environ,
+        PANDADB_ORA2PG_CONVERTED=str(conversion_dir),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(tests_dir), os.environ.get("PYTHONPATH")])),
+    )
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "ora2pg_converted_logic",
+            "-o",
+            "addopts=",
+            *[str(tests_dir / t) for t in tests],
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=timeout,
+    )
+    summary = next(
+        (line for line in reversed(run.stdout.splitlines()) if re.search(r"\d+ (passed|failed|error)", line)), ""
+    )
     counts = {kind: int(n) for n, kind in re.findall(r"(\d+) (passed|failed|errors?|skipped)", summary)}
     passed = counts.get("passed", 0)
-    total = passed + counts.get("failed", 0) + counts.get("error", 0) + counts.get("errors", 0) + counts.get("skipped", 0)
+    total = (
+        passed + counts.get("failed", 0) + counts.get("error", 0) + counts.get("errors", 0) + counts.get("skipped", 0)
+    )
     if not summary:
         raise Ora2pgError(f"the behavioural tests did not run:\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
     return passed, total, summary

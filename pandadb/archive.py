@@ -21,11 +21,15 @@ def candidates(conn: psycopg.Connection, older_than_days: int | None = None) -> 
     return rows(conn, "archive_candidates", p_older_than_days=older_than_days)
 
 
-def run_archive(conn: psycopg.Connection, older_than_days: int | None = None,
-                on_step: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+def run_archive(
+    conn: psycopg.Connection,
+    older_than_days: int | None = None,
+    on_step: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
     """CALL doma_panda.archive_old_partitions(); `conn` must be in autocommit mode (the procedure commits)."""
-    return call_procedure_with_progress(conn, "archive_old_partitions", NOTICE_PREFIX, on_step,
-                                        p_older_than_days=older_than_days)
+    return call_procedure_with_progress(
+        conn, "archive_old_partitions", NOTICE_PREFIX, on_step, p_older_than_days=older_than_days
+    )
 
 
 def archive_status(conn: psycopg.Connection) -> list[dict[str, Any]]:

@@ -53,8 +53,13 @@ from pandadb.db import scalar
 from pandadb.procedures import call
 
 SCENARIOS = ("api-kill", "db-restart", "archive-kill")
-JOB_TABLES = ("doma_panda.jobsdefined4", "doma_panda.jobswaiting4", "doma_panda.jobsactive4",
-              "doma_panda.jobsarchived4", "doma_pandaarch.jobsarchived")
+JOB_TABLES = (
+    "doma_panda.jobsdefined4",
+    "doma_panda.jobswaiting4",
+    "doma_panda.jobsactive4",
+    "doma_panda.jobsarchived4",
+    "doma_pandaarch.jobsarchived",
+)
 SITE = "CHAOS_SITE"
 PILOT_USER, PILOT_VO, PILOT_GROUPS = "chaos-pilot", "atlas", ("production",)
 SERVER_STARTUP_SECONDS = 60
@@ -115,17 +120,19 @@ class ScenarioResult:
     def lines(self) -> list[str]:
         failures = sum(self.failures.values())
         kinds = ", ".join(f"{kind} {count}" for kind, count in self.failures.most_common()) or "none"
-        out = [f"== {self.name}: {self.jobs} jobs, {self.clients} clients, load {self.load_seconds:.1f} s",
-               f"   requests              {self.requests} ({self.succeeded} succeeded, "
-               f"{self.requests / self.load_seconds if self.load_seconds else 0:.0f}/s)",
-               f"   failures seen         {failures}: {kinds}",
-               f"   latency               median {self._percentile(50)}, p99 {self._percentile(99)}, max "
-               f"{self._percentile(100)}; slowest failure {_seconds(self.slowest_failure) if failures else 'n/a'}",
-               f"   fault at              {_seconds(self.fault_at)} after the load started"
-               + (f"; down {_seconds(self.down_seconds)}" if self.down_seconds is not None else ""),
-               f"   recovery              {_seconds(self.recovery_seconds)} ({self.recovery_what})",
-               f"   final states acked    {self.acknowledged}; jobs left: "
-               + (", ".join(f"{status} {count}" for status, count in sorted(self.left.items())) or "none")]
+        out = [
+            f"== {self.name}: {self.jobs} jobs, {self.clients} clients, load {self.load_seconds:.1f} s",
+            f"   requests              {self.requests} ({self.succeeded} succeeded, "
+            f"{self.requests / self.load_seconds if self.load_seconds else 0:.0f}/s)",
+            f"   failures seen         {failures}: {kinds}",
+            f"   latency               median {self._percentile(50)}, p99 {self._percentile(99)}, max "
+            f"{self._percentile(100)}; slowest failure {_seconds(self.slowest_failure) if failures else 'n/a'}",
+            f"   fault at              {_seconds(self.fault_at)} after the load started"
+            + (f"; down {_seconds(self.down_seconds)}" if self.down_seconds is not None else ""),
+            f"   recovery              {_seconds(self.recovery_seconds)} ({self.recovery_what})",
+            f"   final states acked    {self.acknowledged}; jobs left: "
+            + (", ".join(f"{status} {count}" for status, count in sorted(self.left.items())) or "none"),
+        ]
         out += [f"   {note}" for note in self.notes]
         out.append("   invariants:")
         out += [f"     {check.line()}" for check in self.checks]
@@ -140,9 +147,13 @@ def _seconds(value: float | None) -> str:
 # invariants
 
 
-def check_invariants(conn: psycopg.Connection, expected_pandaids: list[int], acknowledged: dict[int, str],
-                     client_duplicates: list[int] | None = None,
-                     archive_snapshot: dict[str, dict[int, str]] | None = None) -> list[Check]:
+def check_invariants(
+    conn: psycopg.Connection,
+    expected_pandaids: list[int],
+    acknowledged: dict[int, str],
+    client_duplicates: list[int] | None = None,
+    archive_snapshot: dict[str, dict[int, str]] | None = None,
+) -> list[Check]:
     """The four invariants on `conn`'s database (autocommit connection); each Check says PASS/FAIL and why.
 
     expected_pandaids  the jobs the scenario created (each must be found exactly once)
@@ -150,8 +161,12 @@ def check_invariants(conn: psycopg.Connection, expected_pandaids: list[int], ack
     client_duplicates  PandaIDs that two clients both received (seen by the load)
     archive_snapshot   archive_snapshot() taken before archival: the rows that must be in the archive, identical
     """
-    return [_check_one_table(conn, expected_pandaids), _check_dispatched_once(conn, client_duplicates or []),
-            _check_acknowledged(conn, acknowledged), _check_archive(conn, archive_snapshot)]
+    return [
+        _check_one_table(conn, expected_pandaids),
+        _check_dispatched_once(conn, client_duplicates or []),
+        _check_acknowledged(conn, acknowledged),
+        _check_archive(conn, archive_snapshot),
+    ]
 
 
 def _examples(values: list[Any]) -> str:
@@ -162,16 +177,24 @@ def _check_one_table(conn: psycopg.Connection, expected: list[int]) -> Check:
     present = " UNION ALL ".join(f"SELECT pandaid, '{table}' AS t FROM {table}" for table in JOB_TABLES)
     twice = conn.execute(f"""SELECT pandaid, string_agg(t, ' + ' ORDER BY t) FROM ({present}) p
                               GROUP BY pandaid HAVING count(*) > 1 ORDER BY pandaid""").fetchall()
-    missing = [row[0] for row in conn.execute(
-        f"""SELECT e.id FROM unnest(%s::bigint[]) e(id)
-             WHERE NOT EXISTS (SELECT 1 FROM ({present}) p WHERE p.pandaid = e.id) ORDER BY 1""", (expected,))]
+    missing = [
+        row[0]
+        for row in conn.execute(
+            f"""SELECT e.id FROM unnest(%s::bigint[]) e(id)
+             WHERE NOT EXISTS (SELECT 1 FROM ({present}) p WHERE p.pandaid = e.id) ORDER BY 1""",
+            (expected,),
+        )
+    ]
     problems = []
     if missing:
         problems.append(f"{len(missing)} missing ({_examples(missing)})")
     if twice:
         problems.append(f"{len(twice)} in several tables ({_examples([f'{p} in {t}' for p, t in twice])})")
-    return Check("every PandaID in exactly one job table", not problems,
-                 "; ".join(problems) or f"{len(expected)} jobs of the scenario, no PandaID in two tables")
+    return Check(
+        "every PandaID in exactly one job table",
+        not problems,
+        "; ".join(problems) or f"{len(expected)} jobs of the scenario, no PandaID in two tables",
+    )
 
 
 def _check_dispatched_once(conn: psycopg.Connection, client_duplicates: list[int]) -> Check:
@@ -183,25 +206,37 @@ def _check_dispatched_once(conn: psycopg.Connection, client_duplicates: list[int
     sent = scalar(conn, "SELECT count(DISTINCT pandaid) FROM doma_panda.jobs_statuslog WHERE jobstatus = 'sent'")
     problems = []
     if twice:
-        problems.append(f"{len(twice)} PandaIDs logged 'sent' to several pilots "
-                        f"({_examples([f'{p}: {hosts}' for p, hosts in twice])})")
+        problems.append(
+            f"{len(twice)} PandaIDs logged 'sent' to several pilots "
+            f"({_examples([f'{p}: {hosts}' for p, hosts in twice])})"
+        )
     if client_duplicates:
-        problems.append(f"{len(client_duplicates)} PandaIDs received by two clients ({_examples(sorted(client_duplicates))})")
-    return Check("none dispatched twice", not problems,
-                 "; ".join(problems) or f"{sent} PandaIDs dispatched, each to one pilot")
+        problems.append(
+            f"{len(client_duplicates)} PandaIDs received by two clients ({_examples(sorted(client_duplicates))})"
+        )
+    return Check(
+        "none dispatched twice", not problems, "; ".join(problems) or f"{sent} PandaIDs dispatched, each to one pilot"
+    )
 
 
 def _check_acknowledged(conn: psycopg.Connection, acknowledged: dict[int, str]) -> Check:
     ids = list(acknowledged)
-    lost = conn.execute("""SELECT a.id, a.status FROM unnest(%s::bigint[], %s::text[]) a(id, status)
+    lost = conn.execute(
+        """SELECT a.id, a.status FROM unnest(%s::bigint[], %s::text[]) a(id, status)
                             WHERE NOT EXISTS (SELECT 1 FROM doma_panda.jobsarchived4 j
                                                WHERE j.pandaid = a.id AND j.jobstatus = a.status)
                               AND NOT EXISTS (SELECT 1 FROM doma_pandaarch.jobsarchived j
                                                WHERE j.pandaid = a.id AND j.jobstatus = a.status)
-                            ORDER BY 1""", (ids, [acknowledged[i] for i in ids])).fetchall()
-    return Check("every acknowledged final state archived", not lost,
-                 f"{len(lost)} of {len(ids)} not archived with their state ({_examples([f'{p} {s}' for p, s in lost])})"
-                 if lost else f"{len(ids)} acknowledged final states found in jobsarchived4 / the archive")
+                            ORDER BY 1""",
+        (ids, [acknowledged[i] for i in ids]),
+    ).fetchall()
+    return Check(
+        "every acknowledged final state archived",
+        not lost,
+        f"{len(lost)} of {len(ids)} not archived with their state ({_examples([f'{p} {s}' for p, s in lost])})"
+        if lost
+        else f"{len(ids)} acknowledged final states found in jobsarchived4 / the archive",
+    )
 
 
 def archive_snapshot(conn: psycopg.Connection, pandaids: list[int]) -> dict[str, dict[int, str]]:
@@ -210,22 +245,28 @@ def archive_snapshot(conn: psycopg.Connection, pandaids: list[int]) -> dict[str,
     snapshot: dict[str, dict[int, str]] = {}
     for source, archive, key in _archive_targets(conn):
         columns = scalar(conn, "SELECT doma_panda.archive_column_list(%s, %s)", (source, archive))
-        snapshot[archive] = {row[0]: row[1] for row in conn.execute(
-            f"SELECT {key}, md5(ROW({columns})::text) FROM {source} WHERE pandaid = ANY(%s)", (pandaids,))}
+        snapshot[archive] = {
+            row[0]: row[1]
+            for row in conn.execute(
+                f"SELECT {key}, md5(ROW({columns})::text) FROM {source} WHERE pandaid = ANY(%s)", (pandaids,)
+            )
+        }
     return snapshot
 
 
 def _archive_targets(conn: psycopg.Connection) -> list[tuple[str, str, str]]:
-    return conn.execute("SELECT source_table, archive_table, key_column FROM doma_panda.archive_targets() "
-                        "ORDER BY table_order").fetchall()
+    return conn.execute(
+        "SELECT source_table, archive_table, key_column FROM doma_panda.archive_targets() ORDER BY table_order"
+    ).fetchall()
 
 
 def _check_archive(conn: psycopg.Connection, snapshot: dict[str, dict[int, str]] | None) -> Check:
     problems = []
     compared = 0
     for source, archive, key in _archive_targets(conn):
-        duplicated = [row[0] for row in conn.execute(
-            f"SELECT {key} FROM {archive} GROUP BY {key} HAVING count(*) > 1 ORDER BY 1")]
+        duplicated = [
+            row[0] for row in conn.execute(f"SELECT {key} FROM {archive} GROUP BY {key} HAVING count(*) > 1 ORDER BY 1")
+        ]
         if duplicated:
             problems.append(f"{archive}: {len(duplicated)} keys twice ({_examples(duplicated)})")
         expected = (snapshot or {}).get(archive)
@@ -233,7 +274,8 @@ def _check_archive(conn: psycopg.Connection, snapshot: dict[str, dict[int, str]]
             columns = scalar(conn, "SELECT doma_panda.archive_column_list(%s, %s)", (source, archive))
             found: dict[int, list[str]] = {}
             for row_key, digest in conn.execute(
-                    f"SELECT {key}, md5(ROW({columns})::text) FROM {archive} WHERE {key} = ANY(%s)", (list(expected),)):
+                f"SELECT {key}, md5(ROW({columns})::text) FROM {archive} WHERE {key} = ANY(%s)", (list(expected),)
+            ):
                 found.setdefault(row_key, []).append(digest)
             missing = [k for k in expected if k not in found]
             changed = [k for k, digests in found.items() if len(digests) == 1 and digests[0] != expected[k]]
@@ -249,16 +291,25 @@ def _check_archive(conn: psycopg.Connection, snapshot: dict[str, dict[int, str]]
                                   WHERE deleted_on IS NOT NULL AND data_verif_passed IS DISTINCT FROM 'YES'
                                   ORDER BY 1""").fetchall()
     if unverified:
-        problems.append(f"{len(unverified)} partitions dropped without a passed verification "
-                        f"({_examples([r[0] for r in unverified])})")
+        problems.append(
+            f"{len(unverified)} partitions dropped without a passed verification "
+            f"({_examples([r[0] for r in unverified])})"
+        )
     half_done = conn.execute("""SELECT c.table_name || '.' || c.partition_name FROM doma_panda.tablepart4copying c
                                  WHERE c.copied_to_arch = 'Y' AND c.deleted_on IS NULL ORDER BY 1""").fetchall()
     if snapshot and half_done:
         problems.append(f"{len(half_done)} partitions copied but not dropped ({_examples([r[0] for r in half_done])})")
     dropped = scalar(conn, "SELECT count(*) FROM doma_panda.tablepart4copying WHERE deleted_on IS NOT NULL")
-    return Check("archive rows exactly once and identical", not problems, "; ".join(problems) or (
-        f"{compared} archived rows compared with their source, {dropped} partitions dropped after verification"
-        if snapshot else f"no key twice in the archive tables, {dropped} partitions dropped after verification"))
+    return Check(
+        "archive rows exactly once and identical",
+        not problems,
+        "; ".join(problems)
+        or (
+            f"{compared} archived rows compared with their source, {dropped} partitions dropped after verification"
+            if snapshot
+            else f"no key twice in the archive tables, {dropped} partitions dropped after verification"
+        ),
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -278,7 +329,9 @@ class OwnCluster:
         from pandadb.cluster import EmbeddedCluster
         from pandadb.settings import Settings, find_postgres_bin_directory
 
-        self.cluster = EmbeddedCluster(Settings(database_url=None, home=home / "pg", pg_bin=find_postgres_bin_directory()))
+        self.cluster = EmbeddedCluster(
+            Settings(database_url=None, home=home / "pg", pg_bin=find_postgres_bin_directory())
+        )
 
     def start(self) -> str:
         from pandadb.migrations.runner import migrate_to_head
@@ -295,8 +348,9 @@ class OwnCluster:
     def stop_immediately(self) -> None:
         from pandadb.cluster import _run_as_server_account
 
-        result = _run_as_server_account([str(self.cluster.settings.pg_bin / "pg_ctl"), "stop", "-m", "immediate",
-                                         "-D", str(self.cluster.data_dir)])
+        result = _run_as_server_account(
+            [str(self.cluster.settings.pg_bin / "pg_ctl"), "stop", "-m", "immediate", "-D", str(self.cluster.data_dir)]
+        )
         if result.returncode != 0:
             raise ChaosError(f"pg_ctl stop -m immediate failed: {result.stderr.strip()}")
 
@@ -331,8 +385,21 @@ class ApiServer:
         started = time.monotonic()
         env = {k: v for k, v in os.environ.items() if not k.startswith("PANDADB_")}
         env.update(PANDADB_URL=self.database_url, PANDADB_HOME=str(self.home))
-        args = [sys.executable, "-m", "pandadb", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                "--workers", str(self.workers), "--threads", str(self.threads), "--insecure"]
+        args = [
+            sys.executable,
+            "-m",
+            "pandadb",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--threads",
+            str(self.threads),
+            "--insecure",
+        ]
         with open(self.log_file, "ab") as log:
             self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         deadline = started + SERVER_STARTUP_SECONDS
@@ -479,8 +546,11 @@ class Load:
         node = f"chaos-{self.queue.lower()}-{index}"
         with httpx.Client(base_url=self.base_url, headers=self.headers, timeout=httpx.Timeout(10, connect=2)) as client:
             while not self.stopping.is_set():
-                answer = self._until_answered(client, "/api/v1/pilot/acquire_jobs",
-                                              {"site_name": self.queue, "n_jobs": self.jobs_per_acquire, "node": node})
+                answer = self._until_answered(
+                    client,
+                    "/api/v1/pilot/acquire_jobs",
+                    {"site_name": self.queue, "n_jobs": self.jobs_per_acquire, "node": node},
+                )
                 if answer is None:
                     return
                 if not answer.get("success"):
@@ -500,8 +570,9 @@ class Load:
 
     def _run_job(self, client: httpx.Client, pandaid: int, node: str) -> None:
         for status in ("running", "finished"):
-            answer = self._until_answered(client, "/api/v1/pilot/update_job",
-                                          {"job_id": pandaid, "job_status": status, "node": node})
+            answer = self._until_answered(
+                client, "/api/v1/pilot/update_job", {"job_id": pandaid, "job_status": status, "node": node}
+            )
             if answer is None:
                 return
             if not answer.get("success"):
@@ -531,14 +602,24 @@ def prepare_queue(conn: psycopg.Connection, queue: str, jobs: int) -> list[int]:
     conn.execute("SELECT doma_panda.register_panda_queue(%s, %s, %s)", (queue, SITE, Jsonb({})))
     pandaids: list[int] = []
     for first in range(0, jobs, 500):
-        specs = [{"jobName": f"chaos.{queue.lower()}.{n}", "computingSite": queue, "prodSourceLabel": "managed",
-                  "transformation": "/bin/true", "jobStatus": "activated", "assignedPriority": 100}
-                 for n in range(first, min(jobs, first + 500))]
+        specs = [
+            {
+                "jobName": f"chaos.{queue.lower()}.{n}",
+                "computingSite": queue,
+                "prodSourceLabel": "managed",
+                "transformation": "/bin/true",
+                "jobStatus": "activated",
+                "assignedPriority": 100,
+            }
+            for n in range(first, min(jobs, first + 500))
+        ]
         pandaids += [entry["PandaID"] for entry in call(conn, "submit_jobs", p_job_specs=specs, p_submitter="chaos")]
     return pandaids
 
 
-def create_old_archived_jobs(conn: psycopg.Connection, per_day: int, days_ago: tuple[int, ...] = ARCHIVE_DAYS) -> list[int]:
+def create_old_archived_jobs(
+    conn: psycopg.Connection, per_day: int, days_ago: tuple[int, ...] = ARCHIVE_DAYS
+) -> list[int]:
     """Finished jobs (2 files, metadata and parameters each) in the daily partitions of old days, due for
     archival; returns their PandaIDs (from the PandaID sequence)."""
     pandaids: list[int] = []
@@ -547,41 +628,69 @@ def create_old_archived_jobs(conn: psycopg.Connection, per_day: int, days_ago: t
         day = today - timedelta(days=days)
         for table in ("jobsarchived4", "filestable4", "metatable", "jobparamstable"):
             conn.execute("SELECT doma_panda.create_partition_for_value(%s, %s)", (f"doma_panda.{table}", str(day)))
-        ids = [row[0] for row in conn.execute(
-            "SELECT nextval('doma_panda.jobsdefined4_pandaid_seq') FROM generate_series(1, %s)", (per_day,))]
+        ids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT nextval('doma_panda.jobsdefined4_pandaid_seq') FROM generate_series(1, %s)", (per_day,)
+            )
+        ]
         params = {"ids": ids, "day": day}
-        conn.execute("""INSERT INTO doma_panda.jobsarchived4 (pandaid, modificationtime, creationtime, jobstatus,
+        conn.execute(
+            """INSERT INTO doma_panda.jobsarchived4 (pandaid, modificationtime, creationtime, jobstatus,
                                                               computingsite, prodsourcelabel, jobname, transformation)
                         SELECT g, %(day)s + make_interval(mins => (g %% 1440)::int), %(day)s, 'finished',
                                'CHAOS_OLD', 'managed', 'chaos.old.' || g, '/bin/true'
-                          FROM unnest(%(ids)s::bigint[]) g""", params)
-        conn.execute("""INSERT INTO doma_panda.filestable4 (row_id, pandaid, modificationtime, lfn, type, fsize)
+                          FROM unnest(%(ids)s::bigint[]) g""",
+            params,
+        )
+        conn.execute(
+            """INSERT INTO doma_panda.filestable4 (row_id, pandaid, modificationtime, lfn, type, fsize)
                         SELECT nextval('doma_panda.filestable4_row_id_seq'), g,
                                %(day)s + make_interval(mins => (g %% 1440)::int), 'chaos_' || g || '_' || k, 'output', k * 1000
-                          FROM unnest(%(ids)s::bigint[]) g, generate_series(1, 2) k""", params)
-        conn.execute("""INSERT INTO doma_panda.metatable (pandaid, modificationtime, metadata)
+                          FROM unnest(%(ids)s::bigint[]) g, generate_series(1, 2) k""",
+            params,
+        )
+        conn.execute(
+            """INSERT INTO doma_panda.metatable (pandaid, modificationtime, metadata)
                         SELECT g, %(day)s + make_interval(mins => (g %% 1440)::int), '{"chaos": ' || g || '}'
-                          FROM unnest(%(ids)s::bigint[]) g""", params)
-        conn.execute("""INSERT INTO doma_panda.jobparamstable (pandaid, modificationtime, jobparameters)
+                          FROM unnest(%(ids)s::bigint[]) g""",
+            params,
+        )
+        conn.execute(
+            """INSERT INTO doma_panda.jobparamstable (pandaid, modificationtime, jobparameters)
                         SELECT g, %(day)s + make_interval(mins => (g %% 1440)::int), '--chaos ' || g
-                          FROM unnest(%(ids)s::bigint[]) g""", params)
+                          FROM unnest(%(ids)s::bigint[]) g""",
+            params,
+        )
         pandaids += ids
     return pandaids
 
 
 def _left_in_live_tables(conn: psycopg.Connection, pandaids: list[int]) -> dict[str, int]:
-    return dict(conn.execute("""SELECT jobstatus, count(*) FROM (
+    return dict(
+        conn.execute(
+            """SELECT jobstatus, count(*) FROM (
                                     SELECT jobstatus FROM doma_panda.jobsdefined4 WHERE pandaid = ANY(%(ids)s)
                                     UNION ALL SELECT jobstatus FROM doma_panda.jobswaiting4 WHERE pandaid = ANY(%(ids)s)
                                     UNION ALL SELECT jobstatus FROM doma_panda.jobsactive4 WHERE pandaid = ANY(%(ids)s)) j
-                                 GROUP BY jobstatus""", {"ids": pandaids}).fetchall())
+                                 GROUP BY jobstatus""",
+            {"ids": pandaids},
+        ).fetchall()
+    )
 
 
 class Chaos:
     """The environment of a chaos run: the database (own cluster or given), the API server, the tokens."""
 
-    def __init__(self, database_url: str | None = None, home: Path | None = None, echo: Echo = print,
-                 workers: int = 2, threads: int = 4, keep: bool = False):
+    def __init__(
+        self,
+        database_url: str | None = None,
+        home: Path | None = None,
+        echo: Echo = print,
+        workers: int = 2,
+        threads: int = 4,
+        keep: bool = False,
+    ):
         self.echo = echo
         self.keep = keep
         self.home = home or Path(tempfile.mkdtemp(prefix="pandadb-chaos-"))
@@ -603,8 +712,10 @@ class Chaos:
                 self.database_url = self.cluster.start()
                 self.echo(f"setting up: database ready in {time.monotonic() - started:.1f} s")
             self.server = ApiServer(self.database_url, self.home, self.workers, self.threads)
-            self.echo(f"setting up: pandadb serve on {self.server.base_url} "
-                      f"({self.workers} workers x {self.threads} threads) up in {self.server.start():.1f} s")
+            self.echo(
+                f"setting up: pandadb serve on {self.server.base_url} "
+                f"({self.workers} workers x {self.threads} threads) up in {self.server.start():.1f} s"
+            )
             self.headers = _token_headers(self.home)
         except BaseException:
             self.__exit__(None, None, None)
@@ -641,19 +752,26 @@ class Chaos:
             if name == "archive-kill":
                 old_ids = create_old_archived_jobs(conn, per_day=max(50, jobs // 4))
                 snapshot = archive_snapshot(conn, old_ids)
-        self.echo(f"{name}: {jobs} jobs submitted to {queue}" + (
-            f", {len(old_ids)} old finished jobs in {len(ARCHIVE_DAYS)} daily partitions to archive" if old_ids else "")
-            + f"; {clients} pilot clients start")
+        self.echo(
+            f"{name}: {jobs} jobs submitted to {queue}"
+            + (
+                f", {len(old_ids)} old finished jobs in {len(ARCHIVE_DAYS)} daily partitions to archive"
+                if old_ids
+                else ""
+            )
+            + f"; {clients} pilot clients start"
+        )
 
         load = Load(self.server.base_url, self.headers, queue, clients)
         load.start()
         deadline = load.started + seconds
         # the fault: once a third of the jobs is done (or a third of the time is gone)
-        while (len(load.acknowledged) < jobs // 3 and time.monotonic() < load.started + seconds / 3
-               and load.running()):
+        while len(load.acknowledged) < jobs // 3 and time.monotonic() < load.started + seconds / 3 and load.running():
             time.sleep(0.02)
-        self.echo(f"{name}: fault after {time.monotonic() - load.started:.1f} s ({len(load.acknowledged)} jobs "
-                  f"finished, {load.requests} requests)")
+        self.echo(
+            f"{name}: fault after {time.monotonic() - load.started:.1f} s ({len(load.acknowledged)} jobs "
+            f"finished, {load.requests} requests)"
+        )
         # the fault time is when the thing is down: a request sent after it can only succeed once it is back
         if name == "api-kill":
             self.server.kill()
@@ -693,8 +811,9 @@ class Chaos:
             result.recovery_seconds = load.first_success_after_fault - fault
         with self.connect() as conn:
             result.left = _left_in_live_tables(conn, pandaids)
-            result.checks = check_invariants(conn, pandaids + old_ids, dict(load.acknowledged),
-                                             sorted(load.duplicates), snapshot)
+            result.checks = check_invariants(
+                conn, pandaids + old_ids, dict(load.acknowledged), sorted(load.duplicates), snapshot
+            )
         return result
 
     def _kill_and_rerun_archive(self, on_kill: Callable[[], float]) -> tuple[list[str], float, float]:
@@ -705,8 +824,9 @@ class Chaos:
         env.update(PANDADB_URL=self.database_url, PANDADB_HOME=str(self.home), PYTHONUNBUFFERED="1")
         args = [sys.executable, "-m", "pandadb", "archive", "run"]
         started = time.monotonic()
-        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True, start_new_session=True
+        )
         assert process.stdout is not None
         steps = 0
         for line in process.stdout:
@@ -722,8 +842,10 @@ class Chaos:
         process.wait()
         killed_at = on_kill()
         process.stdout.close()
-        notes = [f"archive run killed with -9 after {steps} steps, {time.monotonic() - started:.2f} s"
-                 + ("" if killed_mid_run else " (WARNING: it had already ended: not a mid-run kill)")]
+        notes = [
+            f"archive run killed with -9 after {steps} steps, {time.monotonic() - started:.2f} s"
+            + ("" if killed_mid_run else " (WARNING: it had already ended: not a mid-run kill)")
+        ]
         self.echo(f"archive-kill: {notes[0]}; running it again until it completes")
         rerun_started = time.monotonic()
         attempts = []
@@ -734,15 +856,26 @@ class Chaos:
                 break
             time.sleep(1)  # a partition still held by the killed run's server-side work: ask again
         last = rerun.stdout.strip().splitlines()[-1] if rerun.stdout.strip() else rerun.stderr.strip()
-        notes.append(f"archive rerun: {len(attempts)} run(s), exit codes {attempts}, "
-                     f"{time.monotonic() - rerun_started:.2f} s; last line: {last}")
+        notes.append(
+            f"archive rerun: {len(attempts)} run(s), exit codes {attempts}, "
+            f"{time.monotonic() - rerun_started:.2f} s; last line: {last}"
+        )
         self.echo(f"archive-kill: {notes[-1]}")
         return notes, killed_at, time.monotonic()
 
 
-def run_chaos(scenarios: list[str], jobs: int = 1000, clients: int = 8, seconds: float = 30.0, outage: float = 2.0,
-              echo: Echo = print, database_url: str | None = None, workers: int = 2,
-              threads: int = 4, keep: bool = False) -> list[ScenarioResult]:
+def run_chaos(
+    scenarios: list[str],
+    jobs: int = 1000,
+    clients: int = 8,
+    seconds: float = 30.0,
+    outage: float = 2.0,
+    echo: Echo = print,
+    database_url: str | None = None,
+    workers: int = 2,
+    threads: int = 4,
+    keep: bool = False,
+) -> list[ScenarioResult]:
     """Run the scenarios one after the other (each with its own queue and jobs) and print their figures."""
     unknown = [name for name in scenarios if name not in SCENARIOS]
     if unknown:

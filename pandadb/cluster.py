@@ -128,10 +128,18 @@ class EmbeddedCluster:
         for directory in (self.home, self.socket_dir, self.log_file.parent):
             directory.mkdir(parents=True, exist_ok=True)
         _chown_tree(self.home)
-        result = _run_as_server_account([
-            str(self.settings.pg_bin / "initdb"), "-D", str(self.data_dir), "-U", EMBEDDED_SUPERUSER,
-            "--auth=trust", "--encoding=UTF8", "--no-locale",
-        ])
+        result = _run_as_server_account(
+            [
+                str(self.settings.pg_bin / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                EMBEDDED_SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-locale",
+            ]
+        )
         if result.returncode != 0:
             raise ClusterError(f"initdb failed in {self.data_dir}:\n{result.stderr.strip()}")
         self._write_configuration()
@@ -165,10 +173,21 @@ class EmbeddedCluster:
         if not self.is_running():
             port = self.port if self.port and _port_is_free(self.port) else _pick_free_port()
             self.port_file.write_text(f"{port}\n")
-            result = _run_as_server_account([
-                str(self.settings.pg_bin / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data_dir),
-                "-l", str(self.log_file), "-o", f"-p {port}",
-            ])
+            result = _run_as_server_account(
+                [
+                    str(self.settings.pg_bin / "pg_ctl"),
+                    "start",
+                    "-w",
+                    "-t",
+                    "60",
+                    "-D",
+                    str(self.data_dir),
+                    "-l",
+                    str(self.log_file),
+                    "-o",
+                    f"-p {port}",
+                ]
+            )
             if result.returncode != 0:
                 tail = self.log_file.read_text()[-2000:] if self.log_file.exists() else ""
                 raise ClusterError(f"PostgreSQL did not start (see {self.log_file}):\n{result.stderr.strip()}\n{tail}")
@@ -180,7 +199,9 @@ class EmbeddedCluster:
         while True:
             try:
                 with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
-                    exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE_NAME,)).fetchone()
+                    exists = conn.execute(
+                        "SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE_NAME,)
+                    ).fetchone()
                     if not exists:
                         conn.execute(f'CREATE DATABASE "{EMBEDDED_DATABASE_NAME}"')
                     return
@@ -193,7 +214,9 @@ class EmbeddedCluster:
         """Stop the cluster; returns False when it was not running."""
         if not self.is_running():
             return False
-        result = _run_as_server_account([str(self.settings.pg_bin / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(self.data_dir)])
+        result = _run_as_server_account(
+            [str(self.settings.pg_bin / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(self.data_dir)]
+        )
         if result.returncode != 0:
             raise ClusterError(f"pg_ctl stop failed: {result.stderr.strip()}")
         return True

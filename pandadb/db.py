@@ -10,7 +10,6 @@ from psycopg.conninfo import conninfo_to_dict
 from pandadb.cluster import ClusterError, EmbeddedCluster
 from pandadb.settings import Settings, load_settings
 
-
 DATABASE_URL_SCHEMES = ("postgresql://", "postgres://", "oracle://", "oracle+oracledb://")
 
 
@@ -30,8 +29,10 @@ def check_database_url(url: str) -> str:
         valid = "=" in url
     if not valid:
         shown = url if len(url) < 60 else url[:57] + "..."
-        raise DatabaseUrlError(f"PANDADB_URL {shown!r} is not a database URL: use postgresql://user@host:port/database "
-                               "(or unset it to use the embedded cluster)")
+        raise DatabaseUrlError(
+            f"PANDADB_URL {shown!r} is not a database URL: use postgresql://user@host:port/database "
+            "(or unset it to use the embedded cluster)"
+        )
     return url
 
 
@@ -44,16 +45,21 @@ def resolve_database_url(settings: Settings | None = None, start_embedded: bool 
     if start_embedded:
         return cluster.start()
     if not cluster.is_running():
-        raise ClusterError(f"the embedded database under {settings.home} is not running: run 'pandadb db start' or set PANDADB_URL")
+        raise ClusterError(
+            f"the embedded database under {settings.home} is not running: run 'pandadb db start' or set PANDADB_URL"
+        )
     return cluster.url()
 
 
 def sqlalchemy_url(database_url: str) -> str:
     """The SQLAlchemy spelling of a libpq/oracle URL (psycopg 3 and python-oracledb drivers)."""
-    for prefix, driver in (("postgresql://", "postgresql+psycopg://"), ("postgres://", "postgresql+psycopg://"),
-                           ("oracle://", "oracle+oracledb://")):
+    for prefix, driver in (
+        ("postgresql://", "postgresql+psycopg://"),
+        ("postgres://", "postgresql+psycopg://"),
+        ("oracle://", "oracle+oracledb://"),
+    ):
         if database_url.startswith(prefix):
-            return driver + database_url[len(prefix):]
+            return driver + database_url[len(prefix) :]
     return database_url
 
 

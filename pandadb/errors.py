@@ -19,22 +19,24 @@ from __future__ import annotations
 PANDA_ERROR_CLASS = "PD"
 
 # SQLSTATEs of PostgreSQL itself that mean "your input was wrong", not "the server broke"
-INPUT_ERROR_SQLSTATES = frozenset({
-    "22001",  # string_data_right_truncation
-    "22003",  # numeric_value_out_of_range
-    "22007",  # invalid_datetime_format
-    "22008",  # datetime_field_overflow
-    "22P02",  # invalid_text_representation
-    "22023",  # invalid_parameter_value
-    "22004",  # null_value_not_allowed
-    "23502",  # not_null_violation
-    "23503",  # foreign_key_violation
-    "23505",  # unique_violation
-    "23514",  # check_violation
-    "2202E",  # array_subscript_error
-    "22P05",  # untranslatable_character
-    "42883",  # undefined_function (wrong argument types)
-})
+INPUT_ERROR_SQLSTATES = frozenset(
+    {
+        "22001",  # string_data_right_truncation
+        "22003",  # numeric_value_out_of_range
+        "22007",  # invalid_datetime_format
+        "22008",  # datetime_field_overflow
+        "22P02",  # invalid_text_representation
+        "22023",  # invalid_parameter_value
+        "22004",  # null_value_not_allowed
+        "23502",  # not_null_violation
+        "23503",  # foreign_key_violation
+        "23505",  # unique_violation
+        "23514",  # check_violation
+        "2202E",  # array_subscript_error
+        "22P05",  # untranslatable_character
+        "42883",  # undefined_function (wrong argument types)
+    }
+)
 
 
 class ProcedureError(Exception):

@@ -22,8 +22,10 @@ def partition_engine(conn: psycopg.Connection) -> str:
 
 
 def maintenance_tables(conn: psycopg.Connection, include_manual: bool = False) -> list[str]:
-    return [row["partition_maintenance_tables"]
-            for row in rows(conn, "partition_maintenance_tables", p_include_manual=include_manual)]
+    return [
+        row["partition_maintenance_tables"]
+        for row in rows(conn, "partition_maintenance_tables", p_include_manual=include_manual)
+    ]
 
 
 def maintain_table(conn: psycopg.Connection, parent_table: str) -> dict[str, Any]:
@@ -31,12 +33,16 @@ def maintain_table(conn: psycopg.Connection, parent_table: str) -> dict[str, Any
     return call(conn, "maintain_partitioned_table", p_parent_table=parent_table)
 
 
-def run_maintenance(conn: psycopg.Connection, include_manual: bool = False,
-                    on_table_done: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+def run_maintenance(
+    conn: psycopg.Connection,
+    include_manual: bool = False,
+    on_table_done: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
     """CALL doma_panda.run_partition_maintenance() (one transaction per table, as the scheduler runs it);
     `on_table_done` gets each table's result as it is reported. `conn` must be in autocommit mode."""
-    return call_procedure_with_progress(conn, "run_partition_maintenance", NOTICE_PREFIX, on_table_done,
-                                        p_include_manual=include_manual)
+    return call_procedure_with_progress(
+        conn, "run_partition_maintenance", NOTICE_PREFIX, on_table_done, p_include_manual=include_manual
+    )
 
 
 def partition_report(conn: psycopg.Connection, parent_table: str | None = None) -> list[dict[str, Any]]:

@@ -35,8 +35,16 @@ DEFAULT_SCHEMA = "doma_panda"
 _ROUTINE_NAME = re.compile(r"^(?:(?P<schema>[a-z_][a-z0-9_]*)\.)?(?P<name>[a-z_][a-z0-9_]*)$")
 _ARGUMENT_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
-__all__ = ["ProcedureError", "SqlArray", "bigint_ids", "call", "call_procedure_with_progress", "refusals_as_errors",
-           "rows", "text_array"]
+__all__ = [
+    "ProcedureError",
+    "SqlArray",
+    "bigint_ids",
+    "call",
+    "call_procedure_with_progress",
+    "refusals_as_errors",
+    "rows",
+    "text_array",
+]
 
 
 @dataclass(frozen=True)
@@ -123,9 +131,13 @@ def rows(conn: psycopg.Connection, function: str, /, **arguments: Any) -> list[d
         return cursor.fetchall()
 
 
-def call_procedure_with_progress(conn: psycopg.Connection, procedure: str, notice_prefix: str,
-                                 on_progress: Callable[[dict[str, Any]], None] | None = None,
-                                 **arguments: Any) -> list[dict[str, Any]]:
+def call_procedure_with_progress(
+    conn: psycopg.Connection,
+    procedure: str,
+    notice_prefix: str,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+    **arguments: Any,
+) -> list[dict[str, Any]]:
     """`CALL <procedure>(name => value, ...)` for a long procedure that reports each step as a NOTICE
     '<notice_prefix>{json}'; returns the steps and hands each one to `on_progress` as it arrives (for
     progress bars). The procedure may COMMIT as it goes, so `conn` must be in autocommit mode."""
@@ -134,7 +146,7 @@ def call_procedure_with_progress(conn: psycopg.Connection, procedure: str, notic
     def on_notice(diagnostic: psycopg.errors.Diagnostic) -> None:
         message = diagnostic.message_primary or ""
         if message.startswith(notice_prefix):
-            step = json.loads(message[len(notice_prefix):])
+            step = json.loads(message[len(notice_prefix) :])
             steps.append(step)
             if on_progress:
                 on_progress(step)

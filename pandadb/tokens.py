@@ -73,12 +73,22 @@ def local_issuer_keys(home: Path | str | None = None) -> IssuerKeys:
     auth_dir.mkdir(parents=True, exist_ok=True)
     if not keys.private_key_file.exists():
         private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        _write_once(keys.private_key_file, private_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()), 0o600)
+        _write_once(
+            keys.private_key_file,
+            private_key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ),
+            0o600,
+        )
     # derive the public key from whichever private key won a concurrent creation
     stored_key = serialization.load_pem_private_key(keys.private_key_file.read_bytes(), password=None)
-    _write_once(keys.public_key_file, stored_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo), 0o644)
+    _write_once(
+        keys.public_key_file,
+        stored_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ),
+        0o644,
+    )
     return keys
 
 
@@ -98,8 +108,14 @@ def vo_groups(vo: str, groups: list[str] | tuple[str, ...]) -> list[str]:
     return claim
 
 
-def issue_token(user: str, vo: str, groups: list[str] | tuple[str, ...] = (), lifetime: int = DEFAULT_LIFETIME_SECONDS,
-                home: Path | str | None = None, audience: str = DEFAULT_AUDIENCE) -> str:
+def issue_token(
+    user: str,
+    vo: str,
+    groups: list[str] | tuple[str, ...] = (),
+    lifetime: int = DEFAULT_LIFETIME_SECONDS,
+    home: Path | str | None = None,
+    audience: str = DEFAULT_AUDIENCE,
+) -> str:
     """A signed JWT from the local issuer for `user`, member of `vo` and of `groups`.
 
     lifetime: seconds until expiry (a negative value makes an already expired token, for tests).

@@ -35,19 +35,45 @@ from pilot.pilot import KILLED, Pilot, PilotOptions
 @click.option("--wait-for-jobs", is_flag=True, help="keep polling when no job comes, until the lifetime ends")
 @click.option("--no-verify-tls", is_flag=True, help="accept the server's self-signed development certificate")
 @click.option("-v", "--verbose", is_flag=True)
-def main(url, queue, token_file, vo, pilots, lifetime, max_jobs, heartbeat_interval, workdir, resource_type,
-         prod_source_label, memory, disk_space, wait_for_jobs, no_verify_tls, verbose) -> None:
+def main(
+    url,
+    queue,
+    token_file,
+    vo,
+    pilots,
+    lifetime,
+    max_jobs,
+    heartbeat_interval,
+    workdir,
+    resource_type,
+    prod_source_label,
+    memory,
+    disk_space,
+    wait_for_jobs,
+    no_verify_tls,
+    verbose,
+) -> None:
     """Acquire jobs from QUEUE, run them, heartbeat with measured metrics, obey kill commands, report."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     if not url.startswith(("http://", "https://")):
-        raise click.BadParameter(f"{url!r} is not a server URL: give http://host:port or https://host:port", param_hint="--url")
+        raise click.BadParameter(
+            f"{url!r} is not a server URL: give http://host:port or https://host:port", param_hint="--url"
+        )
     token = Path(token_file).read_text().strip() if token_file else os.environ.get("PANDA_AUTH_TOKEN")
     vo = vo or os.environ.get("PANDA_AUTH_VO")
     work_root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="pandapilot-"))
-    options = PilotOptions(queue=queue, work_root=work_root, lifetime=lifetime, max_jobs=max_jobs,
-                           heartbeat_interval=heartbeat_interval, resource_type=resource_type,
-                           prod_source_label=prod_source_label, memory=memory, disk_space=disk_space,
-                           idle_exit=not wait_for_jobs)
+    options = PilotOptions(
+        queue=queue,
+        work_root=work_root,
+        lifetime=lifetime,
+        max_jobs=max_jobs,
+        heartbeat_interval=heartbeat_interval,
+        resource_type=resource_type,
+        prod_source_label=prod_source_label,
+        memory=memory,
+        disk_space=disk_space,
+        idle_exit=not wait_for_jobs,
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -66,8 +92,10 @@ def main(url, queue, token_file, vo, pilots, lifetime, max_jobs, heartbeat_inter
         click.echo(f"error: {error}", err=True)
         sys.exit(2)
     counts = {kind: sum(1 for _, status in results if status == kind) for kind in ("finished", "failed", KILLED)}
-    click.echo(f"{len(results)} jobs run by {pilots} pilot(s): {counts['finished']} finished, {counts['failed']} failed, "
-               f"{counts[KILLED]} killed by the server")
+    click.echo(
+        f"{len(results)} jobs run by {pilots} pilot(s): {counts['finished']} finished, {counts['failed']} failed, "
+        f"{counts[KILLED]} killed by the server"
+    )
     for panda_id, status in results:
         click.echo(f"  {panda_id} {status}")
 

@@ -16,16 +16,24 @@ def transport_problem(url: str, error: Exception) -> str:
     """What went wrong reaching the server, and what to do about it, in one line."""
     text = str(error) or type(error).__name__
     if "CERTIFICATE_VERIFY_FAILED" in text:
-        return (f"the certificate of {url} is not trusted ({text.split(']')[-1].strip()}): use --no-verify-tls for "
-                "the development certificate, or a CA bundle the server's certificate chains to")
+        return (
+            f"the certificate of {url} is not trusted ({text.split(']')[-1].strip()}): use --no-verify-tls for "
+            "the development certificate, or a CA bundle the server's certificate chains to"
+        )
     if isinstance(error, httpx.TimeoutException):
         return f"{url} did not answer in time: is the server overloaded or unreachable?"
     return f"cannot reach {url} ({text}): is the server running (pandadb serve / make run) and the URL right?"
 
 
 class PandaClient:
-    def __init__(self, base_url: str, token: str | None = None, vo: str | None = None,
-                 verify_tls: bool | str = True, timeout: float = 60.0):
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        vo: str | None = None,
+        verify_tls: bool | str = True,
+        timeout: float = 60.0,
+    ):
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -44,7 +52,9 @@ class PandaClient:
         try:
             envelope = response.json()
         except ValueError as error:
-            raise ServerError(f"{function_path}: HTTP {response.status_code}, not JSON: {response.text[:200]}") from error
+            raise ServerError(
+                f"{function_path}: HTTP {response.status_code}, not JSON: {response.text[:200]}"
+            ) from error
         if response.status_code >= 400 or not envelope.get("success", False):
             raise ServerError(f"{function_path}: HTTP {response.status_code}: {envelope.get('message')}")
         return envelope.get("data")
@@ -62,8 +72,13 @@ class PandaClient:
 
     def acquire_event_ranges(self, job_id: int, jobset_id: int, task_id: int | None, n_ranges: int) -> list[dict]:
         """Event ranges of the job's jobset for us ([] when none is left or the job should stop)."""
-        return self._post("event/acquire_event_ranges", {"job_id": job_id, "jobset_id": jobset_id, "task_id": task_id,
-                                                         "n_ranges": n_ranges}) or []
+        return (
+            self._post(
+                "event/acquire_event_ranges",
+                {"job_id": job_id, "jobset_id": jobset_id, "task_id": task_id, "n_ranges": n_ranges},
+            )
+            or []
+        )
 
     def update_event_ranges(self, event_ranges: list[dict]) -> dict:
         """Report ranges (version 0); the answer has Returns (per range) and Commands (per PandaID)."""

@@ -39,7 +39,9 @@ class PayloadMetrics:
             try:
                 with process.oneshot():
                     times = process.cpu_times()
-                    self._cpu_seconds_by_pid[process.pid] = times.user + times.system + times.children_user + times.children_system
+                    self._cpu_seconds_by_pid[process.pid] = (
+                        times.user + times.system + times.children_user + times.children_system
+                    )
                     memory = process.memory_info()
                     rss += memory.rss
                     vms += memory.vms
@@ -96,10 +98,19 @@ class Payload:
         self.end_time: float | None = None
 
     def start(self) -> None:
-        env = {**os.environ, "PandaID": str(self.job["PandaID"]), "PANDA_JOB_WORKDIR": str(self.work_dir), **self.extra_env}
+        env = {
+            **os.environ,
+            "PandaID": str(self.job["PandaID"]),
+            "PANDA_JOB_WORKDIR": str(self.work_dir),
+            **self.extra_env,
+        }
         self.process = subprocess.Popen(
-            payload_command(self.job), cwd=self.work_dir, env=env, start_new_session=True,
-            stdout=self.stdout_path.open("wb"), stderr=self.stderr_path.open("wb"),
+            payload_command(self.job),
+            cwd=self.work_dir,
+            env=env,
+            start_new_session=True,
+            stdout=self.stdout_path.open("wb"),
+            stderr=self.stderr_path.open("wb"),
         )
 
     def sample(self) -> None:

@@ -68,8 +68,11 @@ class Pilot:
             if self.options.max_jobs and len(self.jobs_done) >= self.options.max_jobs:
                 break
             job = self.client.acquire_job(
-                self.options.queue, node=self.node, resource_type=self.options.resource_type,
-                prod_source_label=self.options.prod_source_label, memory=self.options.memory,
+                self.options.queue,
+                node=self.node,
+                resource_type=self.options.resource_type,
+                prod_source_label=self.options.prod_source_label,
+                memory=self.options.memory,
                 disk_space=self.options.disk_space,
             )
             if job is None:
@@ -93,10 +96,16 @@ class Pilot:
         try:
             payload.start()
         except (OSError, ValueError) as error:
-            return self._report_final(payload, "failed", pilot_error_code=PILOT_ERROR_PAYLOAD_NOT_STARTED,
-                                      pilot_error_diag=f"payload could not start: {error}")
+            return self._report_final(
+                payload,
+                "failed",
+                pilot_error_code=PILOT_ERROR_PAYLOAD_NOT_STARTED,
+                pilot_error_diag=f"payload could not start: {error}",
+            )
         log.info("%s: running job %s in %s", self.pilot_id, panda_id, payload.work_dir)
-        answer = self.client.update_job(panda_id, "running", start_time=utc_timestamp(payload.start_time), **self._identity())
+        answer = self.client.update_job(
+            panda_id, "running", start_time=utc_timestamp(payload.start_time), **self._identity()
+        )
         killed_by_server = self._obey(answer, payload)
         while True:
             exit_code = payload.wait(timeout=self.options.heartbeat_interval)
@@ -107,23 +116,39 @@ class Pilot:
                 payload.kill()
                 continue
             try:
-                answer = self.client.update_job(panda_id, "running", **payload.metrics.as_update_fields(), **self._identity())
+                answer = self.client.update_job(
+                    panda_id, "running", **payload.metrics.as_update_fields(), **self._identity()
+                )
             except ServerError as error:  # a missed heartbeat is not fatal; the watchdog allows for it
                 log.warning("%s: heartbeat of %s failed: %s", self.pilot_id, panda_id, error)
                 continue
             killed_by_server = self._obey(answer, payload) or killed_by_server
         if payload.killed and killed_by_server:
-            self._report_final(payload, "failed", pilot_error_code=PILOT_ERROR_KILLED_BY_SERVER,
-                               pilot_error_diag="job killed on request of the PanDA server", trans_exit_code=str(exit_code))
+            self._report_final(
+                payload,
+                "failed",
+                pilot_error_code=PILOT_ERROR_KILLED_BY_SERVER,
+                pilot_error_diag="job killed on request of the PanDA server",
+                trans_exit_code=str(exit_code),
+            )
             return KILLED  # the server records it cancelled; the pilot's summary says killed, not failed
         if payload.killed:
-            return self._report_final(payload, "failed", pilot_error_code=PILOT_ERROR_LIFETIME_OVER,
-                                      pilot_error_diag="payload stopped: the pilot's lifetime ended or it was told to stop",
-                                      trans_exit_code=str(exit_code))
+            return self._report_final(
+                payload,
+                "failed",
+                pilot_error_code=PILOT_ERROR_LIFETIME_OVER,
+                pilot_error_diag="payload stopped: the pilot's lifetime ended or it was told to stop",
+                trans_exit_code=str(exit_code),
+            )
         if exit_code == 0:
             return self._report_final(payload, "finished", trans_exit_code="0", exe_error_code=0)
-        return self._report_final(payload, "failed", trans_exit_code=str(exit_code), exe_error_code=exit_code,
-                                  exe_error_diag=f"payload exited with code {exit_code}")
+        return self._report_final(
+            payload,
+            "failed",
+            trans_exit_code=str(exit_code),
+            exe_error_code=exit_code,
+            exe_error_diag=f"payload exited with code {exit_code}",
+        )
 
     def run_event_service_job(self, job: dict, deadline: float) -> str:
         panda_id = int(job["PandaID"])
@@ -142,30 +167,53 @@ class Pilot:
             for event_range in ranges:
                 if killed or self.stop.is_set() or time.monotonic() > deadline:
                     # not run: reported failed, so the range goes back to the jobset for another pilot
-                    self.client.update_event_ranges([{"eventRangeID": event_range["eventRangeID"], "eventStatus": "failed",
-                                                      "errorCode": PILOT_ERROR_KILLED_BY_SERVER,
-                                                      "errorDiag": "not processed: the job is ending"}])
+                    self.client.update_event_ranges(
+                        [
+                            {
+                                "eventRangeID": event_range["eventRangeID"],
+                                "eventStatus": "failed",
+                                "errorCode": PILOT_ERROR_KILLED_BY_SERVER,
+                                "errorDiag": "not processed: the job is ending",
+                            }
+                        ]
+                    )
                     continue
                 last, exit_code, killed = self._run_event_range(job, event_range, deadline)
                 cpu_seconds += last.metrics.cpu_consumption_time
-                report = {"eventRangeID": event_range["eventRangeID"], "coreCount": 1,
-                          "cpuConsumptionTime": last.metrics.cpu_consumption_time}
+                report = {
+                    "eventRangeID": event_range["eventRangeID"],
+                    "coreCount": 1,
+                    "cpuConsumptionTime": last.metrics.cpu_consumption_time,
+                }
                 if exit_code == 0 and not last.killed:
                     finished += 1
                     report["eventStatus"] = "finished"
                 else:
                     failed += 1
-                    report.update(eventStatus="failed", errorCode=exit_code if exit_code is not None else -1,
-                                  errorDiag=f"payload of the range exited with {exit_code}")
+                    report.update(
+                        eventStatus="failed",
+                        errorCode=exit_code if exit_code is not None else -1,
+                        errorDiag=f"payload of the range exited with {exit_code}",
+                    )
                 answer = self.client.update_event_ranges([report])
                 killed = killed or self._kill_requested({"command": (answer.get("Commands") or {}).get(str(panda_id))})
-                answer = self.client.update_job(panda_id, "running", cpu_consumption_time=cpu_seconds, **self._identity())
+                answer = self.client.update_job(
+                    panda_id, "running", cpu_consumption_time=cpu_seconds, **self._identity()
+                )
                 killed = killed or self._kill_requested(answer)
-        fields = {"start_time": utc_timestamp(started), "end_time": utc_timestamp(time.time()),
-                  "cpu_consumption_time": cpu_seconds, "pilot_log": last.log_excerpt() if last else "", **self._identity()}
+        fields = {
+            "start_time": utc_timestamp(started),
+            "end_time": utc_timestamp(time.time()),
+            "cpu_consumption_time": cpu_seconds,
+            "pilot_log": last.log_excerpt() if last else "",
+            **self._identity(),
+        }
         if killed:
             status = "failed"
-            fields.update(pilot_error_code=PILOT_ERROR_KILLED_BY_SERVER, pilot_error_diag="job killed on request of the PanDA server")
+            fields.update(
+                pilot_error_code=PILOT_ERROR_KILLED_BY_SERVER,
+                pilot_error_diag="job killed on request of the PanDA server",
+            )
         elif failed and not finished:
             status = "failed"
             fields.update(exe_error_code=1, exe_error_diag=f"all {failed} event ranges failed")
@@ -173,21 +221,35 @@ class Pilot:
             status = "finished"
             fields.update(trans_exit_code="0", exe_error_code=0)
         self.client.update_job(panda_id, status, **fields)
-        log.info("%s: event-service job %s %s: %s ranges finished, %s failed", self.pilot_id, panda_id, status, finished, failed)
+        log.info(
+            "%s: event-service job %s %s: %s ranges finished, %s failed",
+            self.pilot_id,
+            panda_id,
+            status,
+            finished,
+            failed,
+        )
         return KILLED if killed else status
 
     def _run_event_range(self, job: dict, event_range: dict, deadline: float) -> tuple[Payload, int | None, bool]:
         """Run the payload on one range, heartbeating the job; (payload, exit code, kill requested)."""
         panda_id = int(job["PandaID"])
-        env = {"EVENT_RANGE_ID": event_range["eventRangeID"], "FIRST_EVENT": str(event_range["startEvent"]),
-               "LAST_EVENT": str(event_range["lastEvent"]), "INPUT_LFN": str(event_range.get("LFN") or ""),
-               "INPUT_GUID": str(event_range.get("GUID") or ""), "INPUT_SCOPE": str(event_range.get("scope") or "")}
+        env = {
+            "EVENT_RANGE_ID": event_range["eventRangeID"],
+            "FIRST_EVENT": str(event_range["startEvent"]),
+            "LAST_EVENT": str(event_range["lastEvent"]),
+            "INPUT_LFN": str(event_range.get("LFN") or ""),
+            "INPUT_GUID": str(event_range.get("GUID") or ""),
+            "INPUT_SCOPE": str(event_range.get("scope") or ""),
+        }
         payload = Payload(job, self.options.work_root, env=env, name=f"range-{event_range['eventRangeID']}")
         self.client.update_event_ranges([{"eventRangeID": event_range["eventRangeID"], "eventStatus": "running"}])
         try:
             payload.start()
         except (OSError, ValueError) as error:
-            log.warning("%s: payload of range %s could not start: %s", self.pilot_id, event_range["eventRangeID"], error)
+            log.warning(
+                "%s: payload of range %s could not start: %s", self.pilot_id, event_range["eventRangeID"], error
+            )
             return payload, None, False
         killed = False
         while True:
@@ -223,9 +285,14 @@ class Pilot:
         payload.sample()
         end_time = payload.end_time or time.time()
         self.client.update_job(
-            int(payload.job["PandaID"]), status, start_time=utc_timestamp(payload.start_time),
-            end_time=utc_timestamp(end_time), pilot_log=payload.log_excerpt(), **payload.metrics.as_update_fields(),
-            **self._identity(), **fields,
+            int(payload.job["PandaID"]),
+            status,
+            start_time=utc_timestamp(payload.start_time),
+            end_time=utc_timestamp(end_time),
+            pilot_log=payload.log_excerpt(),
+            **payload.metrics.as_update_fields(),
+            **self._identity(),
+            **fields,
         )
         log.info("%s: job %s %s", self.pilot_id, payload.job["PandaID"], status)
         return status

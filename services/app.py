@@ -25,8 +25,9 @@ import falcon.uri
 
 from pandadb.db import resolve_database_url
 from services import creds, event, file_server, harvester, job, metaconfig, pilot, statistics, system, task
-from services.auth_config import PATH as AUTH_CONFIG_PATH, AuthConfigResource
 from services.auth import AuthError, TokenVerifier, bearer_token, identify
+from services.auth_config import PATH as AUTH_CONFIG_PATH
+from services.auth_config import AuthConfigResource
 from services.database import Database
 from services.envelope import EnvelopeError, envelope, install_error_handlers, write
 from services.file_store import UploadTooLarge, discard, receive_upload
@@ -54,7 +55,7 @@ class AccessLog:
         identity = getattr(req.context, "identity", None)
         started = getattr(req.context, "started", time.perf_counter())
         record = {
-            "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
             "method": req.method,
             "path": req.path,
             "status": resp.status_code,
@@ -91,8 +92,11 @@ class Authentication:
         identity = identify(claims, req.get_header("Origin"))
         req.context.identity = identity
         if spec.production and not identity.is_production:
-            raise AuthError(403, f"{spec.module}/{spec.name} requires the production role: a token group "
-                                 f"{identity.vo}/production or {identity.vo}/pilot")
+            raise AuthError(
+                403,
+                f"{spec.module}/{spec.name} requires the production role: a token group "
+                f"{identity.vo}/production or {identity.vo}/pilot",
+            )
 
 
 DRAIN_LIMIT_BYTES = 16 * 1024 * 1024
@@ -128,14 +132,20 @@ class EndpointResource:
         """The parts of a multipart/form-data POST: file parts streamed to the file store (at most
         max_upload_bytes each, the whole request too), text parts as parameters."""
         if req.query_string:
-            raise EnvelopeError(400, f"parameters of {self.spec.module}/{self.spec.name} go in the multipart body "
-                                     "of the POST, not in the query string")
+            raise EnvelopeError(
+                400,
+                f"parameters of {self.spec.module}/{self.spec.name} go in the multipart body "
+                "of the POST, not in the query string",
+            )
         limit = self._settings.max_upload_bytes
         # the file's bytes plus the multipart framing and a few text parts
         if req.content_length is not None and req.content_length > limit + MULTIPART_OVERHEAD_BYTES:
             _drain(req.bounded_stream)
-            raise EnvelopeError(413, f"request body of {req.content_length} bytes exceeds the upload limit of "
-                                     f"{limit} bytes", {"Connection": "close"})
+            raise EnvelopeError(
+                413,
+                f"request body of {req.content_length} bytes exceeds the upload limit of {limit} bytes",
+                {"Connection": "close"},
+            )
         parameters: dict[str, Any] = {}
         req.context.uploads = uploads = []
         try:
@@ -161,15 +171,21 @@ class EndpointResource:
         if req.method == "GET":
             return query
         if query:
-            raise EnvelopeError(400, f"parameters of {self.spec.module}/{self.spec.name} go in the JSON body "
-                                     f"of the POST, not in the query string ({', '.join(query)})")
+            raise EnvelopeError(
+                400,
+                f"parameters of {self.spec.module}/{self.spec.name} go in the JSON body "
+                f"of the POST, not in the query string ({', '.join(query)})",
+            )
         limit = self._settings.max_body_bytes
         # a chunked body has no Content-Length: read the raw (server-dechunked) stream, still bounded
         stream = req.bounded_stream if req.content_length is not None else req.stream
         if req.content_length is not None and req.content_length > limit:
             _drain(stream)
-            raise EnvelopeError(413, f"request body of {req.content_length} bytes exceeds the limit of {limit} bytes",
-                                {"Connection": "close"})
+            raise EnvelopeError(
+                413,
+                f"request body of {req.content_length} bytes exceeds the limit of {limit} bytes",
+                {"Connection": "close"},
+            )
         body = stream.read(limit + 1)
         if len(body) > limit:
             _drain(stream)
@@ -197,8 +213,7 @@ class EndpointResource:
         params = validate(self.spec, raw, from_query=req.method == "GET")
         # seed 000's `timeout` parameters bound the request's statements (the server's timeout otherwise)
         database = self._database.with_statement_timeout(params.get("timeout") if self._has_timeout else None)
-        call = Call(params=params, caller=req.context.identity, database=database, request=req,
-                    settings=self._settings)
+        call = Call(params=params, caller=req.context.identity, database=database, request=req, settings=self._settings)
         result = self.spec.handler(call)
         if isinstance(result, Reply):
             write(resp, 200, envelope(result.success, result.message, result.data))
@@ -234,10 +249,14 @@ def create_app(settings: ServiceSettings | None = None, database: Database | Non
     made from the settings, and its pool opens on the first request (post-fork under gunicorn)."""
     settings = settings or load_service_settings()
     if database is None:
-        database = Database(settings.database_url or resolve_database_url(), min_size=settings.pool_min_size,
-                            max_size=settings.pool_max_size, statement_timeout_ms=settings.statement_timeout_ms,
-                            checkout_timeout_s=settings.checkout_timeout_s,
-                            connect_timeout_s=settings.connect_timeout_s)
+        database = Database(
+            settings.database_url or resolve_database_url(),
+            min_size=settings.pool_min_size,
+            max_size=settings.pool_max_size,
+            statement_timeout_ms=settings.statement_timeout_ms,
+            checkout_timeout_s=settings.checkout_timeout_s,
+            connect_timeout_s=settings.connect_timeout_s,
+        )
     app = PandaApp(middleware=[AccessLog(), Authentication(settings, TokenVerifier(settings.issuers))])
     app.req_options.strip_url_path_trailing_slash = True
     install_error_handlers(app)

@@ -95,14 +95,23 @@ class TokenVerifier:
         if issuer is None:
             raise AuthError(401, f"tokens of issuer {issuer_name!r} are not trusted by this server")
         kid = header.get("kid")
-        candidates = [entry for entry in self._keys[issuer.issuer] if entry[0] is None or kid is None or entry[0] == kid]
+        candidates = [
+            entry for entry in self._keys[issuer.issuer] if entry[0] is None or kid is None or entry[0] == kid
+        ]
         if not candidates:
             raise AuthError(401, f"no key {kid!r} of issuer {issuer_name!r} is configured")
         last_error: Exception | None = None
         for _, key, algorithms in candidates:
             try:
-                return jwt.decode(token, key, algorithms=algorithms, audience=issuer.audience, issuer=issuer.issuer,
-                                  leeway=CLOCK_SKEW_SECONDS, options={"require": ["exp", "iss", "aud", "sub"]})
+                return jwt.decode(
+                    token,
+                    key,
+                    algorithms=algorithms,
+                    audience=issuer.audience,
+                    issuer=issuer.issuer,
+                    leeway=CLOCK_SKEW_SECONDS,
+                    options={"require": ["exp", "iss", "aud", "sub"]},
+                )
             except jwt.ExpiredSignatureError:
                 raise AuthError(401, "the token has expired: get a new one (pandadb token issue ...)") from None
             except jwt.InvalidSignatureError as error:

@@ -41,10 +41,12 @@ class AuthConfigResource:
         if not self._settings.issuers:
             raise falcon.HTTPNotFound(description="no token issuer is configured")
         issuer = self._settings.issuers[0]
-        resp.text = json.dumps({
-            "vo": vo,
-            "audience": issuer.audience,
-            "client_id": issuer.audience,
-            "client_secret": "",
-            "oidc_config_url": issuer.issuer.rstrip("/") + "/.well-known/openid-configuration",
-        })
+        resp.text = json.dumps(
+            {
+                "vo": vo,
+                "audience": issuer.audience,
+                "client_id": issuer.audience,
+                "client_secret": "",
+                "oidc_config_url": issuer.issuer.rstrip("/") + "/.well-known/openid-configuration",
+            }
+        )

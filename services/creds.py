@@ -41,16 +41,27 @@ def _cipher(keys: tuple[str, ...]) -> MultiFernet | str:
 def secrets_cipher(call: Call) -> MultiFernet | Reply:
     keys = tuple(call.settings.secrets_keys or ())
     if not keys:
-        return Reply(False, NOT_CONFIGURED.format(
-            what="user secrets", setting=f"PANDADB_SECRETS_KEY or the key file {Path(call.settings.home) / 'secrets' / 'secrets.key'}"))
+        return Reply(
+            False,
+            NOT_CONFIGURED.format(
+                what="user secrets",
+                setting=f"PANDADB_SECRETS_KEY or the key file {Path(call.settings.home) / 'secrets' / 'secrets.key'}",
+            ),
+        )
     cipher = _cipher(keys)
     return Reply(False, cipher) if isinstance(cipher, str) else cipher
 
 
-@endpoint("creds", "POST", "Set a key-value pair to store in PanDA (a user secret, encrypted at rest). A null value "
-                           "deletes the secret, a null key deletes all secrets of the caller.",
-          [Param("key", STRING, "Key to reference the secret (letters, digits, ._-; at most 64)"),
-           Param("value", STRING, "Value of the secret")])
+@endpoint(
+    "creds",
+    "POST",
+    "Set a key-value pair to store in PanDA (a user secret, encrypted at rest). A null value "
+    "deletes the secret, a null key deletes all secrets of the caller.",
+    [
+        Param("key", STRING, "Key to reference the secret (letters, digits, ._-; at most 64)"),
+        Param("value", STRING, "Value of the secret"),
+    ],
+)
 def set_user_secrets(call: Call):
     key, value = call.params["key"], call.params["value"]
     ciphertext = None
@@ -63,13 +74,18 @@ def set_user_secrets(call: Call):
     return Reply(True, message, message)
 
 
-@endpoint("creds", "GET", "Get the secrets of the caller identified by a list of keys (all when no key is given). "
-                          "data is a JSON string of the key-value pairs.",
-          [Param("keys", ARRAY, "List of keys to reference the secrets to retrieve", items=STRING)])
+@endpoint(
+    "creds",
+    "GET",
+    "Get the secrets of the caller identified by a list of keys (all when no key is given). "
+    "data is a JSON string of the key-value pairs.",
+    [Param("keys", ARRAY, "List of keys to reference the secrets to retrieve", items=STRING)],
+)
 def get_user_secrets(call: Call):
     keys = call.params["keys"]
-    stored = call.database.call("get_user_secrets", p_owner=call.identity.user,
-                                p_keys=text_array(keys) if keys else None)
+    stored = call.database.call(
+        "get_user_secrets", p_owner=call.identity.user, p_keys=text_array(keys) if keys else None
+    )
     if not stored:
         return json.dumps({})
     cipher = secrets_cipher(call)
@@ -80,8 +96,11 @@ def get_user_secrets(call: Call):
         try:
             secrets[name] = cipher.decrypt(str(ciphertext).encode()).decode()
         except InvalidToken:
-            return Reply(False, f"the secret {name} cannot be decrypted with the configured secrets key (was the key "
-                                "changed without keeping the old one in PANDADB_SECRETS_KEY?)")
+            return Reply(
+                False,
+                f"the secret {name} cannot be decrypted with the configured secrets key (was the key "
+                "changed without keeping the old one in PANDADB_SECRETS_KEY?)",
+            )
     return json.dumps(secrets)
 
 
@@ -98,10 +117,16 @@ def _cache_file_name(*parts: str | None) -> str:
     return ".".join(quote(part, safe="") for part in parts if part)
 
 
-@endpoint("creds", "GET", "Get a key pair (the named public and private key files of the server's key store) for a "
-                          "caller authorized with 'k' in doma_pandameta.users.gridpref.",
-          [Param("public_key_name", STRING, "The name of the public key.", required=True),
-           Param("private_key_name", STRING, "The name of the private key.", required=True)])
+@endpoint(
+    "creds",
+    "GET",
+    "Get a key pair (the named public and private key files of the server's key store) for a "
+    "caller authorized with 'k' in doma_pandameta.users.gridpref.",
+    [
+        Param("public_key_name", STRING, "The name of the public key.", required=True),
+        Param("private_key_name", STRING, "The name of the private key.", required=True),
+    ],
+)
 def get_key_pair(call: Call):
     public_name = check_file_name(call.params["public_key_name"], "public_key_name")
     private_name = check_file_name(call.params["private_key_name"], "private_key_name")
@@ -113,15 +138,23 @@ def get_key_pair(call: Call):
     for field, name in (("public_key", public_name), ("private_key", private_name)):
         content = _read(Path(directory), name)
         if content is None:
-            return Reply(False, f"Failed for '{call.identity.user}' since {name} is missing on {host_of(call.settings)}")
+            return Reply(
+                False, f"Failed for '{call.identity.user}' since {name} is missing on {host_of(call.settings)}"
+            )
         keys[field] = content
     return keys
 
 
-@endpoint("creds", "GET", "Get the x509 proxy certificate of a user (the caller by default) with a role, from the "
-                          "server's proxy cache, for a caller authorized with 'p' in doma_pandameta.users.gridpref.",
-          [Param("role", STRING, "The role of the user. Defaults to None."),
-           Param("dn", STRING, "The distinguished name (or user name) of the user. Defaults to the caller.")])
+@endpoint(
+    "creds",
+    "GET",
+    "Get the x509 proxy certificate of a user (the caller by default) with a role, from the "
+    "server's proxy cache, for a caller authorized with 'p' in doma_pandameta.users.gridpref.",
+    [
+        Param("role", STRING, "The role of the user. Defaults to None."),
+        Param("dn", STRING, "The distinguished name (or user name) of the user. Defaults to the caller."),
+    ],
+)
 def get_proxy(call: Call):
     directory = call.settings.proxy_cache_dir
     if not directory:
@@ -134,27 +167,41 @@ def get_proxy(call: Call):
     return {"user_proxy": proxy}
 
 
-@endpoint("creds", "GET", "Get the OAuth access token for the specified client from the server's token cache, for a "
-                          "caller authorized with 'p' in doma_pandameta.users.gridpref (and the client's token key "
-                          "when it has any).",
-          [Param("client_name", STRING, "client_name for the token as named in the token cache", required=True),
-           Param("token_key", STRING, "key to get the token from the token cache. Defaults to None.")])
+@endpoint(
+    "creds",
+    "GET",
+    "Get the OAuth access token for the specified client from the server's token cache, for a "
+    "caller authorized with 'p' in doma_pandameta.users.gridpref (and the client's token key "
+    "when it has any).",
+    [
+        Param("client_name", STRING, "client_name for the token as named in the token cache", required=True),
+        Param("token_key", STRING, "key to get the token from the token cache. Defaults to None."),
+    ],
+)
 def get_access_token(call: Call):
     directory = call.settings.token_cache_dir
     if not directory:
         return Reply(False, NOT_CONFIGURED.format(what="access tokens", setting="PANDADB_TOKEN_CACHE_DIR"))
     client = call.params["client_name"]
-    call.database.call("authorize_access_token", p_requester=call.identity.user, p_client_name=client,
-                       p_token_key=call.params["token_key"])
+    call.database.call(
+        "authorize_access_token",
+        p_requester=call.identity.user,
+        p_client_name=client,
+        p_token_key=call.params["token_key"],
+    )
     token = _read(Path(directory), _cache_file_name(client))
     if token is None:
         return Reply(False, f"'token' not found for {client}")
     return {"user_proxy": token.strip()}
 
 
-@endpoint("creds", "GET", "Get the latest token key of a client (doma_pandameta.proxykey) for a caller authorized with "
-                          "'t' in doma_pandameta.users.gridpref.",
-          [Param("client_name", STRING, "The name of the client requesting the token key", required=True)])
+@endpoint(
+    "creds",
+    "GET",
+    "Get the latest token key of a client (doma_pandameta.proxykey) for a caller authorized with "
+    "'t' in doma_pandameta.users.gridpref.",
+    [Param("client_name", STRING, "The name of the client requesting the token key", required=True)],
+)
 def get_token_key(call: Call):
     key = call.database.call("get_token_key", p_requester=call.identity.user, p_client_name=call.params["client_name"])
     return {"tokenKey": key}

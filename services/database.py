@@ -38,8 +38,15 @@ class Database:
     PoolTimeout, answered 503), a new connection at most `connect_timeout_s`, a statement runs at most
     `statement_timeout_ms` unless the request asked for less or more (`with_statement_timeout`)."""
 
-    def __init__(self, url: str, min_size: int = 1, max_size: int = 4, statement_timeout_ms: int = 60_000,
-                 checkout_timeout_s: float = 5.0, connect_timeout_s: int = 5):
+    def __init__(
+        self,
+        url: str,
+        min_size: int = 1,
+        max_size: int = 4,
+        statement_timeout_ms: int = 60_000,
+        checkout_timeout_s: float = 5.0,
+        connect_timeout_s: int = 5,
+    ):
         self.url = url
         self._min_size = min_size
         self._max_size = max_size
@@ -60,13 +67,21 @@ class Database:
         if shared.pool is None:
             with shared.lock:
                 if shared.pool is None:
-                    shared.pool = ConnectionPool(self.url, min_size=self._min_size, max_size=self._max_size,
-                                                 configure=self._configure, open=True,
-                                                 timeout=self._checkout_timeout_s, name="pandadb-services",
-                                                 kwargs={"connect_timeout": self._connect_timeout_s,
-                                                         # one call = one statement = its own transaction:
-                                                         # no BEGIN/COMMIT round trips (pandadb.procedures)
-                                                         "autocommit": True})
+                    shared.pool = ConnectionPool(
+                        self.url,
+                        min_size=self._min_size,
+                        max_size=self._max_size,
+                        configure=self._configure,
+                        open=True,
+                        timeout=self._checkout_timeout_s,
+                        name="pandadb-services",
+                        kwargs={
+                            "connect_timeout": self._connect_timeout_s,
+                            # one call = one statement = its own transaction:
+                            # no BEGIN/COMMIT round trips (pandadb.procedures)
+                            "autocommit": True,
+                        },
+                    )
         return shared.pool
 
     def open(self) -> None:

@@ -40,8 +40,9 @@ from services.spec import (
 CACHE_ROUTE = "/cache/{file_path:path}"
 CACHE_PATH = "/cache/{file_path}"
 ACCEPTED = "The request was accepted and will be processed in a few minutes"
-FILE_PARAM = Param("file", FILE, "the file to upload: a multipart/form-data part with the file's base name as filename",
-                   required=True)
+FILE_PARAM = Param(
+    "file", FILE, "the file to upload: a multipart/form-data part with the file's base name as filename", required=True
+)
 
 
 def _url(call: Call, file_path: str) -> str:
@@ -53,14 +54,24 @@ def _limit(upload: UploadedFile, limit: int) -> None:
         raise EnvelopeError(413, f"ERROR: upload failure. Exceeded size limit {upload.size}>{limit}")
 
 
-def _store(call: Call, upload: UploadedFile, file_path: str, area: str, overwrite: bool,
-           cache_checksum: str | None = None) -> dict[str, Any]:
+def _store(
+    call: Call, upload: UploadedFile, file_path: str, area: str, overwrite: bool, cache_checksum: str | None = None
+) -> dict[str, Any]:
     """Record an upload under `file_path` (one call); its bytes are kept when the database took it."""
     file_store.reap(call.database, call.settings)
     outcome = call.database.call(
-        "file_store_put", p_hostname=host_of(call.settings), p_file_path=file_path, p_area=area,
-        p_owner=call.identity.user, p_vo=call.identity.vo, p_storage_key=upload.storage_key, p_file_size=upload.size,
-        p_checksum=upload.adler32, p_overwrite=overwrite, p_cache_checksum=cache_checksum)
+        "file_store_put",
+        p_hostname=host_of(call.settings),
+        p_file_path=file_path,
+        p_area=area,
+        p_owner=call.identity.user,
+        p_vo=call.identity.vo,
+        p_storage_key=upload.storage_key,
+        p_file_size=upload.size,
+        p_checksum=upload.adler32,
+        p_overwrite=overwrite,
+        p_cache_checksum=cache_checksum,
+    )
     upload.kept = bool(outcome["stored"])
     return outcome
 
@@ -68,9 +79,15 @@ def _store(call: Call, upload: UploadedFile, file_path: str, area: str, overwrit
 # -- JEDI logs -----------------------------------------------------------------------------------------
 
 
-@endpoint("file_server", "POST", "Uploads a JEDI log file and returns the URL to the file. If there is already a log "
-                                 "file for the task, it will be overwritten.",
-          [FILE_PARAM], production=True, multipart=True)
+@endpoint(
+    "file_server",
+    "POST",
+    "Uploads a JEDI log file and returns the URL to the file. If there is already a log "
+    "file for the task, it will be overwritten.",
+    [FILE_PARAM],
+    production=True,
+    multipart=True,
+)
 def upload_jedi_log(call: Call):
     upload = call.params["file"]
     _limit(upload, call.settings.max_cache_file_bytes)
@@ -79,9 +96,14 @@ def upload_jedi_log(call: Call):
     return _url(call, file_path)
 
 
-@endpoint("file_server", "POST", "Updates a JEDI log file, appending more content (zlib-compressed, as JEDI sends it) "
-                                 "at the end of the file.",
-          [FILE_PARAM], production=True, multipart=True)
+@endpoint(
+    "file_server",
+    "POST",
+    "Updates a JEDI log file, appending more content (zlib-compressed, as JEDI sends it) at the end of the file.",
+    [FILE_PARAM],
+    production=True,
+    multipart=True,
+)
 def update_jedi_log(call: Call):
     upload = call.params["file"]
     limit = call.settings.max_cache_file_bytes
@@ -93,17 +115,28 @@ def update_jedi_log(call: Call):
     if len(content) > limit or decompressor.unconsumed_tail:
         raise EnvelopeError(413, f"ERROR: upload failure. Exceeded size limit of {limit} bytes")
     outcome = call.database.call(
-        "file_store_append", p_hostname=host_of(call.settings), p_file_path=upload.filename,
-        p_owner=call.identity.user, p_vo=call.identity.vo, p_new_storage_key=file_store.new_storage_key(),
-        p_added_bytes=len(content))
+        "file_store_append",
+        p_hostname=host_of(call.settings),
+        p_file_path=upload.filename,
+        p_owner=call.identity.user,
+        p_vo=call.identity.vo,
+        p_new_storage_key=file_store.new_storage_key(),
+        p_added_bytes=len(content),
+    )
     file_store.append(call.settings, outcome["storage_key"], content)
     return Reply(True, "", {"file_size": outcome["file_size"]})
 
 
-@endpoint("file_server", "GET", "Downloads the JEDI log file, if required at a particular offset: data is the content "
-                                "from the offset on.",
-          [Param("log_name", STRING, "log file name", required=True),
-           Param("offset", INTEGER, "offset in the file", default=0)], secure=False)
+@endpoint(
+    "file_server",
+    "GET",
+    "Downloads the JEDI log file, if required at a particular offset: data is the content from the offset on.",
+    [
+        Param("log_name", STRING, "log file name", required=True),
+        Param("offset", INTEGER, "offset in the file", default=0),
+    ],
+    secure=False,
+)
 def download_jedi_log(call: Call):
     log_name = check_file_name(call.params["log_name"], "log_name", allow_directory=True)
     offset = call.params["offset"]
@@ -122,70 +155,116 @@ def download_jedi_log(call: Call):
 # -- the user cache --------------------------------------------------------------------------------------
 
 
-@endpoint("file_server", "POST", "Uploads a file to the cache. When not touched, cache files are expired after some "
-                                 "time. User caches get registered in the PanDA database and account towards user "
-                                 "limits. An existing file is not overwritten unless its name ends with .__ow__.",
-          [FILE_PARAM], multipart=True)
+@endpoint(
+    "file_server",
+    "POST",
+    "Uploads a file to the cache. When not touched, cache files are expired after some "
+    "time. User caches get registered in the PanDA database and account towards user "
+    "limits. An existing file is not overwritten unless its name ends with .__ow__.",
+    [FILE_PARAM],
+    multipart=True,
+)
 def upload_cache_file(call: Call):
     upload = call.params["file"]
     sandbox = upload.filename.startswith("sources.")
     _limit(upload, call.settings.max_upload_bytes if sandbox else call.settings.max_cache_file_bytes)
     checksum = None if upload.tail_checksum is None else str(upload.tail_checksum)
-    outcome = _store(call, upload, upload.filename, "cache", overwrite=upload.filename.endswith(".__ow__"),
-                     cache_checksum=checksum)
+    outcome = _store(
+        call, upload, upload.filename, "cache", overwrite=upload.filename.endswith(".__ow__"), cache_checksum=checksum
+    )
     if not outcome["stored"]:
         return Reply(False, outcome["message"])
-    return {"file_name": upload.filename, "file_size": upload.size, "checksum": upload.adler32,
-            "url": _url(call, upload.filename)}
+    return {
+        "file_name": upload.filename,
+        "file_size": upload.size,
+        "checksum": upload.adler32,
+        "url": _url(call, upload.filename),
+    }
 
 
 FILE_NAME = Param("file_name", STRING, "file name", required=True)
 
 
-@endpoint("file_server", "POST", "Touches a file in the cache directory. It avoids the file to expire and being "
-                                 "deleted by server clean up processes.", [FILE_NAME])
+@endpoint(
+    "file_server",
+    "POST",
+    "Touches a file in the cache directory. It avoids the file to expire and being "
+    "deleted by server clean up processes.",
+    [FILE_NAME],
+)
 def touch_cache_file(call: Call):
     name = check_file_name(call.params["file_name"], "file_name")
     return call.database.call("touch_cache_file", p_hostname=host_of(call.settings), p_file_name=name)
 
 
-@endpoint("file_server", "POST", "Deletes a file from the cache directory. As upstream, cache files are kept (they may "
-                                 "be reused for re-brokerage) until they expire: this only says whether the file is "
-                                 "there.", [FILE_NAME])
+@endpoint(
+    "file_server",
+    "POST",
+    "Deletes a file from the cache directory. As upstream, cache files are kept (they may "
+    "be reused for re-brokerage) until they expire: this only says whether the file is "
+    "there.",
+    [FILE_NAME],
+)
 def delete_cache_file(call: Call):
     name = check_file_name(call.params["file_name"], "file_name")
     found = call.database.call("file_store_lookup", p_hostname=host_of(call.settings), p_file_path=name)
-    return Reply(True, "kept until it expires (cache files may be reused for re-brokerage)" if found
-             else "no such file", None)
+    return Reply(
+        True, "kept until it expires (cache files may be reused for re-brokerage)" if found else "no such file", None
+    )
 
 
-@endpoint("file_server", "POST", "Registers a file from the cache directory into the PanDA database, so that PanDA "
-                                 "knows the server it's on.",
-          [Param("user_name", STRING, "user that uploaded the file", required=True), FILE_NAME,
-           Param("file_size", INTEGER, "file size", required=True),
-           Param("checksum", STRING, "checksum", required=True)], production=True)
+@endpoint(
+    "file_server",
+    "POST",
+    "Registers a file from the cache directory into the PanDA database, so that PanDA knows the server it's on.",
+    [
+        Param("user_name", STRING, "user that uploaded the file", required=True),
+        FILE_NAME,
+        Param("file_size", INTEGER, "file size", required=True),
+        Param("checksum", STRING, "checksum", required=True),
+    ],
+    production=True,
+)
 def register_cache_file(call: Call):
     return call.database.call(
-        "register_cache_file", p_is_production=call.identity.is_production, p_user_name=call.params["user_name"],
-        p_file_name=check_file_name(call.params["file_name"], "file_name"), p_file_size=call.params["file_size"],
-        p_checksum=call.params["checksum"], p_hostname=host_of(call.settings))
+        "register_cache_file",
+        p_is_production=call.identity.is_production,
+        p_user_name=call.params["user_name"],
+        p_file_name=check_file_name(call.params["file_name"], "file_name"),
+        p_file_size=call.params["file_size"],
+        p_checksum=call.params["checksum"],
+        p_hostname=host_of(call.settings),
+    )
 
 
-@endpoint("file_server", "POST", "Validates a cache file owned by the caller by checking the file metadata that was "
-                                 "registered in the database; the message is FOUND:<host>:<file name> when the file "
-                                 "can be reused.",
-          [Param("file_size", INTEGER, "file size", required=True), Param("checksum", STRING, "checksum", required=True)])
+@endpoint(
+    "file_server",
+    "POST",
+    "Validates a cache file owned by the caller by checking the file metadata that was "
+    "registered in the database; the message is FOUND:<host>:<file name> when the file "
+    "can be reused.",
+    [Param("file_size", INTEGER, "file size", required=True), Param("checksum", STRING, "checksum", required=True)],
+)
 def validate_cache_file(call: Call):
-    found = call.database.call("validate_cache_file", p_owner=call.identity.user, p_file_size=call.params["file_size"],
-                               p_checksum=call.params["checksum"])
+    found = call.database.call(
+        "validate_cache_file",
+        p_owner=call.identity.user,
+        p_file_size=call.params["file_size"],
+        p_checksum=call.params["checksum"],
+    )
     return Reply(True, found, found)
 
 
 # -- HPO checkpoints ------------------------------------------------------------------------------------
 
 
-@endpoint("file_server", "POST", "Uploads a HPO checkpoint file to the server; the file's name is "
-                                 "<task ID>_<sub ID>.", [FILE_PARAM], multipart=True)
+@endpoint(
+    "file_server",
+    "POST",
+    "Uploads a HPO checkpoint file to the server; the file's name is <task ID>_<sub ID>.",
+    [FILE_PARAM],
+    multipart=True,
+)
 def upload_hpo_checkpoint(call: Call):
     upload = call.params["file"]
     _limit(upload, call.settings.max_upload_bytes)
@@ -197,45 +276,72 @@ def upload_hpo_checkpoint(call: Call):
     return Reply(True, f"Successfully placed at {_url(call, file_path)}", _url(call, file_path))
 
 
-@endpoint("file_server", "POST", "Deletes a HPO checkpoint file from the server.",
-          [Param("task_id", STRING, "JEDI task ID", required=True), Param("sub_id", STRING, "sub ID.", required=True)])
+@endpoint(
+    "file_server",
+    "POST",
+    "Deletes a HPO checkpoint file from the server.",
+    [Param("task_id", STRING, "JEDI task ID", required=True), Param("sub_id", STRING, "sub ID.", required=True)],
+)
 def delete_hpo_checkpoint(call: Call):
-    call.database.call("delete_hpo_checkpoint", p_hostname=host_of(call.settings), p_task_id=call.params["task_id"],
-                       p_sub_id=call.params["sub_id"])
+    call.database.call(
+        "delete_hpo_checkpoint",
+        p_hostname=host_of(call.settings),
+        p_task_id=call.params["task_id"],
+        p_sub_id=call.params["sub_id"],
+    )
     return Reply(True, "", None)
 
 
 # -- requests for the task engine ---------------------------------------------------------------------
 
 
-@endpoint("file_server", "POST", "Upload request to recover lost files. Either task_id or dataset needs to be "
-                                 "specified. data.logFileURL is where the request's log will be.",
-          [Param("task_id", INTEGER, "JEDI task ID."), Param("dry_run", BOOLEAN, "dry run flag.", default=False),
-           Param("dataset", STRING, "the dataset name in which to recover files"),
-           Param("files", ARRAY, "list of file names to recover", items=STRING),
-           Param("no_child_retry", BOOLEAN, "flag to avoid retrying child tasks", default=False),
-           Param("resurrect_datasets", BOOLEAN, "resurrect datasets when they were already deleted", default=False),
-           Param("force", BOOLEAN, "force recovery even if there is no lost file", default=False),
-           Param("reproduce_parent", BOOLEAN, "reproduce the parent task if the input files are gone", default=False),
-           Param("reproduce_upto_nth_gen", INTEGER, "how many generations of parent tasks to reproduce", default=0)])
+@endpoint(
+    "file_server",
+    "POST",
+    "Upload request to recover lost files. Either task_id or dataset needs to be "
+    "specified. data.logFileURL is where the request's log will be.",
+    [
+        Param("task_id", INTEGER, "JEDI task ID."),
+        Param("dry_run", BOOLEAN, "dry run flag.", default=False),
+        Param("dataset", STRING, "the dataset name in which to recover files"),
+        Param("files", ARRAY, "list of file names to recover", items=STRING),
+        Param("no_child_retry", BOOLEAN, "flag to avoid retrying child tasks", default=False),
+        Param("resurrect_datasets", BOOLEAN, "resurrect datasets when they were already deleted", default=False),
+        Param("force", BOOLEAN, "force recovery even if there is no lost file", default=False),
+        Param("reproduce_parent", BOOLEAN, "reproduce the parent task if the input files are gone", default=False),
+        Param("reproduce_upto_nth_gen", INTEGER, "how many generations of parent tasks to reproduce", default=0),
+    ],
+)
 def upload_file_recovery_request(call: Call):
     key, path = file_store.create_empty(call.settings)
     try:
         outcome = call.database.call(
-            "submit_user_request", p_request_type="file_recovery", p_owner=call.identity.user, p_vo=call.identity.vo,
-            p_is_production=call.identity.is_production, p_parameters=call.given(),
-            p_hostname=host_of(call.settings), p_log_storage_key=key)
+            "submit_user_request",
+            p_request_type="file_recovery",
+            p_owner=call.identity.user,
+            p_vo=call.identity.vo,
+            p_is_production=call.identity.is_production,
+            p_parameters=call.given(),
+            p_hostname=host_of(call.settings),
+            p_log_storage_key=key,
+        )
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     return Reply(True, ACCEPTED, {"logFileURL": _url(call, outcome["log_file"]), "request_id": outcome["request_id"]})
 
 
-@endpoint("file_server", "POST", "Uploads a workflow request to the server, for the task engine to process. With "
-                                 "dry_run the request is only checked (nothing is stored).",
-          [Param("data", STRING, "workflow request data (JSON)", required=True),
-           Param("dry_run", BOOLEAN, "only check the workflow request", default=False),
-           Param("sync", BOOLEAN, "requests the workflow to be processed synchronously (it is queued)", default=False)])
+@endpoint(
+    "file_server",
+    "POST",
+    "Uploads a workflow request to the server, for the task engine to process. With "
+    "dry_run the request is only checked (nothing is stored).",
+    [
+        Param("data", STRING, "workflow request data (JSON)", required=True),
+        Param("dry_run", BOOLEAN, "only check the workflow request", default=False),
+        Param("sync", BOOLEAN, "requests the workflow to be processed synchronously (it is queued)", default=False),
+    ],
+)
 def upload_workflow_request(call: Call):
     try:
         workflow = json.loads(call.params["data"])
@@ -244,8 +350,13 @@ def upload_workflow_request(call: Call):
     if call.params["dry_run"]:
         return Reply(True, "dry run: the workflow request is well-formed; nothing was stored", {"data": workflow})
     outcome = call.database.call(
-        "submit_user_request", p_request_type="workflow", p_owner=call.identity.user, p_vo=call.identity.vo,
-        p_is_production=call.identity.is_production, p_parameters={"data": workflow, "sync": call.params["sync"]})
+        "submit_user_request",
+        p_request_type="workflow",
+        p_owner=call.identity.user,
+        p_vo=call.identity.vo,
+        p_is_production=call.identity.is_production,
+        p_parameters={"data": workflow, "sync": call.params["sync"]},
+    )
     return Reply(True, ACCEPTED, {"request_id": outcome["request_id"]})
 
 
@@ -266,12 +377,21 @@ EVENT_PICKING_PARAMS = [
 ]
 
 
-@endpoint("file_server", "POST", "Uploads an event picking request to the server, for the task engine to process.",
-          EVENT_PICKING_PARAMS)
+@endpoint(
+    "file_server",
+    "POST",
+    "Uploads an event picking request to the server, for the task engine to process.",
+    EVENT_PICKING_PARAMS,
+)
 def upload_event_picking_request(call: Call):
     outcome = call.database.call(
-        "submit_user_request", p_request_type="event_picking", p_owner=call.identity.user, p_vo=call.identity.vo,
-        p_is_production=call.identity.is_production, p_parameters=dict(call.params))
+        "submit_user_request",
+        p_request_type="event_picking",
+        p_owner=call.identity.user,
+        p_vo=call.identity.vo,
+        p_is_production=call.identity.is_production,
+        p_parameters=dict(call.params),
+    )
     return Reply(True, ACCEPTED, {"request_id": outcome["request_id"]})
 
 
@@ -315,16 +435,29 @@ class CacheFileResource:
 def cache_path_item() -> dict[str, Any]:
     """The OpenAPI path item of GET /cache/{file_path}."""
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}}}
-    return {"get": {
-        "operationId": "cache_get_file", "tags": ["file_server"], "security": [],
-        "summary": "Download a file of the file server's cache (as panda-client's getFile does)",
-        "parameters": [{"name": "file_path", "in": "path", "required": True, "schema": {"type": "string"},
-                        "description": "the file's name (jedilog/<name> for JEDI logs)"}],
-        "responses": {
-            "200": {"description": "the file's bytes",
-                    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-            "400": {"description": "not a plain file name", "content": error},
-            "404": {"description": "no such file on this server", "content": error},
-            "503": {"description": "the database is unavailable; retry later", "content": error},
-        },
-    }}
+    return {
+        "get": {
+            "operationId": "cache_get_file",
+            "tags": ["file_server"],
+            "security": [],
+            "summary": "Download a file of the file server's cache (as panda-client's getFile does)",
+            "parameters": [
+                {
+                    "name": "file_path",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                    "description": "the file's name (jedilog/<name> for JEDI logs)",
+                }
+            ],
+            "responses": {
+                "200": {
+                    "description": "the file's bytes",
+                    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+                },
+                "400": {"description": "not a plain file name", "content": error},
+                "404": {"description": "no such file on this server", "content": error},
+                "503": {"description": "the database is unavailable; retry later", "content": error},
+            },
+        }
+    }

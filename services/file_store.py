@@ -68,13 +68,18 @@ def check_file_name(name: Any, parameter: str, allow_directory: bool = False) ->
     pattern = FILE_NAME if allow_directory else BASE_NAME
     if not isinstance(name, str) or not pattern.fullmatch(name):
         shown = repr(name[:80]) if isinstance(name, str) else type(name).__name__
-        raise ValidationError(parameter, f"parameter '{parameter}' must be a plain file name (letters, digits and "
-                                         f"._+=@%,- not starting with a dot; no directories, no '..', no absolute "
-                                         f"path), got {shown}")
+        raise ValidationError(
+            parameter,
+            f"parameter '{parameter}' must be a plain file name (letters, digits and "
+            f"._+=@%,- not starting with a dot; no directories, no '..', no absolute "
+            f"path), got {shown}",
+        )
     return name
 
 
-def receive_upload(filename: str | None, stream: BinaryIO, settings: Any, limit: int, parameter: str = "file") -> UploadedFile:
+def receive_upload(
+    filename: str | None, stream: BinaryIO, settings: Any, limit: int, parameter: str = "file"
+) -> UploadedFile:
     """Stream one multipart file part to a new storage key, at most `limit` bytes (UploadTooLarge beyond).
     The name must be a plain file name (ValidationError otherwise): clients send the base name."""
     name = check_file_name(filename, parameter)
@@ -98,8 +103,9 @@ def receive_upload(filename: str | None, stream: BinaryIO, settings: Any, limit:
         path.unlink(missing_ok=True)
         raise
     tail_checksum = struct.unpack("II", tail)[0] if len(tail) == 8 else None
-    return UploadedFile(filename=name, path=path, size=size, adler32=f"ad:{adler:08x}", tail_checksum=tail_checksum,
-                        storage_key=key)
+    return UploadedFile(
+        filename=name, path=path, size=size, adler32=f"ad:{adler:08x}", tail_checksum=tail_checksum, storage_key=key
+    )
 
 
 def discard(upload: UploadedFile) -> None:

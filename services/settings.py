@@ -74,7 +74,7 @@ class ServiceSettings:
     proxy_cache_dir: Path | None = None
     token_cache_dir: Path | None = None
 
-    def with_changes(self, **changes) -> "ServiceSettings":
+    def with_changes(self, **changes) -> ServiceSettings:
         return replace(self, **changes)
 
 
@@ -85,12 +85,17 @@ def load_issuers(path: str | Path) -> tuple[TrustedIssuer, ...]:
     entries = document["issuers"] if isinstance(document, dict) else document
     issuers = []
     for entry in entries:
+
         def resolve(name: str) -> Path | None:
             value = entry.get(name)
             return None if value is None else (path.parent / value).resolve()
 
-        issuer = TrustedIssuer(issuer=entry["issuer"], audience=entry.get("audience", DEFAULT_AUDIENCE),
-                               public_key_file=resolve("public_key_file"), jwks_file=resolve("jwks_file"))
+        issuer = TrustedIssuer(
+            issuer=entry["issuer"],
+            audience=entry.get("audience", DEFAULT_AUDIENCE),
+            public_key_file=resolve("public_key_file"),
+            jwks_file=resolve("jwks_file"),
+        )
         if issuer.public_key_file is None and issuer.jwks_file is None:
             raise ValueError(f"issuer {issuer.issuer} in {path} needs public_key_file or jwks_file")
         issuers.append(issuer)

@@ -21,9 +21,9 @@ from __future__ import annotations
 import datetime
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only: the declarations do not need the database or settings at import
@@ -127,7 +127,7 @@ class Param:
     required: bool = False
     default: Any = None
     items: str | tuple[str, ...] | None = None  # element type of an array (a tuple: any of these types)
-    element: tuple["Param", ...] | None = None  # declared keys of each object in an array
+    element: tuple[Param, ...] | None = None  # declared keys of each object in an array
     minimum: int | float | None = None  # integers and numbers: the range the column behind it stores
     maximum: int | float | None = None
     format: str | None = None  # strings: DATETIME ('%Y-%m-%d %H:%M:%S', PanDA's timestamps)
@@ -156,8 +156,11 @@ class Param:
 
 
 def object_schema(params: tuple[Param, ...]) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": OBJECT, "properties": {p.name: {**p.schema(), "description": p.description} for p in params},
-                              "additionalProperties": False}
+    schema: dict[str, Any] = {
+        "type": OBJECT,
+        "properties": {p.name: {**p.schema(), "description": p.description} for p in params},
+        "additionalProperties": False,
+    }
     required = [p.name for p in params if p.required]
     if required:
         schema["required"] = required
@@ -244,8 +247,13 @@ class Endpoint:
 def timeout_param(default: int = 60) -> Param:
     """Seed 000's `timeout` parameter: it bounds the statements of the request (never beyond the server's own
     statement timeout; services.database.Database.with_statement_timeout)."""
-    return Param("timeout", INTEGER, "The timeout value in seconds: the request's statements are cancelled after it "
-                                     "(at most the server's own statement timeout)", default=default)
+    return Param(
+        "timeout",
+        INTEGER,
+        "The timeout value in seconds: the request's statements are cancelled after it "
+        "(at most the server's own statement timeout)",
+        default=default,
+    )
 
 
 def json_encoded(name: str, value: Any, kind: type, what: str) -> Any:
@@ -264,15 +272,34 @@ def json_encoded(name: str, value: Any, kind: type, what: str) -> Any:
     return value
 
 
-def endpoint(module: str, method: str, summary: str, params: list[Param] | tuple[Param, ...] = (), *,
-             secure: bool = True, production: bool = False, extra_params: bool = False, multipart: bool = False,
-             also_post: bool = False):
+def endpoint(
+    module: str,
+    method: str,
+    summary: str,
+    params: list[Param] | tuple[Param, ...] = (),
+    *,
+    secure: bool = True,
+    production: bool = False,
+    extra_params: bool = False,
+    multipart: bool = False,
+    also_post: bool = False,
+):
     """Decorator: declare the function below as the handler of /api/v1/<module>/<function name>."""
 
     def register(handler: Callable[[Call], Any]) -> Endpoint:
-        return Endpoint(module=module, name=handler.__name__, method=method.upper(), summary=summary,
-                        params=tuple(params), handler=handler, secure=secure, production=production,
-                        extra_params=extra_params, multipart=multipart, also_post=also_post)
+        return Endpoint(
+            module=module,
+            name=handler.__name__,
+            method=method.upper(),
+            summary=summary,
+            params=tuple(params),
+            handler=handler,
+            secure=secure,
+            production=production,
+            extra_params=extra_params,
+            multipart=multipart,
+            also_post=also_post,
+        )
 
     return register
 
@@ -302,8 +329,13 @@ def _storable_text(name: str, value: str) -> str:
     return value
 
 
-def convert(name: str, type_: str, value: Any, items: str | tuple[str, ...] | None = None,
-            element: tuple[Param, ...] | None = None) -> Any:
+def convert(
+    name: str,
+    type_: str,
+    value: Any,
+    items: str | tuple[str, ...] | None = None,
+    element: tuple[Param, ...] | None = None,
+) -> Any:
     """`value` as `type_`, or ValidationError naming `name`."""
     if type_ == STRING:
         if isinstance(value, str):
@@ -411,8 +443,10 @@ def checked_value(name: str, param: Param, value: Any) -> Any:
         if (low is not None and converted < low) or (high is not None and converted > high):
             raise ValidationError(name, f"parameter '{name}' must be between {low} and {high}, got {converted}")
     if param.format == DATETIME and not _is_panda_datetime(converted):
-        raise ValidationError(name, f"parameter '{name}' must be a time as YYYY-MM-DD HH:MM:SS (years 1970-9999), "
-                                    f"got {str(converted)[:40]!r}")
+        raise ValidationError(
+            name,
+            f"parameter '{name}' must be a time as YYYY-MM-DD HH:MM:SS (years 1970-9999), got {str(converted)[:40]!r}",
+        )
     return converted
 
 
@@ -457,7 +491,9 @@ def validate(spec: Endpoint, raw: dict[str, Any], from_query: bool = False) -> d
         if name not in declared:
             if not spec.extra_params:
                 accepted = ", ".join(declared) or "none"
-                raise ValidationError(name, f"unknown parameter '{name}' for {spec.module}/{spec.name} (accepted: {accepted})")
+                raise ValidationError(
+                    name, f"unknown parameter '{name}' for {spec.module}/{spec.name} (accepted: {accepted})"
+                )
             extras[name] = raw[name]
     checked: dict[str, Any] = {}
     for param in spec.params:

@@ -42,7 +42,7 @@ _PARAMETER_PREFIX = re.compile(r"^([A-Za-z_]+): ")
 QUEUE_PARAMETERS = ("corecount", "cloud", "atlas_site", "status")
 PARAMETER_DESCRIPTIONS = {
     "nhours": "Window of job modificationtime: the last N hours (a whole number >= 1; default 12). "
-              "Has priority over starttime/endtime.",
+    "Has priority over starttime/endtime.",
     "starttime": "Start of the window, %Y-%m-%dT%H:%M:%S (UTC); alone: up to now.",
     "endtime": "End of the window, %Y-%m-%dT%H:%M:%S (UTC); alone: from 12 hours before it.",
     "mcp_cloud": "Job property: the jobs' cloud (the cloud the task was submitted to).",
@@ -53,8 +53,10 @@ PARAMETER_DESCRIPTIONS = {
     "atlas_site": "Queue property (schedconfig): the site of the queue.",
     "status": "Queue property (schedconfig): the queue status (online, offline, test, brokeroff, ...).",
 }
-FILTER_SYNTAX = (" Comma-separated values; '*' is a wildcard (not for corecount, nhours, starttime, endtime); "
-                 "'-value' leaves value out; 'NULL' / '-NULL' keep / leave out rows where the field is NULL.")
+FILTER_SYNTAX = (
+    " Comma-separated values; '*' is a wildcard (not for corecount, nhours, starttime, endtime); "
+    "'-value' leaves value out; 'NULL' / '-NULL' keep / leave out rows where the field is NULL."
+)
 
 
 def get_parameters(req: falcon.Request) -> dict[str, str]:
@@ -69,7 +71,7 @@ def _error_key(message: str) -> str:
 
 
 def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None).isoformat()
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None).isoformat()
 
 
 class StatusSummaryResource:
@@ -80,8 +82,15 @@ class StatusSummaryResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         parameters = get_parameters(req)
-        body: dict[str, Any] = {"GET_parameters": parameters, "query": {}, "nrecords": 0, "data": [],
-                                "timestamp": None, "errors": {}, "warnings": {}}
+        body: dict[str, Any] = {
+            "GET_parameters": parameters,
+            "query": {},
+            "nrecords": 0,
+            "data": [],
+            "timestamp": None,
+            "errors": {},
+            "warnings": {},
+        }
         try:
             result = self._database.call("status_summary", p_filters=parameters)
             for key in ("query", "nrecords", "data", "errors", "warnings"):
@@ -110,10 +119,17 @@ def openapi_path_item() -> dict[str, Any]:
             "GET_parameters": {"type": "object", "additionalProperties": {"type": "string"}},
             "query": {"type": "object", "description": "the filters applied, Django QuerySet style"},
             "nrecords": {"type": "integer"},
-            "data": {"type": "array", "items": {"type": "object", "description": (
-                "computingsite, mcp_cloud, atlas_site, cloud, corecount and a count per job status: pending, "
-                "defined, waiting, assigned, throttled, activated, sent, starting, running, holding, merging, "
-                "transferring, finished, failed, cancelled")}},
+            "data": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "description": (
+                        "computingsite, mcp_cloud, atlas_site, cloud, corecount and a count per job status: pending, "
+                        "defined, waiting, assigned, throttled, activated, sent, starting, running, holding, merging, "
+                        "transferring, finished, failed, cancelled"
+                    ),
+                },
+            },
             "timestamp": {"type": "string"},
             "errors": {"type": "object", "additionalProperties": {"type": "string"}},
             "warnings": {"type": "object", "additionalProperties": {"type": "string"}},
@@ -124,19 +140,22 @@ def openapi_path_item() -> dict[str, Any]:
     for name, description in PARAMETER_DESCRIPTIONS.items():
         if name not in ("nhours", "starttime", "endtime"):
             description += FILTER_SYNTAX
-        parameters.append({"name": name, "in": "query", "required": False, "description": description,
-                           "schema": {"type": "string"}})
-    return {"get": {
-        "operationId": "status_summary",
-        "tags": ["monitor"],
-        "summary": "Number of jobs per job status of each active PanDA queue (PanDA monitor API, seed 003).",
-        "description": "Public, read-only. Not enveloped: the response is the status_summary dictionary. "
-                       "Also served at /status_summary (no trailing slash).",
-        "security": [],
-        "parameters": parameters,
-        "responses": {
-            "200": {"description": "job records satisfying the parameters were found", "content": content},
-            "404": {"description": "no job satisfies the parameters (errors.lookup)", "content": content},
-            "400": {"description": "invalid parameter, or any other error (errors says which)", "content": content},
-        },
-    }}
+        parameters.append(
+            {"name": name, "in": "query", "required": False, "description": description, "schema": {"type": "string"}}
+        )
+    return {
+        "get": {
+            "operationId": "status_summary",
+            "tags": ["monitor"],
+            "summary": "Number of jobs per job status of each active PanDA queue (PanDA monitor API, seed 003).",
+            "description": "Public, read-only. Not enveloped: the response is the status_summary dictionary. "
+            "Also served at /status_summary (no trailing slash).",
+            "security": [],
+            "parameters": parameters,
+            "responses": {
+                "200": {"description": "job records satisfying the parameters were found", "content": content},
+                "404": {"description": "no job satisfies the parameters (errors.lookup)", "content": content},
+                "400": {"description": "invalid parameter, or any other error (errors says which)", "content": content},
+            },
+        }
+    }

@@ -83,12 +83,18 @@ class InProcessApi:
     def log(self) -> str:
         return "\n".join(self.captured.lines)
 
-    def token(self, user: str = "alice", vo: str = "atlas", groups: tuple[str, ...] = ("production",),
-              lifetime: int = 3600) -> str:
+    def token(
+        self, user: str = "alice", vo: str = "atlas", groups: tuple[str, ...] = ("production",), lifetime: int = 3600
+    ) -> str:
         return issue_token(user, vo, list(groups), lifetime, home=self.home)
 
-    def headers(self, user: str = "alice", vo: str = "atlas", groups: tuple[str, ...] = ("production",),
-                origin: str | None = None) -> dict[str, str]:
+    def headers(
+        self,
+        user: str = "alice",
+        vo: str = "atlas",
+        groups: tuple[str, ...] = ("production",),
+        origin: str | None = None,
+    ) -> dict[str, str]:
         """Authorization + Origin for a caller; default: a production user of VO atlas."""
         return {"Authorization": f"Bearer {self.token(user, vo, groups)}", "Origin": origin or vo}
 
@@ -97,15 +103,33 @@ class InProcessApi:
         combined.update(headers or {})
         return combined
 
-    def get(self, path: str, params: dict[str, Any] | None = None, *, anonymous: bool = False,
-            headers: dict[str, str] | None = None, protocol: str = "https", **who: Any) -> falcon.testing.Result:
-        return self.client.simulate_get(path, params=params, headers=self._headers(anonymous, headers, who),
-                                        protocol=protocol)
+    def get(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        anonymous: bool = False,
+        headers: dict[str, str] | None = None,
+        protocol: str = "https",
+        **who: Any,
+    ) -> falcon.testing.Result:
+        return self.client.simulate_get(
+            path, params=params, headers=self._headers(anonymous, headers, who), protocol=protocol
+        )
 
-    def post(self, path: str, body: Any = None, *, anonymous: bool = False, headers: dict[str, str] | None = None,
-             protocol: str = "https", **who: Any) -> falcon.testing.Result:
-        return self.client.simulate_post(path, json=body, headers=self._headers(anonymous, headers, who),
-                                         protocol=protocol)
+    def post(
+        self,
+        path: str,
+        body: Any = None,
+        *,
+        anonymous: bool = False,
+        headers: dict[str, str] | None = None,
+        protocol: str = "https",
+        **who: Any,
+    ) -> falcon.testing.Result:
+        return self.client.simulate_post(
+            path, json=body, headers=self._headers(anonymous, headers, who), protocol=protocol
+        )
 
 
 @pytest.fixture(scope="session")
@@ -153,8 +177,13 @@ class InProcessServer:
     def token(self, user: str = "alice", vo: str = "atlas", groups: tuple[str, ...] = (), lifetime: int = 3600) -> str:
         return self.api.token(user, vo, groups, lifetime)
 
-    def headers(self, user: str = "alice", vo: str = "atlas", groups: tuple[str, ...] = ("production",),
-                origin: str | None = None) -> dict[str, str]:
+    def headers(
+        self,
+        user: str = "alice",
+        vo: str = "atlas",
+        groups: tuple[str, ...] = ("production",),
+        origin: str | None = None,
+    ) -> dict[str, str]:
         return self.api.headers(user, vo, groups, origin)
 
     def client(self, **kwargs: Any) -> httpx.Client:

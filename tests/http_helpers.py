@@ -53,8 +53,14 @@ class RunningServer:
     def token(self, user: str = "alice", vo: str = "atlas", groups: tuple[str, ...] = (), lifetime: int = 3600) -> str:
         return issue_token(user, vo, list(groups), lifetime, home=self.home)
 
-    def headers(self, user: str = "alice", vo: str = "atlas", groups: tuple[str, ...] = ("production",),
-                origin: str | None = None, lifetime: int = 3600) -> dict[str, str]:
+    def headers(
+        self,
+        user: str = "alice",
+        vo: str = "atlas",
+        groups: tuple[str, ...] = ("production",),
+        origin: str | None = None,
+        lifetime: int = 3600,
+    ) -> dict[str, str]:
         """Authorization + Origin for a caller; default: a production user of VO atlas."""
         return {"Authorization": f"Bearer {self.token(user, vo, groups, lifetime)}", "Origin": origin or vo}
 
@@ -66,15 +72,34 @@ class RunningServer:
 
 
 @contextmanager
-def running_server(database_url: str, home: Path | str, *, tls: bool = False, insecure: bool = True,
-                   workers: int = 1, threads: int = 4, extra_args: tuple[str, ...] = (),
-                   env: dict[str, str] | None = None) -> Iterator[RunningServer]:
+def running_server(
+    database_url: str,
+    home: Path | str,
+    *,
+    tls: bool = False,
+    insecure: bool = True,
+    workers: int = 1,
+    threads: int = 4,
+    extra_args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+) -> Iterator[RunningServer]:
     """Start `pandadb serve` against `database_url` and wait until it answers; stop it afterwards."""
     home = Path(home)
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    args = [str(BIN / "pandadb"), "serve", "--host", "127.0.0.1", "--port", str(port),
-            "--workers", str(workers), "--threads", str(threads), *extra_args]
+    args = [
+        str(BIN / "pandadb"),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        *extra_args,
+    ]
     if tls:
         args.append("--tls")
     if insecure:
@@ -124,7 +149,8 @@ def table_counts(database_url: str) -> dict[str, int]:
     with psycopg.connect(database_url, autocommit=True) as conn:
         tables = conn.execute(
             "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relkind = 'r' AND n.nspname IN ('doma_panda', 'doma_pandameta', 'doma_pandaarch') ORDER BY 1").fetchall()
+            "WHERE c.relkind = 'r' AND n.nspname IN ('doma_panda', 'doma_pandameta', 'doma_pandaarch') ORDER BY 1"
+        ).fetchall()
         for (table,) in tables:
             counts[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     return counts

@@ -12,15 +12,38 @@ from psycopg.types.json import Jsonb
 from pandadb.errors import ProcedureError
 from pandadb.procedures import bigint_ids, call
 
-__all__ = ["acquire", "bigint_ids", "call", "dispatched_job", "expect_refusal", "job_row", "job_spec", "pin_clock",
-           "pilot_description_keys", "register_queue", "snapshot", "statuses_logged", "submit", "update"]
+__all__ = [
+    "acquire",
+    "bigint_ids",
+    "call",
+    "dispatched_job",
+    "expect_refusal",
+    "job_row",
+    "job_spec",
+    "pin_clock",
+    "pilot_description_keys",
+    "register_queue",
+    "snapshot",
+    "statuses_logged",
+    "submit",
+    "update",
+]
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 if not REFERENCE.exists():  # CI clones the project with shared/ beside it
     REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
 
-SNAPSHOT_TABLES = ("jobsdefined4", "jobswaiting4", "jobsactive4", "jobsarchived4", "filestable4", "jobs_statuslog",
-                   "jobparamstable", "metatable", "jedi_job_retry_history")
+SNAPSHOT_TABLES = (
+    "jobsdefined4",
+    "jobswaiting4",
+    "jobsactive4",
+    "jobsarchived4",
+    "filestable4",
+    "jobs_statuslog",
+    "jobparamstable",
+    "metatable",
+    "jedi_job_retry_history",
+)
 
 
 def pilot_description_keys() -> set[str]:
@@ -42,8 +65,10 @@ def pin_clock(db: psycopg.Connection, when: str | None) -> None:
 
 def snapshot(db: psycopg.Connection) -> dict[str, list]:
     """Every row of the job tables, files, status log, parameters, metadata and retry history."""
-    return {table: sorted(map(repr, db.execute(f"SELECT * FROM doma_panda.{table}").fetchall()))
-            for table in SNAPSHOT_TABLES}
+    return {
+        table: sorted(map(repr, db.execute(f"SELECT * FROM doma_panda.{table}").fetchall()))
+        for table in SNAPSHOT_TABLES
+    }
 
 
 def register_queue(db: psycopg.Connection, queue: str, config: dict | None = None, site: str = "TEST_SITE") -> None:
@@ -52,8 +77,14 @@ def register_queue(db: psycopg.Connection, queue: str, config: dict | None = Non
 
 
 def job_spec(queue: str = "TEST_QUEUE", **fields: Any) -> dict:
-    spec = {"jobName": "test.job", "computingSite": queue, "prodSourceLabel": "managed", "transformation": "/bin/true",
-            "jobStatus": "activated", "assignedPriority": 100}
+    spec = {
+        "jobName": "test.job",
+        "computingSite": queue,
+        "prodSourceLabel": "managed",
+        "transformation": "/bin/true",
+        "jobStatus": "activated",
+        "assignedPriority": 100,
+    }
     spec.update(fields)
     return spec
 
@@ -88,9 +119,13 @@ def job_row(db: psycopg.Connection, pandaid: int) -> tuple[str, dict] | None:
 
 
 def statuses_logged(db: psycopg.Connection, pandaid: int) -> list[str]:
-    return [r[0] for r in db.execute(
-        "SELECT jobstatus FROM doma_panda.jobs_statuslog WHERE pandaid = %s ORDER BY modiftime_extended, modificationtime",
-        (pandaid,)).fetchall()]
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT jobstatus FROM doma_panda.jobs_statuslog WHERE pandaid = %s ORDER BY modiftime_extended, modificationtime",
+            (pandaid,),
+        ).fetchall()
+    ]
 
 
 def dispatched_job(db: psycopg.Connection, queue: str = "TEST_QUEUE", status: str = "running", **fields: Any) -> int:

@@ -42,16 +42,120 @@ ORACLE_ONLY_PARTITIONED = {
 
 # Oracle SQL reserved words (Oracle Database SQL Language Reference, appendix "Oracle SQL
 # Reserved Words"): as identifiers they must be double-quoted.
-ORACLE_RESERVED_WORDS = frozenset("""
-    ACCESS ADD ALL ALTER AND ANY AS ASC AUDIT BETWEEN BY CHAR CHECK CLUSTER COLUMN COLUMN_VALUE
-    COMMENT COMPRESS CONNECT CREATE CURRENT DATE DECIMAL DEFAULT DELETE DESC DISTINCT DROP ELSE
-    EXCLUSIVE EXISTS FILE FLOAT FOR FROM GRANT GROUP HAVING IDENTIFIED IMMEDIATE IN INCREMENT INDEX
-    INITIAL INSERT INTEGER INTERSECT INTO IS LEVEL LIKE LOCK LONG MAXEXTENTS MINUS MLSLABEL MODE
-    MODIFY NESTED_TABLE_ID NOAUDIT NOCOMPRESS NOT NOWAIT NULL NUMBER OF OFFLINE ON ONLINE OPTION OR
-    ORDER PCTFREE PRIOR PUBLIC RAW RENAME RESOURCE REVOKE ROW ROWID ROWNUM ROWS SELECT SESSION SET
-    SHARE SIZE SMALLINT START SUCCESSFUL SYNONYM SYSDATE TABLE THEN TO TRIGGER UID UNION UNIQUE
-    UPDATE USER VALIDATE VALUES VARCHAR VARCHAR2 VIEW WHENEVER WHERE WITH
-""".split())
+ORACLE_RESERVED_WORDS = frozenset(
+    [
+        "ACCESS",
+        "ADD",
+        "ALL",
+        "ALTER",
+        "AND",
+        "ANY",
+        "AS",
+        "ASC",
+        "AUDIT",
+        "BETWEEN",
+        "BY",
+        "CHAR",
+        "CHECK",
+        "CLUSTER",
+        "COLUMN",
+        "COLUMN_VALUE",
+        "COMMENT",
+        "COMPRESS",
+        "CONNECT",
+        "CREATE",
+        "CURRENT",
+        "DATE",
+        "DECIMAL",
+        "DEFAULT",
+        "DELETE",
+        "DESC",
+        "DISTINCT",
+        "DROP",
+        "ELSE",
+        "EXCLUSIVE",
+        "EXISTS",
+        "FILE",
+        "FLOAT",
+        "FOR",
+        "FROM",
+        "GRANT",
+        "GROUP",
+        "HAVING",
+        "IDENTIFIED",
+        "IMMEDIATE",
+        "IN",
+        "INCREMENT",
+        "INDEX",
+        "INITIAL",
+        "INSERT",
+        "INTEGER",
+        "INTERSECT",
+        "INTO",
+        "IS",
+        "LEVEL",
+        "LIKE",
+        "LOCK",
+        "LONG",
+        "MAXEXTENTS",
+        "MINUS",
+        "MLSLABEL",
+        "MODE",
+        "MODIFY",
+        "NESTED_TABLE_ID",
+        "NOAUDIT",
+        "NOCOMPRESS",
+        "NOT",
+        "NOWAIT",
+        "NULL",
+        "NUMBER",
+        "OF",
+        "OFFLINE",
+        "ON",
+        "ONLINE",
+        "OPTION",
+        "OR",
+        "ORDER",
+        "PCTFREE",
+        "PRIOR",
+        "PUBLIC",
+        "RAW",
+        "RENAME",
+        "RESOURCE",
+        "REVOKE",
+        "ROW",
+        "ROWID",
+        "ROWNUM",
+        "ROWS",
+        "SELECT",
+        "SESSION",
+        "SET",
+        "SHARE",
+        "SIZE",
+        "SMALLINT",
+        "START",
+        "SUCCESSFUL",
+        "SYNONYM",
+        "SYSDATE",
+        "TABLE",
+        "THEN",
+        "TO",
+        "TRIGGER",
+        "UID",
+        "UNION",
+        "UNIQUE",
+        "UPDATE",
+        "USER",
+        "VALIDATE",
+        "VALUES",
+        "VARCHAR",
+        "VARCHAR2",
+        "VIEW",
+        "WHENEVER",
+        "WHERE",
+        "WITH",
+    ]
+)
 
 ORACLE_MAX_IDENTIFIER_BYTES = 128  # Oracle 12.2 and later
 ORACLE_MAX_INDEX_KEY_BYTES = 6398  # 8 KB blocks: the longest B-tree index key (ORA-01450)
@@ -60,6 +164,7 @@ ORACLE_MAX_INDEX_KEY_BYTES = 6398  # 8 KB blocks: the longest B-tree index key (
 # --------------------------------------------------------------------------------------------
 # Reading SQL text
 # --------------------------------------------------------------------------------------------
+
 
 def scan_sql(text: str) -> list[tuple[str, str]]:
     """The text cut into ('comment' | 'string' | 'identifier' | 'code', text) pieces:
@@ -80,10 +185,10 @@ def scan_sql(text: str) -> list[tuple[str, str]]:
             i = code_start = end
         elif text[i] in "'\"":
             quote, end = text[i], i + 1
-            while end < n and (text[end] != quote or text[end + 1:end + 2] == quote):
+            while end < n and (text[end] != quote or text[end + 1 : end + 2] == quote):
                 end += 2 if text[end] == quote else 1
             flush(i)
-            pieces.append(("string" if quote == "'" else "identifier", text[i:end + 1]))
+            pieces.append(("string" if quote == "'" else "identifier", text[i : end + 1]))
             i = code_start = end + 1
         else:
             i += 1
@@ -125,8 +230,9 @@ def split_statements(text: str, file: str) -> list[Statement]:
         for part in re.split(r"(;)", piece):
             if part == ";" and start is not None:
                 raw_start = text.rfind("\n", 0, start) + 1
-                statements.append(Statement(file, text.count("\n", 0, start) + 1, "".join(code).strip(),
-                                            text[raw_start:offset + 1]))
+                statements.append(
+                    Statement(file, text.count("\n", 0, start) + 1, "".join(code).strip(), text[raw_start : offset + 1])
+                )
                 start, code = None, []
             elif part != ";":
                 if start is None and part.strip():
@@ -217,17 +323,20 @@ def cut_oracle_clauses(text: str) -> tuple[str, OracleClauses, list[str]]:
         if clauses.interval and clauses.partition_kind != "RANGE":
             problems.append("INTERVAL is only for RANGE partitioning")
         kept = f") PARTITION BY {clauses.partition_kind} ({match['column']})"
-        return text[:match.start()] + kept, clauses, problems
+        return text[: match.start()] + kept, clauses, problems
     if re.match(r"CREATE\s+(UNIQUE\s+)?INDEX\b", text, re.I):
         match = INDEX_STATEMENT.match(text)
         if not match:
             return text, clauses, ["malformed CREATE INDEX"]
         clauses.local, clauses.invisible = bool(match["local"]), bool(match["invisible"])
         if match["index_schema"] and match["index_schema"].upper() != match["table_schema"].upper():
-            problems.append(f"index {match['index']} is in schema {match['index_schema']}, "
-                            f"its table in {match['table_schema']}")
-        kept = (f"CREATE {'UNIQUE ' if match['unique'] else ''}INDEX {match['index']} "
-                f"ON {match['table_schema']}.{match['table']} {match['columns']}")
+            problems.append(
+                f"index {match['index']} is in schema {match['index_schema']}, its table in {match['table_schema']}"
+            )
+        kept = (
+            f"CREATE {'UNIQUE ' if match['unique'] else ''}INDEX {match['index']} "
+            f"ON {match['table_schema']}.{match['table']} {match['columns']}"
+        )
         return kept, clauses, problems
     if re.match(r"CREATE\s+MATERIALIZED\s+VIEW\b", text, re.I):
         match = MATERIALIZED_VIEW_OPTIONS.match(text)
@@ -251,6 +360,7 @@ def parse_one_statement(text: str, dialect: str) -> exp.Expression:
 # --------------------------------------------------------------------------------------------
 # A model of each side: tables, columns, keys, indexes, partitioning, materialized views
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Table:
@@ -302,7 +412,7 @@ def table_key(table: exp.Table, dialect: str) -> tuple[str, str]:
 
 def oracle_types_as_written(create_table: str) -> dict[str, str]:
     """column -> type exactly as written in an Oracle CREATE TABLE (sqlglot reads VARCHAR as VARCHAR2)."""
-    body = create_table[create_table.index("(") + 1:]
+    body = create_table[create_table.index("(") + 1 :]
     items, depth, current = [], 0, []
     for kind, piece in scan_sql(body):
         if kind != "code":
@@ -322,8 +432,12 @@ def oracle_types_as_written(create_table: str) -> dict[str, str]:
     items.append("".join(current))
     types = {}
     for item in items:
-        match = re.match(r'\s*("[^"]+"|\S+)\s+(INTERVAL\s+(?:DAY|YEAR)(?:\s*\(\d+\))?\s+TO\s+(?:SECOND|MONTH)'
-                         r'(?:\s*\(\d+\))?|\w+(?:\s*\([\d\s,]*\))?)', item, re.I)
+        match = re.match(
+            r'\s*("[^"]+"|\S+)\s+(INTERVAL\s+(?:DAY|YEAR)(?:\s*\(\d+\))?\s+TO\s+(?:SECOND|MONTH)'
+            r'(?:\s*\(\d+\))?|\w+(?:\s*\([\d\s,]*\))?)',
+            item,
+            re.I,
+        )
         if match and match[1].upper() not in ("CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"):
             written = re.sub(r"\s*\(\s*|\s*,\s*|\s*\)", lambda m: m[0].strip(), re.sub(r"\s+", " ", match[2].strip()))
             types[match[1].strip('"').upper()] = written.upper()
@@ -333,10 +447,12 @@ def oracle_types_as_written(create_table: str) -> dict[str, str]:
 def comparable_sql(node: exp.Expression) -> str:
     """An expression as comparable text: Oracle SQL, upper case, without PostgreSQL's casts and
     parentheses (upper((col)::text) is UPPER(COL)) and without the quotes of plain names."""
+
     def plain(n: exp.Expression) -> exp.Expression:
         while isinstance(n, (exp.Cast, exp.Paren)):
             n = n.this
         return n
+
     return re.sub(r'"([A-Za-z0-9_$#]+)"', r"\1", plain(node.copy()).transform(plain).sql("oracle").upper())
 
 
@@ -355,8 +471,9 @@ def oracle_twin_of_partial_index(columns: tuple[str, ...], predicate: str) -> tu
     for column in columns:
         key, desc = (column[:-5], " DESC") if column.endswith(" DESC") else (column, "")
         case = sqlglot.parse_one(f"CASE WHEN {predicate} THEN {key} END", read="oracle")
-        case = case.transform(lambda n: exp.Literal.string(" ") if isinstance(n, exp.Literal) and n.is_string
-                              and n.this == "" else n)
+        case = case.transform(
+            lambda n: exp.Literal.string(" ") if isinstance(n, exp.Literal) and n.is_string and n.this == "" else n
+        )
         twin.append(comparable_sql(case) + desc)
     return tuple(twin)
 
@@ -421,9 +538,18 @@ def build_model(directory: Path, dialect: str) -> Model:
             schema, table = table_key(index.args["table"], dialect)
             columns = tuple(index_column_text(o) for o in index.args["params"].args.get("columns") or [])
             where = index.args["params"].args.get("where")
-            model.indexes.append(Index(schema, index.name, table, columns, bool(tree.args.get("unique")),
-                                       clauses.local, clauses.invisible,
-                                       comparable_sql(where.this) if where is not None else None))
+            model.indexes.append(
+                Index(
+                    schema,
+                    index.name,
+                    table,
+                    columns,
+                    bool(tree.args.get("unique")),
+                    clauses.local,
+                    clauses.invisible,
+                    comparable_sql(where.this) if where is not None else None,
+                )
+            )
         elif tree.kind == "VIEW" and tree.find(exp.MaterializedProperty) is not None:
             key = table_key(tree.this, dialect)
             model.views[key] = [s.alias_or_name.lower() for s in tree.expression.selects]

@@ -154,8 +154,10 @@ REFERENCE_SQL = {
     ),
 }
 
-SHARE_STATS_COLUMNS = ("gshare, workqueue_id, resource_type, computingsite, jobstatus, maxpriority, prorated_diskio_avg, "
-                       "prorated_mem_avg, njobs, hs, vo, nucleus")
+SHARE_STATS_COLUMNS = (
+    "gshare, workqueue_id, resource_type, computingsite, jobstatus, maxpriority, prorated_diskio_avg, "
+    "prorated_mem_avg, njobs, hs, vo, nucleus"
+)
 CORE_POWER = {"SITE_0": 10.0, "SITE_1": 12.5, "SITE_2": 8.25}  # SITE_3/4: no numeric corepower, SITE_5/6: no row
 
 
@@ -171,39 +173,66 @@ def call_all(conn: psycopg.Connection) -> None:
 def expected_share_stats(conn: psycopg.Connection, job_table: str) -> Counter:
     """jobs_share_stats figures computed in Python from the raw jobs."""
     groups: dict[tuple, list] = {}
-    for (gshare, workqueue_id, resource_type, site, status, priority, diskio, minram, cores, vo, nucleus) in conn.execute(
-            f"SELECT gshare, workqueue_id, resource_type, computingsite, jobstatus, currentpriority, diskio, minramcount, "
-            f"corecount, vo, nucleus FROM doma_panda.{job_table}").fetchall():
+    for gshare, workqueue_id, resource_type, site, status, priority, diskio, minram, cores, vo, nucleus in conn.execute(
+        f"SELECT gshare, workqueue_id, resource_type, computingsite, jobstatus, currentpriority, diskio, minramcount, "
+        f"corecount, vo, nucleus FROM doma_panda.{job_table}"
+    ).fetchall():
         groups.setdefault((gshare, workqueue_id, resource_type, site, status, vo, nucleus), []).append(
-            (priority, diskio, minram, cores or 1))
+            (priority, diskio, minram, cores or 1)
+        )
     expected = Counter()
     for (gshare, workqueue_id, resource_type, site, status, vo, nucleus), jobs in groups.items():
         diskio_per_core = [Decimal(d) / c for _, d, _, c in jobs if d is not None]
         mem_per_core = [Decimal(m) / c for _, _, m, c in jobs]
         power = CORE_POWER.get(site)
-        expected[(gshare, workqueue_id, resource_type, site, status, max(p for p, *_ in jobs),
-                  (sum(diskio_per_core) / len(diskio_per_core)).quantize(Decimal("0.01"), ROUND_HALF_UP) if diskio_per_core else None,
-                  (sum(mem_per_core) / len(mem_per_core)).quantize(Decimal("0.01"), ROUND_HALF_UP),
-                  len(jobs), None if power is None else round(sum(c * power for *_, c in jobs)), vo, nucleus)] += 1
+        expected[
+            (
+                gshare,
+                workqueue_id,
+                resource_type,
+                site,
+                status,
+                max(p for p, *_ in jobs),
+                (sum(diskio_per_core) / len(diskio_per_core)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+                if diskio_per_core
+                else None,
+                (sum(mem_per_core) / len(mem_per_core)).quantize(Decimal("0.01"), ROUND_HALF_UP),
+                len(jobs),
+                None if power is None else round(sum(c * power for *_, c in jobs)),
+                vo,
+                nucleus,
+            )
+        ] += 1
     return expected
 
 
 def expected_typical_num_input(conn: psycopg.Connection) -> Counter:
     """typical_num_input computed in Python: Oracle MEDIAN, rounded half up, per gshare or resource work queue."""
-    resource_queues = {q for (q,) in conn.execute(
-        "SELECT queue_id FROM doma_panda.jedi_work_queue WHERE queue_function = 'Resource'").fetchall()}
+    resource_queues = {
+        q
+        for (q,) in conn.execute(
+            "SELECT queue_id FROM doma_panda.jedi_work_queue WHERE queue_function = 'Resource'"
+        ).fetchall()
+    }
     groups: dict[tuple, list[int]] = {}
     for vo, label, ptype, gshare, queue, n_files in conn.execute(
-            "SELECT vo, prodsourcelabel, processingtype, gshare, workqueue_id, ninputdatafiles FROM doma_panda.jobsactive4"
-            ).fetchall():
+        "SELECT vo, prodsourcelabel, processingtype, gshare, workqueue_id, ninputdatafiles FROM doma_panda.jobsactive4"
+    ).fetchall():
         if None in (vo, label, ptype, queue, n_files):
             continue
         key = (vo, "workqueue", str(queue)) if queue in resource_queues else (vo, "gshare", gshare)
         if key[2] is None:
             continue
         groups.setdefault((*key, label, ptype), []).append(n_files)
-    return Counter({key: 1 for key in (
-        (*k, int(Decimal(str(statistics.median(v))).quantize(Decimal("1"), ROUND_HALF_UP))) for k, v in groups.items())})
+    return Counter(
+        {
+            key: 1
+            for key in (
+                (*k, int(Decimal(str(statistics.median(v))).quantize(Decimal("1"), ROUND_HALF_UP)))
+                for k, v in groups.items()
+            )
+        }
+    )
 
 
 def assert_all_targets_match(conn: psycopg.Connection) -> None:
@@ -215,8 +244,11 @@ def assert_all_targets_match(conn: psycopg.Connection) -> None:
         target = rows(conn, f"SELECT {SHARE_STATS_COLUMNS} FROM doma_panda.{table}")
         expected = expected_share_stats(conn, job_table)
         assert target == expected, f"{table}: {target - expected} unexpected, {expected - target} missing"
-    target = rows(conn, "SELECT vo, agg_type, agg_key, prodsourcelabel, processingtype, ninputdatafiles "
-                        "FROM doma_panda.typical_num_input")
+    target = rows(
+        conn,
+        "SELECT vo, agg_type, agg_key, prodsourcelabel, processingtype, ninputdatafiles "
+        "FROM doma_panda.typical_num_input",
+    )
     assert target == expected_typical_num_input(conn)
     assert {agg_type for _, agg_type, *_ in target} == {"gshare", "workqueue"}
 
@@ -232,8 +264,13 @@ def test_each_aggregate_equals_a_group_by_over_the_same_data_and_is_idempotent(s
     call_all(seeded)
     assert_all_targets_match(seeded)
     # the refresh time is the (pinned) clock
-    for table, column in (("mv_jobsactive4_stats", "cur_date"), ("jobs_share_stats", "ts"), ("job_stats_hp", "ts"),
-                          ("mv_running_jumbo_task_count", "cur_date"), ("harvester_worker_stats", "lastupdate")):
+    for table, column in (
+        ("mv_jobsactive4_stats", "cur_date"),
+        ("jobs_share_stats", "ts"),
+        ("job_stats_hp", "ts"),
+        ("mv_running_jumbo_task_count", "cur_date"),
+        ("harvester_worker_stats", "lastupdate"),
+    ):
         assert seeded.execute(f"SELECT DISTINCT {column}::text FROM doma_panda.{table}").fetchall() == [(PINNED_NOW,)]
     first = {table: rows(seeded, f"SELECT * FROM doma_panda.{table}") for table in AGGREGATE_PROCEDURES.values()}
     call_all(seeded)
@@ -251,40 +288,58 @@ def test_refresh_follows_the_data(seeded):
     seeded.execute("UPDATE doma_panda.harvester_workers SET status = 'finished' WHERE computingsite = 'SITE_1'")
     call_all(seeded)
     assert_all_targets_match(seeded)
-    assert seeded.execute("SELECT max_priority, max_priority_count FROM doma_panda.job_stats_hp "
-                          "WHERE cloud = 'TIECLOUD'").fetchall() == [(5000, 1)]
-    assert seeded.execute("SELECT count(*) FROM doma_panda.mv_jobsactive4_stats "
-                          "WHERE computingsite = 'SITE_6'").fetchone() == (0,)
-    assert seeded.execute("SELECT count(*) FROM doma_panda.jedi_aux_status_mintaskid "
-                          "WHERE status IN ('paused', 'finished', 'obsolete_status')").fetchone() == (0,)
-    assert seeded.execute("SELECT count(*) FROM doma_panda.harvester_worker_stats "
-                          "WHERE computingsite IN ('SITE_1', 'GONE_SITE')").fetchone() == (0,)
+    assert seeded.execute(
+        "SELECT max_priority, max_priority_count FROM doma_panda.job_stats_hp WHERE cloud = 'TIECLOUD'"
+    ).fetchall() == [(5000, 1)]
+    assert seeded.execute(
+        "SELECT count(*) FROM doma_panda.mv_jobsactive4_stats WHERE computingsite = 'SITE_6'"
+    ).fetchone() == (0,)
+    assert seeded.execute(
+        "SELECT count(*) FROM doma_panda.jedi_aux_status_mintaskid "
+        "WHERE status IN ('paused', 'finished', 'obsolete_status')"
+    ).fetchone() == (0,)
+    assert seeded.execute(
+        "SELECT count(*) FROM doma_panda.harvester_worker_stats WHERE computingsite IN ('SITE_1', 'GONE_SITE')"
+    ).fetchone() == (0,)
 
 
 def assert_hand_checked_figures(seeded: psycopg.Connection) -> None:
     # three jobs tie at priority 5000 in their group
-    assert seeded.execute("SELECT max_priority, max_priority_count FROM doma_panda.job_stats_hp "
-                          "WHERE cloud = 'TIECLOUD'").fetchall() == [(5000, 3)]
+    assert seeded.execute(
+        "SELECT max_priority, max_priority_count FROM doma_panda.job_stats_hp WHERE cloud = 'TIECLOUD'"
+    ).fetchall() == [(5000, 3)]
     # merge and event-service merge jobs never count as high priority
-    assert seeded.execute("SELECT count(*) FROM doma_panda.job_stats_hp hp WHERE NOT EXISTS ("
-                          " SELECT 1 FROM doma_panda.jobsactive4 j WHERE j.jobstatus = 'activated' "
-                          " AND coalesce(j.processingtype, '') <> 'pmerge' AND coalesce(j.eventservice, 0) <> 2 "
-                          " AND j.currentpriority = hp.max_priority AND j.gshare IS NOT DISTINCT FROM hp.gshare"
-                          ") AND hp.jobstatus = 'activated'").fetchone() == (0,)
+    assert seeded.execute(
+        "SELECT count(*) FROM doma_panda.job_stats_hp hp WHERE NOT EXISTS ("
+        " SELECT 1 FROM doma_panda.jobsactive4 j WHERE j.jobstatus = 'activated' "
+        " AND coalesce(j.processingtype, '') <> 'pmerge' AND coalesce(j.eventservice, 0) <> 2 "
+        " AND j.currentpriority = hp.max_priority AND j.gshare IS NOT DISTINCT FROM hp.gshare"
+        ") AND hp.jobstatus = 'activated'"
+    ).fetchone() == (0,)
     # priority is truncated towards zero to tens: -95 -> -90, 895 -> 890
-    priorities = {p for (p,) in seeded.execute("SELECT currentpriority FROM doma_panda.mv_jobsactive4_stats").fetchall()}
+    priorities = {
+        p for (p,) in seeded.execute("SELECT currentpriority FROM doma_panda.mv_jobsactive4_stats").fetchall()
+    }
     assert all(p % 10 == 0 for p in priorities) and -90 in priorities and -100 in priorities
     # jobs of queues without a numeric corepower are counted, with no HS
-    assert seeded.execute("SELECT sum(njobs), count(hs) FROM doma_panda.jobs_share_stats "
-                          "WHERE computingsite IN ('SITE_3', 'SITE_4', 'SITE_5', 'SITE_6')").fetchone()[1] == 0
+    assert (
+        seeded.execute(
+            "SELECT sum(njobs), count(hs) FROM doma_panda.jobs_share_stats "
+            "WHERE computingsite IN ('SITE_3', 'SITE_4', 'SITE_5', 'SITE_6')"
+        ).fetchone()[1]
+        == 0
+    )
     assert seeded.execute("SELECT sum(njobs) FROM doma_panda.jobs_share_stats").fetchone() == (3003,)
     # the aux table: the stale minimum is corrected, the excluded and vanished statuses are gone
     aux = dict(seeded.execute("SELECT status, min_jeditaskid FROM doma_panda.jedi_aux_status_mintaskid").fetchall())
     assert "finished" not in aux and "obsolete_status" not in aux
-    assert aux["running"] == seeded.execute("SELECT min(jeditaskid) FROM doma_panda.jedi_tasks "
-                                            "WHERE status = 'running'").fetchone()[0]
-    assert seeded.execute("SELECT count(*) FROM doma_panda.harvester_worker_stats "
-                          "WHERE computingsite = 'GONE_SITE'").fetchone() == (0,)
+    assert (
+        aux["running"]
+        == seeded.execute("SELECT min(jeditaskid) FROM doma_panda.jedi_tasks WHERE status = 'running'").fetchone()[0]
+    )
+    assert seeded.execute(
+        "SELECT count(*) FROM doma_panda.harvester_worker_stats WHERE computingsite = 'GONE_SITE'"
+    ).fetchone() == (0,)
 
 
 def test_readers_never_see_an_empty_table_during_refreshes(seeded, database_url):
@@ -329,14 +384,24 @@ def test_a_concurrent_run_is_skipped_not_queued_or_duplicated(seeded, database_u
         assert all("skipped" in n for n in notices)
     assert {t: rows(seeded, f"SELECT * FROM doma_panda.{t}") for t in AGGREGATE_PROCEDURES.values()} == expected
     # each procedure has a lock key of its own
-    keys = seeded.execute("SELECT count(DISTINCT hashtext(name)) FROM unnest(%s::text[]) AS name",
-                          (list(AGGREGATE_PROCEDURES),)).fetchone()
+    keys = seeded.execute(
+        "SELECT count(DISTINCT hashtext(name)) FROM unnest(%s::text[]) AS name", (list(AGGREGATE_PROCEDURES),)
+    ).fetchone()
     assert keys == (len(AGGREGATE_PROCEDURES),)
 
 
 def test_bench_aggregates_prints_a_line_per_procedure(server_url):
-    result = run_cli("pandadb", "bench", "aggregates", "--active-jobs", "2000", "--archived-jobs", "5000",
-                     env={"PANDADB_URL": url_for_database(server_url, "postgres")}, timeout=300)
+    result = run_cli(
+        "pandadb",
+        "bench",
+        "aggregates",
+        "--active-jobs",
+        "2000",
+        "--archived-jobs",
+        "5000",
+        env={"PANDADB_URL": url_for_database(server_url, "postgres")},
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert any("pandadb_bench_aggregates" in line for line in lines)
@@ -349,15 +414,21 @@ def test_bench_aggregates_prints_a_line_per_procedure(server_url):
 def test_ups_stats_keep_what_an_instance_reported_for_a_queue_it_has_no_workers_at(db):
     db.execute("SELECT doma_panda.register_harvester_instance('HARV_UPS')")
     db.execute("SELECT set_config('pandadb.clock', '2026-06-01 12:00:00', false)")
-    reported = ("INSERT INTO doma_panda.harvester_worker_stats "
-                "(harvester_id, computingsite, resourcetype, status, jobtype, n_workers, lastupdate) "
-                "VALUES ('HARV_UPS', %s, 'SCORE', 'submitted', 'managed', 3, doma_panda.panda_now())")
+    reported = (
+        "INSERT INTO doma_panda.harvester_worker_stats "
+        "(harvester_id, computingsite, resourcetype, status, jobtype, n_workers, lastupdate) "
+        "VALUES ('HARV_UPS', %s, 'SCORE', 'submitted', 'managed', 3, doma_panda.panda_now())"
+    )
     db.execute(reported, ("Q_REPORTED",))  # the instance's own report: no worker rows at this queue
     db.execute(reported, ("Q_WITH_WORKERS",))
-    db.execute("INSERT INTO doma_panda.harvester_workers (harvesterid, workerid, computingsite, status, lastupdate) "
-               "VALUES ('HARV_UPS', 1, 'Q_WITH_WORKERS', 'finished', doma_panda.panda_now())")
+    db.execute(
+        "INSERT INTO doma_panda.harvester_workers (harvesterid, workerid, computingsite, status, lastupdate) "
+        "VALUES ('HARV_UPS', 1, 'Q_WITH_WORKERS', 'finished', doma_panda.panda_now())"
+    )
     db.execute("CALL doma_panda.update_ups_stats()")
-    kept = db.execute("SELECT computingsite FROM doma_panda.harvester_worker_stats WHERE harvester_id = 'HARV_UPS'").fetchall()
+    kept = db.execute(
+        "SELECT computingsite FROM doma_panda.harvester_worker_stats WHERE harvester_id = 'HARV_UPS'"
+    ).fetchall()
     # where workers are known the aggregate rebuilds the counts (no live worker: no row); elsewhere the report stays
     assert kept == [("Q_REPORTED",)]
     db.execute("SELECT set_config('pandadb.clock', '2026-06-01 13:30:00', false)")

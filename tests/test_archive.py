@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 import psycopg
 import pytest
 
-from cli_helpers import run_cli
 from pandadb.archive import run_archive
 from pandadb.errors import ProcedureError
 from pandadb.procedures import call, rows
+
+from cli_helpers import run_cli
 
 ARCHIVED = {  # live table -> (archive table, key column, rows per job)
     "jobsarchived4": ("doma_pandaarch.jobsarchived", "pandaid", 1),
@@ -31,8 +32,12 @@ def today(conn: psycopg.Connection) -> datetime:
     return conn.execute("SELECT date_trunc('day', doma_panda.panda_now())").fetchone()[0]
 
 
-def create_jobs(conn: psycopg.Connection, days_ago: tuple[int, ...] = OLD_DAYS, per_day: int = JOBS_PER_DAY,
-                first_pandaid: int = 1000) -> list[int]:
+def create_jobs(
+    conn: psycopg.Connection,
+    days_ago: tuple[int, ...] = OLD_DAYS,
+    per_day: int = JOBS_PER_DAY,
+    first_pandaid: int = 1000,
+) -> list[int]:
     """Archived jobs (with 2 files, metadata and parameters each) spread over the given days; returns the pandaids."""
     pandaids = []
     for index, days in enumerate(days_ago):
@@ -41,45 +46,70 @@ def create_jobs(conn: psycopg.Connection, days_ago: tuple[int, ...] = OLD_DAYS, 
             conn.execute("SELECT doma_panda.create_partition_for_value(%s, %s)", (f"doma_panda.{table}", str(day)))
         first = first_pandaid + index * per_day
         params = {"first": first, "last": first + per_day - 1, "day": day}
-        conn.execute("""INSERT INTO doma_panda.jobsarchived4 (pandaid, modificationtime, jobstatus, computingsite)
+        conn.execute(
+            """INSERT INTO doma_panda.jobsarchived4 (pandaid, modificationtime, jobstatus, computingsite)
                         SELECT g, %(day)s + make_interval(mins => (g %% 1440)::int), 'finished', 'SITE_A'
-                          FROM generate_series(%(first)s::bigint, %(last)s::bigint) g""", params)
-        conn.execute("""INSERT INTO doma_panda.filestable4 (row_id, pandaid, modificationtime, lfn, type)
+                          FROM generate_series(%(first)s::bigint, %(last)s::bigint) g""",
+            params,
+        )
+        conn.execute(
+            """INSERT INTO doma_panda.filestable4 (row_id, pandaid, modificationtime, lfn, type)
                         SELECT g * 10 + k, g, %(day)s + make_interval(mins => (g %% 1440)::int), 'file_' || g || '_' || k, 'output'
-                          FROM generate_series(%(first)s::bigint, %(last)s::bigint) g, generate_series(1, 2) k""", params)
-        conn.execute("""INSERT INTO doma_panda.metatable (pandaid, modificationtime, metadata)
+                          FROM generate_series(%(first)s::bigint, %(last)s::bigint) g, generate_series(1, 2) k""",
+            params,
+        )
+        conn.execute(
+            """INSERT INTO doma_panda.metatable (pandaid, modificationtime, metadata)
                         SELECT g, %(day)s + make_interval(mins => (g %% 1440)::int), '{"job": ' || g || '}'
-                          FROM generate_series(%(first)s::bigint, %(last)s::bigint) g""", params)
-        conn.execute("""INSERT INTO doma_panda.jobparamstable (pandaid, modificationtime, jobparameters)
+                          FROM generate_series(%(first)s::bigint, %(last)s::bigint) g""",
+            params,
+        )
+        conn.execute(
+            """INSERT INTO doma_panda.jobparamstable (pandaid, modificationtime, jobparameters)
                         SELECT g, %(day)s + make_interval(mins => (g %% 1440)::int), '--run ' || g
-                          FROM generate_series(%(first)s::bigint, %(last)s::bigint) g""", params)
+                          FROM generate_series(%(first)s::bigint, %(last)s::bigint) g""",
+            params,
+        )
         pandaids += list(range(first, first + per_day))
     return pandaids
 
 
 def assert_archived_exactly_once(conn: psycopg.Connection, pandaids: list[int]) -> None:
     for table, (archive, key, per_job) in ARCHIVED.items():
-        rows = conn.execute(f"SELECT {key}, count(*) FROM {archive} WHERE pandaid = ANY(%s) GROUP BY {key}",
-                            (pandaids,)).fetchall()
+        rows = conn.execute(
+            f"SELECT {key}, count(*) FROM {archive} WHERE pandaid = ANY(%s) GROUP BY {key}", (pandaids,)
+        ).fetchall()
         assert len(rows) == len(pandaids) * per_job, f"{archive}: {len(rows)} distinct rows"
         assert all(count == 1 for _, count in rows), f"{archive} has duplicates"
-        assert conn.execute(f"SELECT count(*) FROM doma_panda.{table} WHERE pandaid = ANY(%s)", (pandaids,)).fetchone()[0] == 0
+        assert (
+            conn.execute(f"SELECT count(*) FROM doma_panda.{table} WHERE pandaid = ANY(%s)", (pandaids,)).fetchone()[0]
+            == 0
+        )
     # the archived copy is the row itself (same modification time, same payload)
-    assert conn.execute("""SELECT count(*) FROM doma_pandaarch.metatable_arch
-                            WHERE pandaid = ANY(%s) AND metadata = '{"job": ' || pandaid || '}'""", (pandaids,)).fetchone()[0] \
-        == len(pandaids)
+    assert conn.execute(
+        """SELECT count(*) FROM doma_pandaarch.metatable_arch
+                            WHERE pandaid = ANY(%s) AND metadata = '{"job": ' || pandaid || '}'""",
+        (pandaids,),
+    ).fetchone()[0] == len(pandaids)
 
 
 def old_partitions(conn: psycopg.Connection) -> list[str]:
-    return [r[0] for r in conn.execute(
-        "SELECT child_table FROM doma_panda.archive_targets() t, doma_panda.partition_children(t.source_table) "
-        "WHERE NOT is_default AND upper_bound::timestamp <= doma_panda.panda_now() - interval '3 days'").fetchall()]
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT child_table FROM doma_panda.archive_targets() t, doma_panda.partition_children(t.source_table) "
+            "WHERE NOT is_default AND upper_bound::timestamp <= doma_panda.panda_now() - interval '3 days'"
+        ).fetchall()
+    ]
 
 
 def copy_flags(conn: psycopg.Connection) -> dict[str, tuple]:
-    return {r[0]: r[1:] for r in conn.execute(
-        "SELECT partition_name, copied_to_arch, data_verif_passed, deleted_on IS NOT NULL FROM doma_panda.tablepart4copying"
-    ).fetchall()}
+    return {
+        r[0]: r[1:]
+        for r in conn.execute(
+            "SELECT partition_name, copied_to_arch, data_verif_passed, deleted_on IS NOT NULL FROM doma_panda.tablepart4copying"
+        ).fetchall()
+    }
 
 
 def test_archive_copies_verifies_and_drops_old_partitions(db):
@@ -95,11 +125,16 @@ def test_archive_copies_verifies_and_drops_old_partitions(db):
         day = today(db) - timedelta(days=days)
         for table in ARCHIVED:
             assert flags[f"{table}_p{day:%Y_%m_%d}"] == ("Y", "YES", True)
-    log = db.execute("SELECT rows_copied, rows_verified FROM doma_panda.archive_partition_log "
-                     "WHERE partition_name = %s", (f"filestable4_p{today(db) - timedelta(days=5):%Y_%m_%d}",)).fetchone()
+    log = db.execute(
+        "SELECT rows_copied, rows_verified FROM doma_panda.archive_partition_log WHERE partition_name = %s",
+        (f"filestable4_p{today(db) - timedelta(days=5):%Y_%m_%d}",),
+    ).fetchone()
     assert log == (2 * JOBS_PER_DAY, 2 * JOBS_PER_DAY)
     # recent jobs stay where they are; a second run has nothing to do
-    assert db.execute("SELECT count(*) FROM doma_panda.jobsarchived4 WHERE pandaid = ANY(%s)", (recent,)).fetchone()[0] == 5
+    assert (
+        db.execute("SELECT count(*) FROM doma_panda.jobsarchived4 WHERE pandaid = ANY(%s)", (recent,)).fetchone()[0]
+        == 5
+    )
     assert run_archive(db) == []
     assert_archived_exactly_once(db, pandaids)
 
@@ -158,8 +193,9 @@ def test_an_archiver_killed_halfway_loses_and_duplicates_nothing(db, database_ur
         thread.start()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # wait until the archiver waits for the lock, halfway through
-            if archiver_pid and db.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
-                                           (archiver_pid[0],)).fetchone() == ("Lock",):
+            if archiver_pid and db.execute(
+                "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (archiver_pid[0],)
+            ).fetchone() == ("Lock",):
                 break
             time.sleep(0.05)
         assert db.execute("SELECT pg_terminate_backend(%s)", (archiver_pid[0],)).fetchone()[0]
@@ -182,14 +218,18 @@ def test_rows_changed_after_the_copy_are_copied_again_before_the_drop(db):
     db.execute("RESET pandadb.archive_test_failure")
     day = today(db) - timedelta(days=7)
     # a late job lands in the copied partition, another one is updated there
-    db.execute("INSERT INTO doma_panda.jobsarchived4 (pandaid, modificationtime, jobstatus) VALUES (5, %s, 'failed')",
-               (day + timedelta(hours=23),))
+    db.execute(
+        "INSERT INTO doma_panda.jobsarchived4 (pandaid, modificationtime, jobstatus) VALUES (5, %s, 'failed')",
+        (day + timedelta(hours=23),),
+    )
     updated = pandaids[2 * JOBS_PER_DAY]  # OLD_DAYS[2], the day archived first
     db.execute("UPDATE doma_panda.jobsarchived4 SET jobstatus = 'closed' WHERE pandaid = %s", (updated,))
     steps = run_archive(db)
     first = next(s for s in steps if s["partition_name"] == f"jobsarchived4_p{day:%Y_%m_%d}")
     assert first["status"] == "dropped" and first["recopied"] is True and first["rows_verified"] == JOBS_PER_DAY + 1
-    assert db.execute("SELECT jobstatus FROM doma_pandaarch.jobsarchived WHERE pandaid = %s", (updated,)).fetchone() == ("closed",)
+    assert db.execute(
+        "SELECT jobstatus FROM doma_pandaarch.jobsarchived WHERE pandaid = %s", (updated,)
+    ).fetchone() == ("closed",)
     assert_archived_exactly_once(db, pandaids)
     assert db.execute("SELECT count(*) FROM doma_pandaarch.jobsarchived WHERE pandaid = 5").fetchone()[0] == 1
 
@@ -221,9 +261,18 @@ def test_bad_input_is_refused_and_changes_nothing_and_gdpconfig_sets_the_age(db)
     name = f"jobsarchived4_p{today(db) - timedelta(days=5):%Y_%m_%d}"
     for helper, function, arguments, state in [
         (call, "archive_copy_partition", {"p_table_name": "jobsactive4", "p_partition_name": name}, "PD002"),
-        (call, "archive_copy_partition", {"p_table_name": "jobsarchived4",
-                                          "p_partition_name": "jobsarchived4_p1999_01_01"}, "PD003"),
-        (call, "archive_verify_and_drop_partition", {"p_table_name": "jobsarchived4", "p_partition_name": name}, "PD004"),
+        (
+            call,
+            "archive_copy_partition",
+            {"p_table_name": "jobsarchived4", "p_partition_name": "jobsarchived4_p1999_01_01"},
+            "PD003",
+        ),
+        (
+            call,
+            "archive_verify_and_drop_partition",
+            {"p_table_name": "jobsarchived4", "p_partition_name": name},
+            "PD004",
+        ),
         (rows, "archive_candidates", {"p_older_than_days": -1}, "PD002"),
     ]:
         with pytest.raises(ProcedureError) as refused:
@@ -246,7 +295,10 @@ def test_a_job_end_holding_the_parent_table_makes_the_drop_wait_briefly_not_dead
         steps = run_archive(db, 3)
         job_end.rollback()
     by_table = {step["table_name"]: step for step in steps if step["status"] in ("dropped", "busy")}
-    assert by_table["filestable4"]["status"] == "busy" and by_table["filestable4"]["waiting_for"] == "doma_panda.filestable4"
+    assert (
+        by_table["filestable4"]["status"] == "busy"
+        and by_table["filestable4"]["waiting_for"] == "doma_panda.filestable4"
+    )
     assert by_table["jobsarchived4"]["status"] == "dropped"  # the other tables went on
     assert [name for name in old_partitions(db) if name.startswith("filestable4")], "left for the next run"
     run_archive(db, 3)
@@ -287,8 +339,9 @@ def test_cli_archive_run_and_status(db):
 
 
 def test_bench_archive_prints_both_rates(server_url):
-    result = run_cli("pandadb", "bench", "archive", "--jobs", "40", "--days", "1",
-                     env={"PANDADB_URL": server_url}, timeout=300)
+    result = run_cli(
+        "pandadb", "bench", "archive", "--jobs", "40", "--days", "1", env={"PANDADB_URL": server_url}, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     lines = [line for line in result.stdout.splitlines() if "jobs/s" in line]
     assert any(line.startswith("archive_old_partitions") for line in lines), result.stdout

@@ -10,10 +10,25 @@ from conftest import url_for_database
 
 
 def test_bench_dispatch_prints_every_scenario_and_the_ratios(server_url, tmp_path):
-    result = run_cli("pandadb", "bench", "dispatch", "--jobs", "3000", "--queues", "5", "--shares", "2",
-                     "--clients", "2", "--seconds", "0.5", "--database", "pandadb_bench_dispatch_test",
-                     env={"PANDADB_URL": url_for_database(server_url, "postgres"), "PANDADB_HOME": str(tmp_path)},
-                     timeout=300)
+    result = run_cli(
+        "pandadb",
+        "bench",
+        "dispatch",
+        "--jobs",
+        "3000",
+        "--queues",
+        "5",
+        "--shares",
+        "2",
+        "--clients",
+        "2",
+        "--seconds",
+        "0.5",
+        "--database",
+        "pandadb_bench_dispatch_test",
+        env={"PANDADB_URL": url_for_database(server_url, "postgres"), "PANDADB_HOME": str(tmp_path)},
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     figures = dict(re.findall(r"^([abcd]'?) \w+\s+([\d,]+) jobs/s", result.stdout, flags=re.MULTILINE))
     assert set(figures) == {"a", "a'", "b", "c", "d"}, result.stdout
@@ -23,10 +38,27 @@ def test_bench_dispatch_prints_every_scenario_and_the_ratios(server_url, tmp_pat
 
 
 def test_bench_dispatch_runs_only_the_scenarios_asked(server_url, tmp_path):
-    result = run_cli("pandadb", "bench", "dispatch", "--jobs", "500", "--queues", "2", "--shares", "1",
-                     "--clients", "1", "--seconds", "0.2", "--scenarios", "a',b", "--database", "pandadb_bench_dispatch_test2",
-                     env={"PANDADB_URL": url_for_database(server_url, "postgres"), "PANDADB_HOME": str(tmp_path)},
-                     timeout=300)
+    result = run_cli(
+        "pandadb",
+        "bench",
+        "dispatch",
+        "--jobs",
+        "500",
+        "--queues",
+        "2",
+        "--shares",
+        "1",
+        "--clients",
+        "1",
+        "--seconds",
+        "0.2",
+        "--scenarios",
+        "a',b",
+        "--database",
+        "pandadb_bench_dispatch_test2",
+        env={"PANDADB_URL": url_for_database(server_url, "postgres"), "PANDADB_HOME": str(tmp_path)},
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     figures = dict(re.findall(r"^([abcd]'?) \w+\s+([\d,]+) jobs/s", result.stdout, flags=re.MULTILINE))
     assert set(figures) == {"a'", "b"}, result.stdout
@@ -34,10 +66,23 @@ def test_bench_dispatch_runs_only_the_scenarios_asked(server_url, tmp_path):
 
 
 def test_bench_heartbeat_prints_every_scenario_and_the_ratios(server_url, tmp_path):
-    result = run_cli("pandadb", "bench", "heartbeat", "--jobs", "2000", "--queues", "5", "--clients", "2",
-                     "--seconds", "0.5", "--database", "pandadb_bench_heartbeat_test",
-                     env={"PANDADB_URL": url_for_database(server_url, "postgres"), "PANDADB_HOME": str(tmp_path)},
-                     timeout=300)
+    result = run_cli(
+        "pandadb",
+        "bench",
+        "heartbeat",
+        "--jobs",
+        "2000",
+        "--queues",
+        "5",
+        "--clients",
+        "2",
+        "--seconds",
+        "0.5",
+        "--database",
+        "pandadb_bench_heartbeat_test",
+        env={"PANDADB_URL": url_for_database(server_url, "postgres"), "PANDADB_HOME": str(tmp_path)},
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     figures = dict(re.findall(r"^([rhs]) \w+\s+([\d,]+) heartbeats/s", result.stdout, flags=re.MULTILINE))
     assert set(figures) == {"r", "h", "s"}, result.stdout

@@ -9,10 +9,21 @@ from conftest import url_for_database
 
 
 def test_bench_tasks_prints_the_generator_and_the_reference(server_url, tmp_path):
-    result = run_cli("pandadb", "bench", "tasks", "--files", "300", "--files-per-job", "2", "--jobs-per-step", "40",
-                     "--database", "pandadb_bench_tasks_test",
-                     env={"PANDADB_URL": url_for_database(server_url, "postgres"), "PANDADB_HOME": str(tmp_path)},
-                     timeout=300)
+    result = run_cli(
+        "pandadb",
+        "bench",
+        "tasks",
+        "--files",
+        "300",
+        "--files-per-job",
+        "2",
+        "--jobs-per-step",
+        "40",
+        "--database",
+        "pandadb_bench_tasks_test",
+        env={"PANDADB_URL": url_for_database(server_url, "postgres"), "PANDADB_HOME": str(tmp_path)},
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "jobs=150 " in result.stdout, result.stdout
     figures = dict(re.findall(r"^([ab]) \w+\s+([\d,]+) jobs/s", result.stdout, flags=re.MULTILINE))

@@ -47,8 +47,10 @@ def test_the_invariants_hold_on_a_sound_database(db, lifecycle):
 def test_a_job_in_two_tables_or_lost_fails(db, lifecycle):
     pandaids, ids, acked = lifecycle
     finished = ids[0]
-    db.execute("INSERT INTO doma_pandaarch.jobsarchived (pandaid, modificationtime, jobstatus) "
-               "VALUES (%s, now(), 'finished')", (finished,))
+    db.execute(
+        "INSERT INTO doma_pandaarch.jobsarchived (pandaid, modificationtime, jobstatus) VALUES (%s, now(), 'finished')",
+        (finished,),
+    )
     db.execute("DELETE FROM doma_panda.jobsactive4 WHERE pandaid = %s", (ids[3],))
     [one_table] = [c for c in check_invariants(db, pandaids, acked) if c.name.startswith("every PandaID")]
     assert not one_table.passed
@@ -60,18 +62,27 @@ def test_a_job_dispatched_to_two_pilots_fails(db, lifecycle):
     pandaids, ids, acked = lifecycle
     assert verdicts(check_invariants(db, pandaids, acked))["none dispatched twice"]
     # the same pilot asking again (a recoverable acquire) is not a second dispatch ...
-    db.execute("INSERT INTO doma_panda.jobs_statuslog (pandaid, modificationtime, jobstatus, modificationhost) "
-               "VALUES (%s, now(), 'sent', 'wn-a')", (ids[3],))
+    db.execute(
+        "INSERT INTO doma_panda.jobs_statuslog (pandaid, modificationtime, jobstatus, modificationhost) "
+        "VALUES (%s, now(), 'sent', 'wn-a')",
+        (ids[3],),
+    )
     assert verdicts(check_invariants(db, pandaids, acked))["none dispatched twice"]
     # ... another pilot is
-    db.execute("INSERT INTO doma_panda.jobs_statuslog (pandaid, modificationtime, jobstatus, modificationhost) "
-               "VALUES (%s, now(), 'sent', 'wn-b')", (ids[3],))
+    db.execute(
+        "INSERT INTO doma_panda.jobs_statuslog (pandaid, modificationtime, jobstatus, modificationhost) "
+        "VALUES (%s, now(), 'sent', 'wn-b')",
+        (ids[3],),
+    )
     [dispatched] = [c for c in check_invariants(db, pandaids, acked) if c.name == "none dispatched twice"]
     assert not dispatched.passed and f"{ids[3]}: wn-a + wn-b" in dispatched.detail
     # a job two clients both received fails too, whatever the log says
     db.execute("DELETE FROM doma_panda.jobs_statuslog WHERE modificationhost = 'wn-b'")
-    [dispatched] = [c for c in check_invariants(db, pandaids, acked, client_duplicates=[ids[1]])
-                    if c.name == "none dispatched twice"]
+    [dispatched] = [
+        c
+        for c in check_invariants(db, pandaids, acked, client_duplicates=[ids[1]])
+        if c.name == "none dispatched twice"
+    ]
     assert not dispatched.passed and "received by two clients" in dispatched.detail
 
 
@@ -79,8 +90,11 @@ def test_an_acknowledged_final_state_not_archived_fails(db, lifecycle):
     pandaids, ids, acked = lifecycle
     running, finished = ids[2], ids[0]
     for wrong in ({running: "finished"}, {finished: "failed"}):
-        [ack] = [c for c in check_invariants(db, pandaids, {**acked, **wrong})
-                 if c.name == "every acknowledged final state archived"]
+        [ack] = [
+            c
+            for c in check_invariants(db, pandaids, {**acked, **wrong})
+            if c.name == "every acknowledged final state archived"
+        ]
         assert not ack.passed and f"1 of {len(acked) + (1 if running in wrong else 0)}" in ack.detail
 
 
@@ -98,8 +112,11 @@ def test_archive_rows_must_be_there_once_and_identical(db):
     db.execute("UPDATE doma_pandaarch.metatable_arch SET metadata = '{}' WHERE pandaid = %s", (old[0],))
     [archive] = [c for c in check_invariants(db, old, {}, archive_snapshot=snapshot) if c.name.startswith("archive")]
     assert not archive.passed and "metatable_arch: 1 rows differ from the source" in archive.detail
-    db.execute("INSERT INTO doma_pandaarch.jobparamstable_arch SELECT * FROM doma_pandaarch.jobparamstable_arch "
-               "WHERE pandaid = %s", (old[1],))
+    db.execute(
+        "INSERT INTO doma_pandaarch.jobparamstable_arch SELECT * FROM doma_pandaarch.jobparamstable_arch "
+        "WHERE pandaid = %s",
+        (old[1],),
+    )
     [archive] = [c for c in check_invariants(db, old, {}, archive_snapshot=snapshot) if c.name.startswith("archive")]
     assert f"jobparamstable_arch: 1 keys twice ({old[1]})" in archive.detail
     # a partition dropped without a passed verification
@@ -111,14 +128,24 @@ def test_archive_rows_must_be_there_once_and_identical(db):
 def test_db_restart_needs_the_runs_own_cluster(database_url):
     lines: list[str] = []
     with pytest.raises(ValueError, match="own cluster"):
-        run_chaos(["api-kill", "db-restart"], jobs=10, clients=1, seconds=5, database_url=database_url, echo=lines.append)
+        run_chaos(
+            ["api-kill", "db-restart"], jobs=10, clients=1, seconds=5, database_url=database_url, echo=lines.append
+        )
     assert lines == [], "refused before anything was set up"
 
 
 def test_api_kill_under_load_keeps_the_invariants_and_prints_the_figures(database_url):
     lines: list[str] = []
-    [result] = run_chaos(["api-kill"], jobs=240, clients=4, seconds=40, echo=lines.append, database_url=database_url,
-                         workers=1, threads=4)
+    [result] = run_chaos(
+        ["api-kill"],
+        jobs=240,
+        clients=4,
+        seconds=40,
+        echo=lines.append,
+        database_url=database_url,
+        workers=1,
+        threads=4,
+    )
     text = "\n".join(lines)
     assert result.passed, text
     assert result.requests >= 3 * 80 and result.fault_at is not None

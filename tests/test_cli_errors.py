@@ -12,14 +12,17 @@ from cli_helpers import run_cli
 REFUSED = "postgresql://nobody:secret@127.0.0.1:9/panda_db"  # nothing listens on port 9
 
 
-@pytest.mark.parametrize("url, command, fragment", [
-    (REFUSED, ("register", "show"), "Connection refused"),
-    (REFUSED, ("migrate", "current"), "Connection refused"),
-    (REFUSED, ("archive", "status"), "Connection refused"),
-    ("garbage", ("cron", "list"), "is not a database URL"),
-    ("mysql://a@b/c", ("partitions", "list"), "is not a database URL"),
-    ("mysql://a@b/c", ("migrate", "upgrade"), "is not a database URL"),
-])
+@pytest.mark.parametrize(
+    "url, command, fragment",
+    [
+        (REFUSED, ("register", "show"), "Connection refused"),
+        (REFUSED, ("migrate", "current"), "Connection refused"),
+        (REFUSED, ("archive", "status"), "Connection refused"),
+        ("garbage", ("cron", "list"), "is not a database URL"),
+        ("mysql://a@b/c", ("partitions", "list"), "is not a database URL"),
+        ("mysql://a@b/c", ("migrate", "upgrade"), "is not a database URL"),
+    ],
+)
 def test_a_wrong_database_url_is_one_line_naming_what_to_do(url, command, fragment):
     result = run_cli("pandadb", *command, env={"PANDADB_URL": url}, timeout=60)
     assert result.returncode != 0

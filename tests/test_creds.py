@@ -19,8 +19,14 @@ def creds_api(database_url, api_home, tmp_path):
     stores = {name: tmp_path / name for name in ("keys", "proxies", "tokens")}
     for path in stores.values():
         path.mkdir()
-    service = in_process_api(database_url, api_home, secrets_keys=(KEY,), key_pair_dir=stores["keys"],
-                             proxy_cache_dir=stores["proxies"], token_cache_dir=stores["tokens"])
+    service = in_process_api(
+        database_url,
+        api_home,
+        secrets_keys=(KEY,),
+        key_pair_dir=stores["keys"],
+        proxy_cache_dir=stores["proxies"],
+        token_cache_dir=stores["tokens"],
+    )
     service.captured.attach()
     yield service, stores
     service.captured.detach()
@@ -28,8 +34,10 @@ def creds_api(database_url, api_home, tmp_path):
 
 
 def grant(db, user: str, gridpref: str) -> None:
-    db.execute("INSERT INTO doma_pandameta.users (id, name, gridpref) "
-               "VALUES (nextval('doma_pandameta.users_id_seq'), %s, %s)", (user, gridpref))
+    db.execute(
+        "INSERT INTO doma_pandameta.users (id, name, gridpref) VALUES (nextval('doma_pandameta.users_id_seq'), %s, %s)",
+        (user, gridpref),
+    )
 
 
 def secrets_of(api, user: str, keys=None) -> dict:
@@ -70,7 +78,9 @@ def test_secret_refusals_leave_the_database_unchanged(creds_api, db, api_home, d
     assert api.post("/api/v1/creds/set_user_secrets", {"key": "k", "value": "v"}, anonymous=True).status_code == 401
     answer = api.post("/api/v1/creds/set_user_secrets", {"key": "big", "value": "v" * (48 * 1024 + 1024)}, user="alice")
     assert not answer.json["success"] and "too large" in answer.json["message"]
-    assert api.post("/api/v1/creds/set_user_secrets", {"key": "fits", "value": "v" * 48 * 1024}, user="bob").json["success"]
+    assert api.post("/api/v1/creds/set_user_secrets", {"key": "fits", "value": "v" * 48 * 1024}, user="bob").json[
+        "success"
+    ]
     db.execute("DELETE FROM doma_panda.secrets WHERE owner = 'bob'")
     assert db.execute("SELECT owner, data FROM doma_panda.secrets").fetchall() == before
     # a server without a secrets key says what to configure; one with another key cannot decrypt
@@ -108,21 +118,26 @@ def test_key_pair_proxy_and_access_token_need_the_permission_and_the_store(creds
     assert api.get("/api/v1/creds/get_proxy", user="alice").status_code == 403
     grant(db, "alice", "pk")
     assert api.get("/api/v1/creds/get_key_pair", pair, user="alice").json["data"] == {
-        "public_key": "PUBLIC", "private_key": "PRIVATE"}
+        "public_key": "PUBLIC",
+        "private_key": "PRIVATE",
+    }
     answer = api.get("/api/v1/creds/get_key_pair", {**pair, "private_key_name": "missing"}, user="alice")
     assert not answer.json["success"] and "missing" in answer.json["message"]
     answer = api.get("/api/v1/creds/get_key_pair", {**pair, "public_key_name": "../etc/passwd"}, user="alice")
     assert answer.status_code == 400 and answer.json["data"]["parameter"] == "public_key_name"
     assert api.get("/api/v1/creds/get_proxy", user="alice").json["data"] == {"user_proxy": "PROXY-ALICE"}
     assert api.get("/api/v1/creds/get_proxy", {"role": "production"}, user="alice").json["data"] == {
-        "user_proxy": "PROXY-ALICE-PROD"}
+        "user_proxy": "PROXY-ALICE-PROD"
+    }
     answer = api.get("/api/v1/creds/get_proxy", {"dn": "/DC=ch/CN=nobody"}, user="alice")
     assert not answer.json["success"] and "not found" in answer.json["message"]
     answer = api.get("/api/v1/creds/get_access_token", {"client_name": "harvester"}, user="alice")
     assert answer.json["data"] == {"user_proxy": "ACCESS-TOKEN"}
     # a client with token keys wants one of them
-    db.execute("INSERT INTO doma_pandameta.proxykey (id, dn, credname, expires, origin, myproxy) VALUES "
-               "(nextval('doma_pandameta.proxykey_id_seq'), 'harvester', 'key-1', now() + interval '1 day', 'o', 'm')")
+    db.execute(
+        "INSERT INTO doma_pandameta.proxykey (id, dn, credname, expires, origin, myproxy) VALUES "
+        "(nextval('doma_pandameta.proxykey_id_seq'), 'harvester', 'key-1', now() + interval '1 day', 'o', 'm')"
+    )
     answer = api.get("/api/v1/creds/get_access_token", {"client_name": "harvester"}, user="alice")
     assert answer.status_code == 403 and "token_key" in answer.json["message"]
     answer = api.get("/api/v1/creds/get_access_token", {"client_name": "harvester", "token_key": "key-1"}, user="alice")
@@ -135,20 +150,24 @@ def test_token_key_from_the_key_store(creds_api, db):
     grant(db, "bob", "t")
     answer = api.get("/api/v1/creds/get_token_key", {"client_name": "harvester"}, user="bob")
     assert answer.status_code == 200 and not answer.json["success"] and "missing" in answer.json["message"]
-    db.execute("INSERT INTO doma_pandameta.proxykey (id, dn, credname, expires, origin, myproxy) VALUES "
-               "(nextval('doma_pandameta.proxykey_id_seq'), 'harvester', 'old', now() + interval '1 hour', 'o', 'm'), "
-               "(nextval('doma_pandameta.proxykey_id_seq'), 'harvester', 'new', now() + interval '2 days', 'o', 'm'), "
-               "(nextval('doma_pandameta.proxykey_id_seq'), 'harvester', 'expired', now() - interval '1 hour', 'o', 'm')")
+    db.execute(
+        "INSERT INTO doma_pandameta.proxykey (id, dn, credname, expires, origin, myproxy) VALUES "
+        "(nextval('doma_pandameta.proxykey_id_seq'), 'harvester', 'old', now() + interval '1 hour', 'o', 'm'), "
+        "(nextval('doma_pandameta.proxykey_id_seq'), 'harvester', 'new', now() + interval '2 days', 'o', 'm'), "
+        "(nextval('doma_pandameta.proxykey_id_seq'), 'harvester', 'expired', now() - interval '1 hour', 'o', 'm')"
+    )
     assert api.get("/api/v1/creds/get_token_key", {"client_name": "harvester"}, user="bob").json["data"] == {
-        "tokenKey": "new"}
+        "tokenKey": "new"
+    }
     assert api.get("/api/v1/creds/get_token_key", user="bob").status_code == 400
 
 
 def test_unconfigured_stores_say_what_to_set(api, db):
     grant(db, "alice", "pkt")
     for path, params, setting in (
-            ("get_key_pair", {"public_key_name": "a", "private_key_name": "b"}, "PANDADB_KEY_PAIR_DIR"),
-            ("get_proxy", None, "PANDADB_PROXY_CACHE_DIR"),
-            ("get_access_token", {"client_name": "c"}, "PANDADB_TOKEN_CACHE_DIR")):
+        ("get_key_pair", {"public_key_name": "a", "private_key_name": "b"}, "PANDADB_KEY_PAIR_DIR"),
+        ("get_proxy", None, "PANDADB_PROXY_CACHE_DIR"),
+        ("get_access_token", {"client_name": "c"}, "PANDADB_TOKEN_CACHE_DIR"),
+    ):
         answer = api.get(f"/api/v1/creds/{path}", params, user="alice")
         assert answer.status_code == 200 and not answer.json["success"] and setting in answer.json["message"]

@@ -8,8 +8,16 @@ from cli_helpers import run_cli
 
 
 def test_demo_submits_runs_and_reports_every_job(fresh_database_url, tmp_path):
-    result = run_cli("pandadb", "demo", "--jobs", "5", "--pilots", "2",
-                     env={"PANDADB_URL": fresh_database_url, "PANDADB_HOME": str(tmp_path)}, timeout=300)
+    result = run_cli(
+        "pandadb",
+        "demo",
+        "--jobs",
+        "5",
+        "--pilots",
+        "2",
+        env={"PANDADB_URL": fresh_database_url, "PANDADB_HOME": str(tmp_path)},
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "submitted 5 jobs" in result.stdout
     assert "5 jobs run by 2 pilot(s): 4 finished, 1 failed" in result.stdout

@@ -39,39 +39,100 @@ def test_acquire_marks_jobs_sent_and_describes_them_with_the_pilot_keys(queue_db
     db.execute("""INSERT INTO doma_panda.harvester_workers (harvesterid, workerid, lastupdate, status, batchid)
                   VALUES ('harv-1', 11, now(), 'running', 'condor.42')""")
     db.execute("INSERT INTO doma_panda.ddm_endpoint (ddm_endpoint_name, site_name) VALUES ('EP_DISK', 'TEST_SITE')")
-    db.execute("""INSERT INTO doma_panda.panda_ddm_relation (panda_site_name, ddm_endpoint_name, scope, default_read, default_write)
-                  VALUES (%s, 'EP_DISK', 'default', 'Y', 'Y')""", (QUEUE,))
-    files = [{"lfn": "a.in", "type": "input", "dataset": "ds.a", "scope": "s1", "fsize": 1, "md5sum": "m1", "GUID": "g-a"},
-             {"lfn": "b.in", "type": "input", "dataset": "ds.b", "scope": "s2", "fsize": 2, "checksum": "ad:2", "GUID": "g-b"},
-             {"lfn": "c.out", "type": "output", "dataset": "ds.out", "scope": "s3", "destinationDBlockToken": "ddd:DISK,x",
-              "destinationSE": "SE_A"},
-             {"lfn": "c.log", "type": "log", "dataset": "ds.log", "scope": "s4", "GUID": "g-log"}]
-    [low, high] = submit(db, job_spec(QUEUE, currentPriority=10, jobParameters="low"),
-                         job_spec(QUEUE, currentPriority=900, jobParameters="--high", files=files, jediTaskID=12,
-                                  coreCount=2, minRamCount=4000, specialHandling="wf,lc", cmtConfig="x86_64-el9"))
-    descriptions = acquire(db, QUEUE, 5, node="wn-3", computing_element="ce.example.org", harvester_id="harv-1", worker_id=11)
+    db.execute(
+        """INSERT INTO doma_panda.panda_ddm_relation (panda_site_name, ddm_endpoint_name, scope, default_read, default_write)
+                  VALUES (%s, 'EP_DISK', 'default', 'Y', 'Y')""",
+        (QUEUE,),
+    )
+    files = [
+        {"lfn": "a.in", "type": "input", "dataset": "ds.a", "scope": "s1", "fsize": 1, "md5sum": "m1", "GUID": "g-a"},
+        {
+            "lfn": "b.in",
+            "type": "input",
+            "dataset": "ds.b",
+            "scope": "s2",
+            "fsize": 2,
+            "checksum": "ad:2",
+            "GUID": "g-b",
+        },
+        {
+            "lfn": "c.out",
+            "type": "output",
+            "dataset": "ds.out",
+            "scope": "s3",
+            "destinationDBlockToken": "ddd:DISK,x",
+            "destinationSE": "SE_A",
+        },
+        {"lfn": "c.log", "type": "log", "dataset": "ds.log", "scope": "s4", "GUID": "g-log"},
+    ]
+    [low, high] = submit(
+        db,
+        job_spec(QUEUE, currentPriority=10, jobParameters="low"),
+        job_spec(
+            QUEUE,
+            currentPriority=900,
+            jobParameters="--high",
+            files=files,
+            jediTaskID=12,
+            coreCount=2,
+            minRamCount=4000,
+            specialHandling="wf,lc",
+            cmtConfig="x86_64-el9",
+        ),
+    )
+    descriptions = acquire(
+        db, QUEUE, 5, node="wn-3", computing_element="ce.example.org", harvester_id="harv-1", worker_id=11
+    )
     assert [d["PandaID"] for d in descriptions] == [high, low]
     for description in descriptions:
         assert set(description) == pilot_description_keys()
     d = descriptions[0]
     assert (d["inFiles"], d["GUID"], d["fsize"], d["checksum"], d["scopeIn"], d["realDatasetsIn"]) == (
-        "a.in,b.in", "g-a,g-b", "1,2", "m1,ad:2", "s1,s2", "ds.a,ds.b")
+        "a.in,b.in",
+        "g-a,g-b",
+        "1,2",
+        "m1,ad:2",
+        "s1,s2",
+        "ds.a,ds.b",
+    )
     assert (d["outFiles"], d["realDatasets"], d["scopeOut"], d["logFile"], d["logGUID"], d["scopeLog"]) == (
-        "c.out,c.log", "ds.out,ds.log", "s3", "c.log", "g-log", "s4")
+        "c.out,c.log",
+        "ds.out,ds.log",
+        "s3",
+        "c.log",
+        "g-log",
+        "s4",
+    )
     assert (d["destinationDBlockToken"], d["fileDestinationSE"]) == ("dst:DISK,NULL", "SE_A,NULL")
     assert (d["ddmEndPointIn"], d["ddmEndPointOut"]) == ("EP_DISK,EP_DISK", "EP_DISK,EP_DISK")
-    assert (d["jobPars"], d["taskID"], d["coreCount"], d["minRamCount"], d["cmtConfig"]) == ("--high", 12, 2, 4000, "x86_64-el9")
-    assert (d["loopingCheck"], d["writeToFile"], d["debug"], d["eventService"]) == (False, "tmpin_ds.a:a.in^tmpin_ds.b:b.in",
-                                                                                   "False", "False")
+    assert (d["jobPars"], d["taskID"], d["coreCount"], d["minRamCount"], d["cmtConfig"]) == (
+        "--high",
+        12,
+        2,
+        4000,
+        "x86_64-el9",
+    )
+    assert (d["loopingCheck"], d["writeToFile"], d["debug"], d["eventService"]) == (
+        False,
+        "tmpin_ds.a:a.in^tmpin_ds.b:b.in",
+        "False",
+        "False",
+    )
     assert (descriptions[1]["inFiles"], descriptions[1]["loopingCheck"], descriptions[1]["coreCount"]) == ("", True, 1)
 
     for pandaid in (low, high):
         job = job_row(db, pandaid)[1]
-        assert (job["jobstatus"], job["modificationhost"], job["computingelement"], job["schedulerid"], job["batchid"]) == (
-            "sent", "wn-3", "ce.example.org", "harv-1", "condor.42")
+        assert (
+            job["jobstatus"],
+            job["modificationhost"],
+            job["computingelement"],
+            job["schedulerid"],
+            job["batchid"],
+        ) == ("sent", "wn-3", "ce.example.org", "harv-1", "condor.42")
         assert statuses_logged(db, pandaid) == ["activated", "sent"]
-    assert sorted(db.execute("SELECT harvesterid, workerid, pandaid FROM doma_panda.harvester_rel_jobs_workers").fetchall()) == [
-        ("harv-1", 11, low), ("harv-1", 11, high)]
+    assert sorted(
+        db.execute("SELECT harvesterid, workerid, pandaid FROM doma_panda.harvester_rel_jobs_workers").fetchall()
+    ) == [("harv-1", 11, low), ("harv-1", 11, high)]
     assert acquire(db, QUEUE, 5) == []
 
 
@@ -81,11 +142,17 @@ def test_acquire_takes_only_jobs_that_fit(queue_db):
     register_queue(db, "Q_DOWN", {"status": "offline"})
     register_queue(db, "Q_TESTING", {"status": "test"})
     [big_memory, big_disk, analysis, panda, eight_cores, other_task, bob, long_job, fits] = submit(
-        db, job_spec(QUEUE, minRamCount=8000, currentPriority=90), job_spec(QUEUE, maxDiskCount=50000, currentPriority=80),
-        job_spec(QUEUE, prodSourceLabel="user", currentPriority=70), job_spec(QUEUE, prodSourceLabel="panda", currentPriority=65),
-        job_spec(QUEUE, coreCount=8, resource_type="MCORE", currentPriority=60), job_spec(QUEUE, jediTaskID=2, currentPriority=50),
-        job_spec(QUEUE, currentPriority=40), job_spec(QUEUE, maxWalltime=7200, currentPriority=30),
-        job_spec(QUEUE, minRamCount=1000, maxDiskCount=100, jediTaskID=1, currentPriority=1))
+        db,
+        job_spec(QUEUE, minRamCount=8000, currentPriority=90),
+        job_spec(QUEUE, maxDiskCount=50000, currentPriority=80),
+        job_spec(QUEUE, prodSourceLabel="user", currentPriority=70),
+        job_spec(QUEUE, prodSourceLabel="panda", currentPriority=65),
+        job_spec(QUEUE, coreCount=8, resource_type="MCORE", currentPriority=60),
+        job_spec(QUEUE, jediTaskID=2, currentPriority=50),
+        job_spec(QUEUE, currentPriority=40),
+        job_spec(QUEUE, maxWalltime=7200, currentPriority=30),
+        job_spec(QUEUE, minRamCount=1000, maxDiskCount=100, jediTaskID=1, currentPriority=1),
+    )
     db.execute("UPDATE doma_panda.jobsactive4 SET produserid = 'bob', produsername = 'bob' WHERE pandaid = %s", (bob,))
 
     def picked(**request) -> list[int]:
@@ -111,7 +178,9 @@ def test_acquire_takes_only_jobs_that_fit(queue_db):
     assert acquire(db, "Q_DOWN", 5) == []
     [managed_test, test_label] = submit(db, job_spec("Q_TESTING"), job_spec("Q_TESTING", prodSourceLabel="ptest"))
     assert [d["PandaID"] for d in acquire(db, "Q_TESTING", 5)] == [test_label]
-    assert "NO_SUCH_QUEUE is not registered" in expect_refusal(db, "PD003", "acquire_jobs", p_site_name="NO_SUCH_QUEUE", p_n_jobs=3, p_request={})
+    assert "NO_SUCH_QUEUE is not registered" in expect_refusal(
+        db, "PD003", "acquire_jobs", p_site_name="NO_SUCH_QUEUE", p_n_jobs=3, p_request={}
+    )
     db.execute("UPDATE doma_panda.jobsactive4 SET commandtopilot = 'tobekilled' WHERE pandaid = %s", (fits,))
     assert fits not in picked()
     assert mcore_job and managed_test
@@ -139,8 +208,13 @@ def test_acquire_refuses_bad_requests_without_changes(queue_db):
     db = queue_db
     submit(db, job_spec(QUEUE))
     before = snapshot(db)
-    for n_jobs, request, words in [(1, {"memory": "plenty"}, ["memory"]), (1, {"colour": "red"}, ["colour"]),
-                                   (0, {}, ["n_jobs"]), (1, {"node": {"x": 1}}, ["node"]), (1, {"worker_id": 1.5}, ["worker_id"])]:
+    for n_jobs, request, words in [
+        (1, {"memory": "plenty"}, ["memory"]),
+        (1, {"colour": "red"}, ["colour"]),
+        (0, {}, ["n_jobs"]),
+        (1, {"node": {"x": 1}}, ["node"]),
+        (1, {"worker_id": 1.5}, ["worker_id"]),
+    ]:
         message = expect_refusal(db, "PD002", "acquire_jobs", p_site_name=QUEUE, p_n_jobs=n_jobs, p_request=request)
         for word in words:
             assert word in message
@@ -151,11 +225,14 @@ def test_acquire_refuses_bad_requests_without_changes(queue_db):
 def test_the_pick_is_an_index_range_with_skip_locked(queue_db):
     db = queue_db
     db.execute("SET enable_seqscan = off")  # a tiny table: ask which index the planner can use at all
-    plan = "\n".join(r[0] for r in db.execute("""
+    plan = "\n".join(
+        r[0]
+        for r in db.execute("""
         EXPLAIN SELECT j.pandaid FROM doma_panda.jobsactive4 j
          WHERE j.computingsite = 'TEST_QUEUE' AND j.jobstatus = 'activated' AND coalesce(j.gshare, '') = 'Production'
            AND j.minramcount <= 2000
-         ORDER BY j.currentpriority DESC, j.pandaid LIMIT 5 FOR UPDATE OF j SKIP LOCKED""").fetchall())
+         ORDER BY j.currentpriority DESC, j.pandaid LIMIT 5 FOR UPDATE OF j SKIP LOCKED""").fetchall()
+    )
     assert "jobsactive4_dispatch_idx" in plan and "Sort" not in plan, plan
 
 
@@ -165,8 +242,19 @@ def test_concurrent_acquirers_never_share_a_job_and_take_them_all(queue_db, data
     n_jobs = 480
     expected = set()
     for _ in range(0, n_jobs, 120):
-        expected.update(submit(db, *[job_spec(QUEUE, prodSourceLabel=random.choice(["managed", "user"]),
-                                              currentPriority=random.randrange(1000)) for _ in range(120)]))
+        expected.update(
+            submit(
+                db,
+                *[
+                    job_spec(
+                        QUEUE,
+                        prodSourceLabel=random.choice(["managed", "user"]),
+                        currentPriority=random.randrange(1000),
+                    )
+                    for _ in range(120)
+                ],
+            )
+        )
     received: list[list[int]] = [[] for _ in range(n_pilots)]
     errors: list[BaseException] = []
     start = threading.Barrier(n_pilots)
@@ -193,7 +281,9 @@ def test_concurrent_acquirers_never_share_a_job_and_take_them_all(queue_db, data
     everything = [pandaid for ids in received for pandaid in ids]
     assert len(everything) == len(set(everything)), "a job was given to two pilots"
     assert set(everything) == expected
-    assert db.execute("SELECT jobstatus, count(*) FROM doma_panda.jobsactive4 GROUP BY 1").fetchall() == [("sent", n_jobs)]
+    assert db.execute("SELECT jobstatus, count(*) FROM doma_panda.jobsactive4 GROUP BY 1").fetchall() == [
+        ("sent", n_jobs)
+    ]
     assert db.execute("SELECT count(*) FROM doma_panda.jobs_statuslog WHERE jobstatus = 'sent'").fetchone() == (n_jobs,)
     # each job's node is the pilot that received it
     nodes = dict(db.execute("SELECT pandaid, modificationhost FROM doma_panda.jobsactive4").fetchall())
@@ -204,11 +294,21 @@ def test_acquire_locks_only_the_jobs_it_gives(queue_db, database_url):
     db = queue_db
     # jobs in two shares (Production via managed, Analysis via user): the walk over the shares must stop
     # at the first job, leaving every other activated job free for concurrent pilots
-    submit(db, *[job_spec(QUEUE, prodSourceLabel=label, currentPriority=p) for label in ("managed", "user") for p in (1, 2, 3)])
+    submit(
+        db,
+        *[
+            job_spec(QUEUE, prodSourceLabel=label, currentPriority=p)
+            for label in ("managed", "user")
+            for p in (1, 2, 3)
+        ],
+    )
     with psycopg.connect(database_url) as pilot:  # not autocommit: its transaction keeps the locks
         [given] = pilot.execute("SELECT doma_panda.acquire_jobs(%s, 1, '{}')", (QUEUE,)).fetchone()[0]
-        free = [r[0] for r in db.execute("""SELECT pandaid FROM doma_panda.jobsactive4
-                                             WHERE jobstatus = 'activated' FOR UPDATE SKIP LOCKED""").fetchall()]
+        free = [
+            r[0]
+            for r in db.execute("""SELECT pandaid FROM doma_panda.jobsactive4
+                                             WHERE jobstatus = 'activated' FOR UPDATE SKIP LOCKED""").fetchall()
+        ]
         assert len(free) == 5 and given["PandaID"] not in free
         pilot.rollback()
     assert db.execute("SELECT count(*) FROM doma_panda.jobsactive4 WHERE jobstatus = 'activated'").fetchone() == (6,)
@@ -227,11 +327,14 @@ def test_a_worker_that_asks_again_gets_the_jobs_it_was_given(db):
     assert [job["PandaID"] for job in again] == [job["PandaID"] for job in first]
     assert again[0].keys() == first[0].keys()
     other = acquire(db, "AGAIN_Q", 5, harvester_id="HARV_AGAIN", worker_id=8)
-    assert [job["PandaID"] for job in other] == [pandaid for pandaid in ids if pandaid not in {j["PandaID"] for j in first}]
+    assert [job["PandaID"] for job in other] == [
+        pandaid for pandaid in ids if pandaid not in {j["PandaID"] for j in first}
+    ]
     # once the worker reports, the jobs are no longer re-delivered: it gets new ones (none left here)
     for job in first:
         update(db, job["PandaID"], "starting", node="wn-7")
     assert acquire(db, "AGAIN_Q", 2, **worker) == []
-    sent_log = db.execute("SELECT pandaid, count(*) FROM doma_panda.jobs_statuslog WHERE jobstatus = 'sent' "
-                          "GROUP BY pandaid").fetchall()
+    sent_log = db.execute(
+        "SELECT pandaid, count(*) FROM doma_panda.jobs_statuslog WHERE jobstatus = 'sent' GROUP BY pandaid"
+    ).fetchall()
     assert all(count == 1 for _, count in sent_log)  # handed again is not dispatched again

@@ -5,24 +5,29 @@ expiry by the scheduled job (rows at once, bytes by the next upload of the host)
 from __future__ import annotations
 
 import gzip
-import json
 import struct
 import zlib
 from pathlib import Path
 
 import pytest
 
-from api_helpers import in_process_api
-
 from pandadb.scheduler import read_registry_file
+
+from api_helpers import in_process_api
 
 HOST = "files.example.org"
 
 
 @pytest.fixture
 def files(database_url, api_home, tmp_path):
-    service = in_process_api(database_url, api_home, file_store_root=tmp_path / "store-root", file_store_host=HOST,
-                             max_upload_bytes=4096, max_cache_file_bytes=1024)
+    service = in_process_api(
+        database_url,
+        api_home,
+        file_store_root=tmp_path / "store-root",
+        file_store_host=HOST,
+        max_upload_bytes=4096,
+        max_cache_file_bytes=1024,
+    )
     service.captured.attach()
     yield service
     service.captured.detach()
@@ -31,8 +36,11 @@ def files(database_url, api_home, tmp_path):
 
 def upload(api, function: str, name: str, content: bytes, user: str = "alice", groups=("production",)):
     with api.http_client() as client:
-        return client.post(f"/api/v1/file_server/{function}", files={"file": (name, content, "application/octet-stream")},
-                           headers=api.headers(user=user, groups=groups))
+        return client.post(
+            f"/api/v1/file_server/{function}",
+            files={"file": (name, content, "application/octet-stream")},
+            headers=api.headers(user=user, groups=groups),
+        )
 
 
 def stored_bytes(root: Path) -> list[bytes]:
@@ -48,12 +56,16 @@ def test_upload_and_download_a_cache_file_with_its_checksum_recorded(files, db, 
     answer = upload(files, "upload_cache_file", "sources.abc.tar.gz", content)
     assert answer.status_code == 200 and answer.json()["success"], answer.text
     assert answer.json()["data"]["checksum"] == f"ad:{zlib.adler32(content):08x}"
-    row = db.execute("SELECT owner, vo, file_size, checksum, area, expiretime > now() FROM doma_panda.pandadb_file_store "
-                     "WHERE hostname = %s AND file_path = 'sources.abc.tar.gz'", (HOST,)).fetchone()
+    row = db.execute(
+        "SELECT owner, vo, file_size, checksum, area, expiretime > now() FROM doma_panda.pandadb_file_store "
+        "WHERE hostname = %s AND file_path = 'sources.abc.tar.gz'",
+        (HOST,),
+    ).fetchone()
     assert row == ("alice", "atlas", len(content), f"ad:{zlib.adler32(content):08x}", "cache", True)
     crc = struct.unpack("II", content[-8:])[0]
     assert db.execute("SELECT username, filesize, checksum FROM doma_pandameta.usercacheusage").fetchall() == [
-        ("alice", len(content), str(crc))]
+        ("alice", len(content), str(crc))
+    ]
     with files.http_client() as client:
         got = client.get("/cache/sources.abc.tar.gz")  # public, as upstream's cache directory
     assert got.status_code == 200 and got.content == content
@@ -88,11 +100,17 @@ def test_size_limits_and_path_tricks_are_refused_with_4xx_and_nothing_kept(files
         assert answer.status_code == 400, (name, answer.text)
     with files.http_client() as client:
         headers = files.headers()
-        assert client.post("/api/v1/file_server/upload_cache_file", json={"file": "x"}, headers=headers).status_code == 400
+        assert (
+            client.post("/api/v1/file_server/upload_cache_file", json={"file": "x"}, headers=headers).status_code == 400
+        )
         answer = client.post("/api/v1/file_server/upload_cache_file", files={"other": ("a.txt", b"1")}, headers=headers)
         assert answer.status_code == 400
-        answer = client.post("/api/v1/file_server/upload_cache_file", data={"file": "text, not a file"},
-                             files={"x": ("a", b"")}, headers=headers)
+        answer = client.post(
+            "/api/v1/file_server/upload_cache_file",
+            data={"file": "text, not a file"},
+            files={"x": ("a", b"")},
+            headers=headers,
+        )
         assert answer.status_code == 400 and answer.json()["data"]["parameter"] in ("file", "x")
         for path in ("/cache/..%2F..%2Fetc%2Fpasswd", "/cache/.hidden", "/cache/a%00b"):
             assert client.get(path).status_code == 400, path
@@ -135,8 +153,9 @@ def test_register_cache_file_needs_the_production_role(files, db):
     assert files.post("/api/v1/file_server/register_cache_file", body, groups=()).status_code == 403
     assert files.post("/api/v1/file_server/register_cache_file", {**body, "file_size": "ten"}).status_code == 400
     assert files.post("/api/v1/file_server/register_cache_file", body).json["success"]
-    assert db.execute("SELECT username, filename, hostname, checksum FROM doma_pandameta.usercacheusage").fetchall() == [
-        ("carol", "sources.c.tgz", HOST, "123")]
+    assert db.execute(
+        "SELECT username, filename, hostname, checksum FROM doma_pandameta.usercacheusage"
+    ).fetchall() == [("carol", "sources.c.tgz", HOST, "123")]
 
 
 def test_requests_for_the_task_engine(files, db):
@@ -147,16 +166,22 @@ def test_requests_for_the_task_engine(files, db):
         assert client.get(url.split("://testserver", 1)[-1]).status_code == 200  # the (empty) log is there
     answer = files.post("/api/v1/file_server/upload_file_recovery_request", {"dry_run": False})
     assert not answer.json["success"] and "task_id or dataset" in answer.json["message"]
-    answer = files.post("/api/v1/file_server/upload_workflow_request", {"data": "{not json", "dry_run": False,
-                                                                       "sync": False})
+    answer = files.post(
+        "/api/v1/file_server/upload_workflow_request", {"data": "{not json", "dry_run": False, "sync": False}
+    )
     assert answer.status_code == 400 and answer.json["data"]["parameter"] == "data"
-    assert files.post("/api/v1/file_server/upload_workflow_request", {"data": '{"a": 1}', "dry_run": True}).json["success"]
+    assert files.post("/api/v1/file_server/upload_workflow_request", {"data": '{"a": 1}', "dry_run": True}).json[
+        "success"
+    ]
     assert files.post("/api/v1/file_server/upload_workflow_request", {"data": '{"a": 1}'}).json["success"]
-    answer = files.post("/api/v1/file_server/upload_event_picking_request",
-                        {"run_event_list": "100 1\n100 2", "dataset_name": "data.x", "include_guids": True})
+    answer = files.post(
+        "/api/v1/file_server/upload_event_picking_request",
+        {"run_event_list": "100 1\n100 2", "dataset_name": "data.x", "include_guids": True},
+    )
     assert answer.json["success"]
-    requests = db.execute("SELECT request_type, owner, parameters FROM doma_panda.pandadb_user_requests "
-                          "ORDER BY request_id").fetchall()
+    requests = db.execute(
+        "SELECT request_type, owner, parameters FROM doma_panda.pandadb_user_requests ORDER BY request_id"
+    ).fetchall()
     assert [r[0] for r in requests] == ["file_recovery", "workflow", "event_picking"]
     assert requests[0][2] == {"task_id": 1234, "dry_run": True} and requests[1][2]["data"] == {"a": 1}
     assert requests[2][2]["run_event_list"] == "100 1\n100 2" and requests[2][1] == "alice"
@@ -166,8 +191,9 @@ def test_the_scheduled_expiry_removes_rows_at_once_and_bytes_with_the_next_uploa
     root = tmp_path / "store-root"
     for name in ("old.txt", "young.txt"):
         upload(files, "upload_cache_file", name, name.encode())
-    db.execute("UPDATE doma_panda.pandadb_file_store SET expiretime = now() - interval '1 minute' "
-               "WHERE file_path = 'old.txt'")
+    db.execute(
+        "UPDATE doma_panda.pandadb_file_store SET expiretime = now() - interval '1 minute' WHERE file_path = 'old.txt'"
+    )
     [command] = [job["command"] for job in read_registry_file() if job["name"] == "expire_file_store"]
     assert db.execute(command).fetchone()[0] == 1  # the registry's command, as pg_cron runs it
     assert [r[1] for r in rows(db)] == ["young.txt"]

@@ -18,10 +18,13 @@ def queue_db(db):
 
 def column_map(db) -> dict[str, tuple[str, str, int]]:
     """api name -> (column, type name, varchar length or -1)."""
-    return {api: (column, type_name, length) for api, column, type_name, length in db.execute("""
+    return {
+        api: (column, type_name, length)
+        for api, column, type_name, length in db.execute("""
         SELECT m.api_name, m.column_name, a.atttypid::regtype::text, CASE WHEN a.atttypmod > 4 THEN a.atttypmod - 4 ELSE -1 END
           FROM doma_panda.update_job_column_map() m
-          JOIN pg_attribute a ON a.attrelid = 'doma_panda.jobsactive4'::regclass AND a.attname = m.column_name""").fetchall()}
+          JOIN pg_attribute a ON a.attrelid = 'doma_panda.jobsactive4'::regclass AND a.attname = m.column_name""").fetchall()
+    }
 
 
 def value_for(type_name: str, index: int):
@@ -39,7 +42,9 @@ def test_a_heartbeat_stores_every_parameter_in_its_column(queue_db):
     pandaid = dispatched_job(db, QUEUE, "running")
     columns = column_map(db)
     assert len(columns) >= 30
-    request = {api: value_for(type_name, index) for index, (api, (_, type_name, _)) in enumerate(sorted(columns.items()))}
+    request = {
+        api: value_for(type_name, index) for index, (api, (_, type_name, _)) in enumerate(sorted(columns.items()))
+    }
     before = job_row(db, pandaid)[1]
     assert update(db, pandaid, "running", **request) == {"StatusCode": 0, "command": "NULL"}
     table, after = job_row(db, pandaid)
@@ -51,8 +56,9 @@ def test_a_heartbeat_stores_every_parameter_in_its_column(queue_db):
             expected = expected.replace(" ", "T")
         assert stored == expected, (api, column, stored, expected)
     # the columns it does not name are left alone; a heartbeat without a status change logs nothing
-    assert {k: v for k, v in after.items() if k not in {c for c, _, _ in columns.values()} | {"modificationtime"}} \
-        == {k: v for k, v in before.items() if k not in {c for c, _, _ in columns.values()} | {"modificationtime"}}
+    assert {k: v for k, v in after.items() if k not in {c for c, _, _ in columns.values()} | {"modificationtime"}} == {
+        k: v for k, v in before.items() if k not in {c for c, _, _ in columns.values()} | {"modificationtime"}
+    }
     assert statuses_logged(db, pandaid)[-1] == "running"
     logged = len(statuses_logged(db, pandaid))
     update(db, pandaid, None, n_events=5)
@@ -70,18 +76,23 @@ def test_a_status_change_on_the_static_path_is_logged_and_cuts_long_strings(queu
     assert job["statechangetime"] == job["modificationtime"]
 
 
-@pytest.mark.parametrize("request_values, words", [
-    ({"max_rss": {"a": 1}}, ["maxrss", "single value"]),
-    ({"n_events": [1, 2]}, ["nevents", "single value"]),
-    ({"max_rss": "lots"}, ["maxrss"]),
-    ({"start_time": "yesterday-ish"}, ["starttime"]),
-    ({"attempt_nr": "first"}, ["attemptnr"]),
-])
+@pytest.mark.parametrize(
+    "request_values, words",
+    [
+        ({"max_rss": {"a": 1}}, ["maxrss", "single value"]),
+        ({"n_events": [1, 2]}, ["nevents", "single value"]),
+        ({"max_rss": "lots"}, ["maxrss"]),
+        ({"start_time": "yesterday-ish"}, ["starttime"]),
+        ({"attempt_nr": "first"}, ["attemptnr"]),
+    ],
+)
 def test_bad_values_are_named_and_change_nothing(queue_db, request_values, words):
     db = queue_db
     pandaid = dispatched_job(db, QUEUE, "running")
     before = snapshot(db)
-    message = expect_refusal(db, "PD002", "update_job", p_pandaid=pandaid, p_job_status="running", p_request=request_values)
+    message = expect_refusal(
+        db, "PD002", "update_job", p_pandaid=pandaid, p_job_status="running", p_request=request_values
+    )
     for word in words:
         assert word in message, message
     assert snapshot(db) == before
@@ -114,6 +125,7 @@ class _FrozenDatetime:
 
     def __init__(self, when: float):
         import datetime as real_datetime
+
         self._now = real_datetime.datetime.fromtimestamp(when, tz=real_datetime.UTC)
         self.timezone = real_datetime.timezone
 

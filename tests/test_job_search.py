@@ -19,14 +19,32 @@ def jobs(db, api):
         db.execute("SELECT doma_panda.register_panda_queue(%s, 'SEARCH_SITE', %s)", (queue, Jsonb({})))
     ids = {}
     for user, names, queue in (("alice", ["a1", "a2", "a3"], QUEUE), ("bob", ["b1", "b2"], "SEARCH_OTHER")):
-        answer = api.post("/api/v1/job/submit", {"jobs": [
-            {"jobName": name, "computingSite": queue, "prodSourceLabel": "user", "assignedPriority": 10 - position,
-             "jobStatus": "defined" if name == "a3" else None}
-            for position, name in enumerate(names)]}, user=user, groups=())
+        answer = api.post(
+            "/api/v1/job/submit",
+            {
+                "jobs": [
+                    {
+                        "jobName": name,
+                        "computingSite": queue,
+                        "prodSourceLabel": "user",
+                        "assignedPriority": 10 - position,
+                        "jobStatus": "defined" if name == "a3" else None,
+                    }
+                    for position, name in enumerate(names)
+                ]
+            },
+            user=user,
+            groups=(),
+        )
         assert answer.json["success"], answer.json
         ids.update({entry["jobName"]: entry["PandaID"] for entry in answer.json["data"]})
-    cms = api.post("/api/v1/job/submit", {"jobs": [{"jobName": "c1", "computingSite": "SEARCH_OTHER", "prodSourceLabel": "user"}]},
-                   user="alice", vo="cms", groups=())
+    cms = api.post(
+        "/api/v1/job/submit",
+        {"jobs": [{"jobName": "c1", "computingSite": "SEARCH_OTHER", "prodSourceLabel": "user"}]},
+        user="alice",
+        vo="cms",
+        groups=(),
+    )
     ids["c1"] = cms.json["data"][0]["PandaID"]
     # a1 runs and finishes: it moves to jobsarchived4
     [description] = acquire(db, QUEUE, 1)
@@ -43,41 +61,73 @@ def search(api, body, user="alice", groups=(), vo="atlas"):
 
 
 def test_filters_fields_sort_and_paging(api, jobs, db):
-    mine = search(api, {"parameters": ["PandaID", "jobName", "jobStatus"], "sort": [{"parameter": "jobName", "direction": "desc"}]})
+    mine = search(
+        api,
+        {"parameters": ["PandaID", "jobName", "jobStatus"], "sort": [{"parameter": "jobName", "direction": "desc"}]},
+    )
     assert mine["success"], mine
     assert mine["data"]["total"] == 3  # alice's atlas jobs only: not bob's, not her cms job
     assert [job["jobname"] for job in mine["data"]["jobs"]] == ["a3", "a2", "a1"]
     assert set(mine["data"]["jobs"][0]) == {"pandaid", "jobname", "jobstatus"}
     assert {job["jobname"]: job["jobstatus"] for job in mine["data"]["jobs"]} == {
-        "a1": "finished", "a2": "activated", "a3": "defined"}
+        "a1": "finished",
+        "a2": "activated",
+        "a3": "defined",
+    }
 
-    everyone = search(api, {"search": [{"parameter": "jobstatus", "operator": "in", "values": ["activated", "defined"]}],
-                            "parameters": ["pandaid", "produsername"], "sort": [{"parameter": "assignedpriority"}],
-                            "per_page": 2, "page": 2}, user="prodsys", groups=("production",))
+    everyone = search(
+        api,
+        {
+            "search": [{"parameter": "jobstatus", "operator": "in", "values": ["activated", "defined"]}],
+            "parameters": ["pandaid", "produsername"],
+            "sort": [{"parameter": "assignedpriority"}],
+            "per_page": 2,
+            "page": 2,
+        },
+        user="prodsys",
+        groups=("production",),
+    )
     assert everyone["data"]["total"] == 4 and everyone["data"]["page"] == 2
     assert [job["pandaid"] for job in everyone["data"]["jobs"]] == [jobs["b2"], jobs["b1"]]  # priorities 8, 9, 9, 10
 
-    like = search(api, {"search": [{"parameter": "jobname", "operator": "like", "value": "b%"},
-                                   {"parameter": "modificationtime", "operator": "gt", "value": "2000-01-01 00:00:00"}],
-                        "parameters": ["jobname"]}, user="prodsys", groups=("production",))
+    like = search(
+        api,
+        {
+            "search": [
+                {"parameter": "jobname", "operator": "like", "value": "b%"},
+                {"parameter": "modificationtime", "operator": "gt", "value": "2000-01-01 00:00:00"},
+            ],
+            "parameters": ["jobname"],
+        },
+        user="prodsys",
+        groups=("production",),
+    )
     assert sorted(job["jobname"] for job in like["data"]["jobs"]) == ["b1", "b2"]
-    assert call(db, "search_jobs", p_query={"search": [{"parameter": "jobname", "value": "c1"}], "parameters": ["vo"]}) == {
-        "total": 1, "page": 1, "per_page": 100, "jobs": [{"vo": "cms"}]}  # a SQL caller sees every VO
+    assert call(
+        db, "search_jobs", p_query={"search": [{"parameter": "jobname", "value": "c1"}], "parameters": ["vo"]}
+    ) == {"total": 1, "page": 1, "per_page": 100, "jobs": [{"vo": "cms"}]}  # a SQL caller sees every VO
     # every field by default, the archive on request
     everything = search(api, {"search": [{"parameter": "pandaid", "value": jobs["a1"]}], "include_archive": True})
     [job] = everything["data"]["jobs"]
-    assert len(job) > 100 and (job["pandaid"], job["jobstatus"], job["computingsite"]) == (jobs["a1"], "finished", QUEUE)
+    assert len(job) > 100 and (job["pandaid"], job["jobstatus"], job["computingsite"]) == (
+        jobs["a1"],
+        "finished",
+        QUEUE,
+    )
 
 
-@pytest.mark.parametrize("body, words", [
-    ({"search": [{"parameter": "colour", "value": 1}]}, ["colour", "not a job column"]),
-    ({"search": [{"parameter": "pandaid", "operator": "near", "value": 1}]}, ["near"]),
-    ({"search": [{"parameter": "pandaid", "operator": "in", "value": 1}]}, ["needs values"]),
-    ({"search": [{"parameter": "pandaid", "value": "abc"}]}, ["does not fit"]),
-    ({"parameters": ["pandaid", "nope"]}, ["nope"]),
-    ({"sort": [{"parameter": "pandaid", "direction": "sideways"}]}, ["sort[0]"]),
-    ({"per_page": 10001}, ["per_page"]),
-])
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ({"search": [{"parameter": "colour", "value": 1}]}, ["colour", "not a job column"]),
+        ({"search": [{"parameter": "pandaid", "operator": "near", "value": 1}]}, ["near"]),
+        ({"search": [{"parameter": "pandaid", "operator": "in", "value": 1}]}, ["needs values"]),
+        ({"search": [{"parameter": "pandaid", "value": "abc"}]}, ["does not fit"]),
+        ({"parameters": ["pandaid", "nope"]}, ["nope"]),
+        ({"sort": [{"parameter": "pandaid", "direction": "sideways"}]}, ["sort[0]"]),
+        ({"per_page": 10001}, ["per_page"]),
+    ],
+)
 def test_bad_queries_are_refused_naming_the_parameter(api, jobs, body, words):
     answer = search(api, body)
     assert answer["success"] is False
@@ -93,7 +143,9 @@ def test_status_history(api, jobs, db):
     before = snapshot(db)
     not_mine = api.get("/api/v1/job/get_status_history", {"job_id": jobs["b1"]}, user="alice", groups=())
     assert not_mine.status_code == 403 and "not yours" in not_mine.json["message"]
-    production = api.get("/api/v1/job/get_status_history", {"job_id": jobs["b1"]}, user="prodsys", groups=("production",))
+    production = api.get(
+        "/api/v1/job/get_status_history", {"job_id": jobs["b1"]}, user="prodsys", groups=("production",)
+    )
     assert [entry["status"] for entry in production.json["data"]] == ["defined", "activated"]
     unknown = api.get("/api/v1/job/get_status_history", {"job_id": 987654321}, user="alice", groups=()).json
     assert unknown["success"] is False and unknown["data"]["sqlstate"] == "PD003"

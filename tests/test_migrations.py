@@ -52,7 +52,9 @@ def test_downgrade_of_stored_logic_keeps_tables_and_data(fresh_database_url):
     with psycopg.connect(url) as conn:
         conn.execute("SELECT doma_panda.register_site('KEEP_ME')")
     command.downgrade(alembic_config(url), "0001_schema")
-    routines = "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname LIKE 'doma\\_%'"
+    routines = (
+        "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname LIKE 'doma\\_%'"
+    )
     assert count_catalog(url, routines) == 0
     assert count_catalog(url, "SELECT count(*) FROM doma_panda.site WHERE site_name = 'KEEP_ME'") == 1
     migrate_to_head(url)
@@ -61,7 +63,8 @@ def test_downgrade_of_stored_logic_keeps_tables_and_data(fresh_database_url):
 
 def test_schema_version_row_is_readable(db):
     component, major, minor, patch = db.execute(
-        "SELECT component, major, minor, patch FROM doma_panda.pandadb_version WHERE component = 'PANDADB'").fetchone()
+        "SELECT component, major, minor, patch FROM doma_panda.pandadb_version WHERE component = 'PANDADB'"
+    ).fetchone()
     assert (component, major, minor, patch) == ("PANDADB", 0, 1, 0)
 
 
@@ -69,15 +72,25 @@ def test_registration_defaults_are_loaded(db):
     resource_types = {r[0] for r in db.execute("SELECT resource_name FROM doma_panda.resource_types")}
     assert {"SCORE", "MCORE", "SCORE_HIMEM", "MCORE_HIMEM", "Undefined"} <= resource_types
     leaves = db.execute("""SELECT count(*) FROM doma_panda.global_shares g
-                           WHERE NOT EXISTS (SELECT 1 FROM doma_panda.global_shares c WHERE c.parent = g.name)""").fetchone()[0]
+                           WHERE NOT EXISTS (SELECT 1 FROM doma_panda.global_shares c WHERE c.parent = g.name)""").fetchone()[
+        0
+    ]
     assert leaves >= 3
     assert db.execute("SELECT doma_panda.get_config_value('watchdog', 'SENT_TIMEOUT_MINUTES')").fetchone()[0] == "30"
-    assert db.execute("SELECT queue_name FROM doma_panda.jedi_work_queue WHERE queue_id = 1").fetchone()[0] == "test_queue"
+    assert (
+        db.execute("SELECT queue_name FROM doma_panda.jedi_work_queue WHERE queue_id = 1").fetchone()[0] == "test_queue"
+    )
 
 
 def routine_exists(url: str, name: str) -> bool:
-    return count_catalog(url, "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-                              f"WHERE n.nspname = 'doma_panda' AND p.proname = '{name}'") > 0
+    return (
+        count_catalog(
+            url,
+            "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            f"WHERE n.nspname = 'doma_panda' AND p.proname = '{name}'",
+        )
+        > 0
+    )
 
 
 def test_upgrade_makes_the_stored_logic_exactly_the_files(fresh_database_url):

@@ -31,11 +31,26 @@ import re
 from sqlglot import exp
 
 from oracle_sql import (
-    ORACLE_MAX_IDENTIFIER_BYTES, ORACLE_MAX_INDEX_KEY_BYTES, ORACLE_ONLY_PARTITIONED, ORACLE_PROCEDURES,
-    ORACLE_RESERVED_WORDS, ORACLE_SCHEMA, POSTGRES_FILES_AWAITING_AN_ORACLE_TWIN, POSTGRES_SCHEMA,
-    cut_oracle_clauses, dual_rows, identifier_name, literal_value, Model, model_of,
-    oracle_twin_of_partial_index, oracle_types_as_written, parse_one_statement, schema_statements,
-    split_statements, string_literals,
+    ORACLE_MAX_IDENTIFIER_BYTES,
+    ORACLE_MAX_INDEX_KEY_BYTES,
+    ORACLE_ONLY_PARTITIONED,
+    ORACLE_PROCEDURES,
+    ORACLE_RESERVED_WORDS,
+    ORACLE_SCHEMA,
+    POSTGRES_FILES_AWAITING_AN_ORACLE_TWIN,
+    POSTGRES_SCHEMA,
+    Model,
+    cut_oracle_clauses,
+    dual_rows,
+    identifier_name,
+    literal_value,
+    model_of,
+    oracle_twin_of_partial_index,
+    oracle_types_as_written,
+    parse_one_statement,
+    schema_statements,
+    split_statements,
+    string_literals,
 )
 
 
@@ -57,12 +72,16 @@ def test_postgres_files_without_an_oracle_twin_are_the_listed_ones():
     postgres = {p.name for p in POSTGRES_SCHEMA.glob("*.sql")}
     oracle = {p.name for p in ORACLE_SCHEMA.glob("*.sql")}
     awaiting = set(POSTGRES_FILES_AWAITING_AN_ORACLE_TWIN)
-    problems = [f"schema/postgres/{name} has no Oracle twin schema/oracle/{name}"
-                for name in sorted(postgres - oracle - awaiting)]
+    problems = [
+        f"schema/postgres/{name} has no Oracle twin schema/oracle/{name}"
+        for name in sorted(postgres - oracle - awaiting)
+    ]
     problems += [f"schema/oracle/{name} has no PostgreSQL original" for name in sorted(oracle - postgres)]
-    problems += [f"{name} is listed as awaiting its Oracle twin, but the twin exists or the PostgreSQL file "
-                 "is gone: remove it from POSTGRES_FILES_AWAITING_AN_ORACLE_TWIN"
-                 for name in sorted(awaiting & oracle | awaiting - postgres)]
+    problems += [
+        f"{name} is listed as awaiting its Oracle twin, but the twin exists or the PostgreSQL file "
+        "is gone: remove it from POSTGRES_FILES_AWAITING_AN_ORACLE_TWIN"
+        for name in sorted(awaiting & oracle | awaiting - postgres)
+    ]
     assert not problems, "\n".join(problems)
 
 
@@ -81,7 +100,8 @@ def test_cut_out_clauses_are_checked_not_ignored():
         assert problems, f"accepted malformed Oracle: {text}"
     text, clauses, problems = cut_oracle_clauses(
         "CREATE TABLE A.T (X DATE) PARTITION BY RANGE (X) INTERVAL (NUMTODSINTERVAL(3, 'DAY')) "
-        "(PARTITION P_INITIAL VALUES LESS THAN (TO_DATE('2020-01-01','YYYY-MM-DD'))) ENABLE ROW MOVEMENT")
+        "(PARTITION P_INITIAL VALUES LESS THAN (TO_DATE('2020-01-01','YYYY-MM-DD'))) ENABLE ROW MOVEMENT"
+    )
     assert not problems and clauses.interval == "NUMTODSINTERVAL(3,'DAY')" and clauses.row_movement
     assert isinstance(parse_one_statement(text, "oracle"), exp.Create)
 
@@ -92,13 +112,15 @@ def test_the_sql_reader_keeps_quotes_and_comments_apart():
     assert [s.text for s in statements] == ["SELECT 'a;b' AS \"X;\" FROM DUAL", "SELECT 1 FROM DUAL"]
     assert [s.line for s in statements] == [2, 2]
     assert string_literals(text) == ["a;b"]
-    assert oracle_types_as_written("CREATE TABLE A.T (X VARCHAR(5), Y NUMBER(10, 2) DEFAULT 0 NOT NULL, "
-                                   "CONSTRAINT P PRIMARY KEY (X))") == {"X": "VARCHAR(5)", "Y": "NUMBER(10,2)"}
+    assert oracle_types_as_written(
+        "CREATE TABLE A.T (X VARCHAR(5), Y NUMBER(10, 2) DEFAULT 0 NOT NULL, CONSTRAINT P PRIMARY KEY (X))"
+    ) == {"X": "VARCHAR(5)", "Y": "NUMBER(10,2)"}
 
 
 # --------------------------------------------------------------------------------------------
 # Same tables, same columns, counterpart types
 # --------------------------------------------------------------------------------------------
+
 
 def test_same_tables_and_columns_in_the_same_order():
     oracle, postgres = model_of("oracle").tables, model_of("postgres").tables
@@ -155,8 +177,9 @@ def test_every_oracle_type_is_the_counterpart_of_the_postgres_type():
             if expected is None:
                 problems.append(f"{'.'.join(key)}.{column.lower()}: no Oracle counterpart known for {pg_type}")
             elif ora_type != expected:
-                problems.append(f"{'.'.join(key)}.{column.lower()}: Oracle {ora_type}, PostgreSQL {pg_type} "
-                                f"(expected {expected})")
+                problems.append(
+                    f"{'.'.join(key)}.{column.lower()}: Oracle {ora_type}, PostgreSQL {pg_type} (expected {expected})"
+                )
     assert not problems, "\n".join(problems)
     assert compared > 1500
 
@@ -164,15 +187,25 @@ def test_every_oracle_type_is_the_counterpart_of_the_postgres_type():
 def test_the_type_mapping_itself():
     postgres = model_of("postgres").tables
     written = {t for table in postgres.values() for _, t in table.columns}
-    assert {"VARCHAR(52)", "BIGINT", "INT", "SMALLINT", "TIMESTAMP", "TEXT", "JSONB", "CHAR(1)", "BOOLEAN",
-            "INTERVAL"} <= written
+    assert {
+        "VARCHAR(52)",
+        "BIGINT",
+        "INT",
+        "SMALLINT",
+        "TIMESTAMP",
+        "TEXT",
+        "JSONB",
+        "CHAR(1)",
+        "BOOLEAN",
+        "INTERVAL",
+    } <= written
     assert oracle_counterpart("DECIMAL(10, 2)") == "NUMBER(10,2)" and oracle_counterpart("DECIMAL") == "NUMBER"
     assert oracle_counterpart("BIGINT") != oracle_counterpart("INT")
     assert oracle_counterpart("BOOLEAN") == "NUMBER(1)" and oracle_counterpart("INTERVAL") == "INTERVAL DAY TO SECOND"
     assert oracle_counterpart("TIMESTAMPTZ") is None and oracle_counterpart("INTERVAL YEAR") is None
-    assert oracle_types_as_written("CREATE TABLE A.T (D INTERVAL DAY TO SECOND NOT NULL, E INTERVAL  DAY (3) TO "
-                                   "SECOND, F NUMBER(1) DEFAULT 1)") == {
-        "D": "INTERVAL DAY TO SECOND", "E": "INTERVAL DAY(3) TO SECOND", "F": "NUMBER(1)"}
+    assert oracle_types_as_written(
+        "CREATE TABLE A.T (D INTERVAL DAY TO SECOND NOT NULL, E INTERVAL  DAY (3) TO SECOND, F NUMBER(1) DEFAULT 1)"
+    ) == {"D": "INTERVAL DAY TO SECOND", "E": "INTERVAL DAY(3) TO SECOND", "F": "NUMBER(1)"}
 
 
 def test_boolean_columns_are_checked_zero_or_one():
@@ -190,8 +223,10 @@ def test_boolean_columns_are_checked_zero_or_one():
             pg_default = postgres[key].defaults.get(column)
             expected = {"TRUE": "1", "FALSE": "0", None: None}.get(pg_default, "?")
             if oracle[key].defaults.get(column) != expected:
-                problems.append(f"{name}.{column.lower()}: DEFAULT {oracle[key].defaults.get(column)} in Oracle, "
-                                f"{pg_default} in PostgreSQL (expected {expected})")
+                problems.append(
+                    f"{name}.{column.lower()}: DEFAULT {oracle[key].defaults.get(column)} in Oracle, "
+                    f"{pg_default} in PostgreSQL (expected {expected})"
+                )
     assert not problems, "\n".join(problems)
     assert compared >= 2
 
@@ -200,21 +235,25 @@ def test_boolean_columns_are_checked_zero_or_one():
 # Partitioning
 # --------------------------------------------------------------------------------------------
 
+
 def test_partitioned_tables_and_keys_match():
     oracle, postgres = model_of("oracle").tables, model_of("postgres").tables
     ora = {k: t.partition_column.lower() for k, t in oracle.items() if t.partition_kind}
     pg = {k: t.partition_column.lower() for k, t in postgres.items() if t.partition_kind}
     assert len(pg) > 20
     expected = pg | {k: column for k, (column, _) in ORACLE_ONLY_PARTITIONED.items()}
-    problems = [f"{'.'.join(k)} is partitioned in PostgreSQL (or by section 8.4) but not in Oracle"
-                for k in sorted(set(expected) - set(ora))]
+    problems = [
+        f"{'.'.join(k)} is partitioned in PostgreSQL (or by section 8.4) but not in Oracle"
+        for k in sorted(set(expected) - set(ora))
+    ]
     problems += [f"{'.'.join(k)} is partitioned only in Oracle" for k in sorted(set(ora) - set(expected))]
     for key in sorted(set(ora) & set(expected)):
         if ora[key] != expected[key]:
             problems.append(f"{'.'.join(key)}: partitioned by {ora[key]} in Oracle, by {expected[key]} expected")
         if key in pg and oracle[key].partition_kind != postgres[key].partition_kind:
-            problems.append(f"{'.'.join(key)}: {oracle[key].partition_kind} in Oracle, "
-                            f"{postgres[key].partition_kind} in PostgreSQL")
+            problems.append(
+                f"{'.'.join(key)}: {oracle[key].partition_kind} in Oracle, {postgres[key].partition_kind} in PostgreSQL"
+            )
     assert not problems, "\n".join(problems)
 
 
@@ -246,6 +285,7 @@ def test_oracle_partitioning_is_interval_partitioning_of_the_right_type():
 # --------------------------------------------------------------------------------------------
 # Oracle rules beyond syntax
 # --------------------------------------------------------------------------------------------
+
 
 def identifier_problems(tree: exp.Expression) -> list[str]:
     problems = []
@@ -306,15 +346,18 @@ def test_indexes_and_keys_are_valid_oracle():
         elif index.local and index.unique and table.partition_column.upper() not in index.columns:
             problems.append(f"unique LOCAL index {index.name} lacks the partition key (ORA-14039)")
         if table.partition_kind and not index.local and not index.unique:
-            problems.append(f"index {index.name} on partitioned {index.table} is global: make it LOCAL, "
-                            "so that dropping a partition does not make it unusable")
+            problems.append(
+                f"index {index.name} on partitioned {index.table} is global: make it LOCAL, "
+                "so that dropping a partition does not make it unusable"
+            )
     for key, entries in keyed.items():
         table, visible = oracle.tables[key], {}
         for name, columns, invisible in entries:
             # since 12c, a second index on the same column list is allowed only while invisible
             if columns in visible and not invisible:
-                problems.append(f"{'.'.join(key)}: {name} and {visible[columns]} index the same columns "
-                                f"{columns} (ORA-01408)")
+                problems.append(
+                    f"{'.'.join(key)}: {name} and {visible[columns]} index the same columns {columns} (ORA-01408)"
+                )
             if not invisible:
                 visible.setdefault(columns, name)
             key_bytes = 0
@@ -354,35 +397,53 @@ def test_oracle_files_read_well_in_sqlplus():
 # Indexes and materialized views
 # --------------------------------------------------------------------------------------------
 
+
 def test_indexes_match_by_name_and_columns():
     oracle, postgres = model_of("oracle"), model_of("postgres")
     ora = {(i.schema, i.name.lower()): (i.table, i.columns, i.unique) for i in oracle.indexes}
     # a partial index's Oracle twin is the function-based index of oracle_twin_of_partial_index
-    pg = {(i.schema, i.name.lower()): (i.table, oracle_twin_of_partial_index(i.columns, i.predicate)
-                                       if i.predicate else i.columns, i.unique) for i in postgres.indexes}
+    pg = {
+        (i.schema, i.name.lower()): (
+            i.table,
+            oracle_twin_of_partial_index(i.columns, i.predicate) if i.predicate else i.columns,
+            i.unique,
+        )
+        for i in postgres.indexes
+    }
     assert len(pg) > 100 and any(i.predicate for i in postgres.indexes)
     problems = [f"index {'.'.join(k)} is missing on the Oracle side" for k in sorted(set(pg) - set(ora))]
     problems += [f"index {'.'.join(k)} is only on the Oracle side" for k in sorted(set(ora) - set(pg))]
-    problems += [f"index {'.'.join(k)}: (table, columns, unique) {ora[k]} in Oracle, {pg[k]} in PostgreSQL"
-                 for k in sorted(set(ora) & set(pg)) if ora[k] != pg[k]]
+    problems += [
+        f"index {'.'.join(k)}: (table, columns, unique) {ora[k]} in Oracle, {pg[k]} in PostgreSQL"
+        for k in sorted(set(ora) & set(pg))
+        if ora[k] != pg[k]
+    ]
     assert not problems, "\n".join(problems)
 
 
 def test_materialized_views_match():
     oracle, postgres = model_of("oracle"), model_of("postgres")
-    assert {("doma_panda", "mv_worker_node_summary"), ("doma_panda", "mv_worker_node_gpu_summary")} <= set(postgres.views)
+    assert {("doma_panda", "mv_worker_node_summary"), ("doma_panda", "mv_worker_node_gpu_summary")} <= set(
+        postgres.views
+    )
     problems = []
     for key in sorted(set(postgres.views) | set(oracle.views)):
         name = ".".join(key)
         if key not in oracle.views or key not in postgres.views:
-            problems.append(f"materialized view {name} is only on the {'PostgreSQL' if key in postgres.views else 'Oracle'} side")
+            problems.append(
+                f"materialized view {name} is only on the {'PostgreSQL' if key in postgres.views else 'Oracle'} side"
+            )
             continue
         if oracle.views[key] != postgres.views[key]:
             problems.append(f"{name}: columns {oracle.views[key]} in Oracle, {postgres.views[key]} in PostgreSQL")
         if oracle.view_build.get(key) != "DEFERRED":
             problems.append(f"{name}: the Oracle twin of WITH NO DATA is BUILD DEFERRED")
-        ora_unique = sorted((i.name.lower(), i.columns) for i in oracle.indexes if (i.schema, i.table) == key and i.unique)
-        pg_unique = sorted((i.name.lower(), i.columns) for i in postgres.indexes if (i.schema, i.table) == key and i.unique)
+        ora_unique = sorted(
+            (i.name.lower(), i.columns) for i in oracle.indexes if (i.schema, i.table) == key and i.unique
+        )
+        pg_unique = sorted(
+            (i.name.lower(), i.columns) for i in postgres.indexes if (i.schema, i.table) == key and i.unique
+        )
         if not pg_unique or ora_unique != pg_unique:
             problems.append(f"{name}: unique indexes {ora_unique} in Oracle, {pg_unique} in PostgreSQL")
     assert not problems, "\n".join(problems)
@@ -391,6 +452,7 @@ def test_materialized_views_match():
 # --------------------------------------------------------------------------------------------
 # Constraints (98) and default rows (99)
 # --------------------------------------------------------------------------------------------
+
 
 def added_constraints(model: Model, file: str) -> dict[str, tuple[str, str]]:
     """constraint name -> (table, definition as comparable text) of the ALTER TABLE ... ADD CONSTRAINTs."""
@@ -413,15 +475,14 @@ def test_constraints_are_the_same():
     assert len(pg) >= 15
     problems = [f"constraint {name} is missing on the Oracle side" for name in sorted(set(pg) - set(ora))]
     problems += [f"constraint {name} is only on the Oracle side" for name in sorted(set(ora) - set(pg))]
-    problems += [f"constraint {name}:\n    Oracle     {ora[name]}\n    PostgreSQL {pg[name]}"
-                 for name in sorted(set(pg) & set(ora)) if pg[name] != ora[name]]
+    problems += [
+        f"constraint {name}:\n    Oracle     {ora[name]}\n    PostgreSQL {pg[name]}"
+        for name in sorted(set(pg) & set(ora))
+        if pg[name] != ora[name]
+    ]
     if not re.search(r"^--.*default partitions", (ORACLE_SCHEMA / file).read_text(), re.I | re.M):
         problems.append(f"{file} does not say why Oracle needs no default partitions")
     assert not problems, "\n".join(problems)
-
-
-
-
 
 
 def default_rows(model: Model, file: str) -> dict[str, set[tuple]]:
@@ -445,7 +506,7 @@ def default_rows(model: Model, file: str) -> dict[str, set[tuple]]:
         else:
             continue
         for values in tuples:
-            rows.setdefault(table, set()).add(tuple(sorted(zip(columns, values))))
+            rows.setdefault(table, set()).add(tuple(sorted(zip(columns, values, strict=False))))
     return rows
 
 
@@ -457,10 +518,14 @@ def test_registration_defaults_are_the_same_rows():
     assert sum(len(r) for r in pg.values()) >= 20
     problems = []
     for table in sorted(set(pg) | set(ora)):
-        problems += [f"{table}: row missing on the Oracle side: {dict(row)}"
-                     for row in sorted(pg.get(table, set()) - ora.get(table, set()), key=str)]
-        problems += [f"{table}: row only on the Oracle side: {dict(row)}"
-                     for row in sorted(ora.get(table, set()) - pg.get(table, set()), key=str)]
+        problems += [
+            f"{table}: row missing on the Oracle side: {dict(row)}"
+            for row in sorted(pg.get(table, set()) - ora.get(table, set()), key=str)
+        ]
+        problems += [
+            f"{table}: row only on the Oracle side: {dict(row)}"
+            for row in sorted(ora.get(table, set()) - pg.get(table, set()), key=str)
+        ]
     assert not problems, "\n".join(problems)
 
 
@@ -490,8 +555,13 @@ def test_quoted_columns_are_quoted_in_the_default_rows():
     problems = []
     for statement, tree in model_of("oracle").statements.get("99_registration_defaults.sql", []):
         for node in tree.find_all(exp.Identifier):
-            if node.name.upper() in quoted and not (node.quoted and node.name.isupper()) \
-                    and isinstance(node.parent, (exp.Column, exp.Alias, exp.Schema)):
-                problems.append(f"99_registration_defaults.sql:{statement.line}: write \"{node.name.upper()}\", "
-                                f"not {node.sql('oracle')}")
+            if (
+                node.name.upper() in quoted
+                and not (node.quoted and node.name.isupper())
+                and isinstance(node.parent, (exp.Column, exp.Alias, exp.Schema))
+            ):
+                problems.append(
+                    f"99_registration_defaults.sql:{statement.line}: write \"{node.name.upper()}\", "
+                    f"not {node.sql('oracle')}"
+                )
     assert not problems, "\n".join(problems)

@@ -27,9 +27,19 @@ from http_helpers import running_server
 
 PANDAPILOT = str(Path(sys.executable).parent / "pandapilot")
 QUEUE = "CLIENT_QUEUE"
-CLIENT_ENVIRONMENT = ("PANDA_URL", "PANDA_URL_SSL", "PANDACACHE_URL", "PANDA_AUTH", "PANDA_AUTH_VO", "PANDA_VERIFY_HOST",
-                      "PANDA_CONFIG_ROOT", "PANDA_BEHIND_REAL_LB", "PANDA_AUTH_ID_TOKEN", "OIDC_AUTH_TOKEN_FILE",
-                      "OIDC_AUTH_ID_TOKEN")
+CLIENT_ENVIRONMENT = (
+    "PANDA_URL",
+    "PANDA_URL_SSL",
+    "PANDACACHE_URL",
+    "PANDA_AUTH",
+    "PANDA_AUTH_VO",
+    "PANDA_VERIFY_HOST",
+    "PANDA_CONFIG_ROOT",
+    "PANDA_BEHIND_REAL_LB",
+    "PANDA_AUTH_ID_TOKEN",
+    "OIDC_AUTH_TOKEN_FILE",
+    "OIDC_AUTH_ID_TOKEN",
+)
 
 
 @pytest.fixture(scope="module")
@@ -52,12 +62,24 @@ def client(server, tmp_path_factory):
     saved = {name: os.environ.get(name) for name in CLIENT_ENVIRONMENT}
     for name in ("PANDA_AUTH_ID_TOKEN", "OIDC_AUTH_TOKEN_FILE", "OIDC_AUTH_ID_TOKEN"):
         os.environ.pop(name, None)
-    os.environ.update({"PANDA_URL": f"{server.base_url}/server/panda", "PANDA_URL_SSL": f"{server.base_url}/server/panda",
-                       "PANDACACHE_URL": f"{server.base_url}/server/panda", "PANDA_AUTH": "oidc", "PANDA_AUTH_VO": "atlas",
-                       "PANDA_VERIFY_HOST": "off", "PANDA_CONFIG_ROOT": str(config_root), "PANDA_BEHIND_REAL_LB": "1"})
+    os.environ.update(
+        {
+            "PANDA_URL": f"{server.base_url}/server/panda",
+            "PANDA_URL_SSL": f"{server.base_url}/server/panda",
+            "PANDACACHE_URL": f"{server.base_url}/server/panda",
+            "PANDA_AUTH": "oidc",
+            "PANDA_AUTH_VO": "atlas",
+            "PANDA_VERIFY_HOST": "off",
+            "PANDA_CONFIG_ROOT": str(config_root),
+            "PANDA_BEHIND_REAL_LB": "1",
+        }
+    )
     try:
-        module = importlib.reload(sys.modules["pandaclient.Client"]) if "pandaclient.Client" in sys.modules \
+        module = (
+            importlib.reload(sys.modules["pandaclient.Client"])
+            if "pandaclient.Client" in sys.modules
             else importlib.import_module("pandaclient.Client")
+        )
         yield module
     finally:
         for name, value in saved.items():
@@ -99,9 +121,27 @@ def job_spec(name: str, command: str, label: str = "managed"):
 def run_pilot(server, tmp_path: Path) -> str:
     token_file = tmp_path / "pilot-token"
     token_file.write_text(server.token(user="pilot-atlas", vo="atlas", groups=("pilot",)))
-    result = subprocess.run([PANDAPILOT, "--url", server.base_url, "--queue", QUEUE, "--token-file", str(token_file),
-                             "--vo", "atlas", "--no-verify-tls", "--heartbeat", "0.5", "--workdir", str(tmp_path / "work")],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            PANDAPILOT,
+            "--url",
+            server.base_url,
+            "--queue",
+            QUEUE,
+            "--token-file",
+            str(token_file),
+            "--vo",
+            "atlas",
+            "--no-verify-tls",
+            "--heartbeat",
+            "0.5",
+            "--workdir",
+            str(tmp_path / "work"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -136,8 +176,11 @@ def test_submit_run_and_read_back_jobs(client, server, tmp_path):
     assert (user_definition, user_jobset) == (7, {"jobsetID": 99})
 
     with psycopg.connect(server.database_url) as conn:
-        rows = conn.execute("SELECT pandaid, jobstatus, vo, cloud, produsername, creationhost FROM doma_panda.jobsactive4 "
-                            "WHERE pandaid = ANY(%s) ORDER BY pandaid", ([managed_id, user_id],)).fetchall()
+        rows = conn.execute(
+            "SELECT pandaid, jobstatus, vo, cloud, produsername, creationhost FROM doma_panda.jobsactive4 "
+            "WHERE pandaid = ANY(%s) ORDER BY pandaid",
+            ([managed_id, user_id],),
+        ).fetchall()
     assert [row[1:5] for row in rows] == [("activated", "atlas", "WLCG", "alice")] * 2  # no data to stage: activated
     assert all(row[5] for row in rows)  # submitJobs sets creationHost
 
@@ -148,17 +191,34 @@ def test_submit_run_and_read_back_jobs(client, server, tmp_path):
     assert status == 0
     assert [type(job).__name__ for job in jobs[:2]] == ["JobSpec", "JobSpec"] and jobs[2] is None
     managed_job = jobs[0]
-    assert (managed_job.PandaID, managed_job.jobStatus, managed_job.jobName) == (managed_id, "finished", "client.managed")
+    assert (managed_job.PandaID, managed_job.jobStatus, managed_job.jobName) == (
+        managed_id,
+        "finished",
+        "client.managed",
+    )
     assert (managed_job.computingSite, managed_job.VO, managed_job.cloud, managed_job.prodUserName) == (
-        QUEUE, "atlas", "WLCG", "alice")
+        QUEUE,
+        "atlas",
+        "WLCG",
+        "alice",
+    )
     assert managed_job.jobParameters == "-c 'echo managed > client.managed.out'"
-    assert isinstance(managed_job.creationTime, datetime.datetime) and isinstance(managed_job.endTime, datetime.datetime)
+    assert isinstance(managed_job.creationTime, datetime.datetime) and isinstance(
+        managed_job.endTime, datetime.datetime
+    )
     assert [(f.lfn, f.type) for f in managed_job.Files] == [
-        ("client.managed.in", "input"), ("client.managed.out", "output"), ("client.managed.log.tgz", "log")]
+        ("client.managed.in", "input"),
+        ("client.managed.out", "output"),
+        ("client.managed.log.tgz", "log"),
+    ]
     assert all(f.PandaID == managed_id for f in managed_job.Files)  # FileSpec takes its PandaID from its job
     input_file = managed_job.Files[0]
     assert (input_file.GUID, input_file.fsize, input_file.checksum, input_file.status) == (
-        "guid-client.managed", 1234, "ad:0000abcd", "ready")
+        "guid-client.managed",
+        1234,
+        "ad:0000abcd",
+        "ready",
+    )
 
     status, full = client.getFullJobStatus([user_id])
     assert status == 0 and full[0].jobStatus == "finished" and full[0].prodSourceLabel == "user"
@@ -172,8 +232,9 @@ def test_kill_and_debug_mode(client, server):
     status, message = client.setDebugMode(pandaid, True, False)
     assert status == 0 and message is not None
     with psycopg.connect(server.database_url) as conn:
-        assert conn.execute("SELECT specialhandling FROM doma_panda.jobsactive4 WHERE pandaid = %s",
-                            (pandaid,)).fetchone() == ("dm",)
+        assert conn.execute(
+            "SELECT specialhandling FROM doma_panda.jobsactive4 WHERE pandaid = %s", (pandaid,)
+        ).fetchone() == ("dm",)
     status, responses = client.killJobs([pandaid])
     assert status == 0 and len(responses) == 1 and responses[0]["killed"] is True
     status, [job] = client.getJobStatus([pandaid])

@@ -20,28 +20,53 @@ from cryptography.fernet import Fernet
 
 from http_helpers import running_server
 
-CLIENT_ENVIRONMENT = ("PANDA_URL", "PANDA_URL_SSL", "PANDACACHE_URL", "PANDA_AUTH", "PANDA_AUTH_VO", "PANDA_VERIFY_HOST",
-                      "PANDA_CONFIG_ROOT", "PANDA_BEHIND_REAL_LB", "PANDA_AUTH_ID_TOKEN", "OIDC_AUTH_TOKEN_FILE",
-                      "OIDC_AUTH_ID_TOKEN")
+CLIENT_ENVIRONMENT = (
+    "PANDA_URL",
+    "PANDA_URL_SSL",
+    "PANDACACHE_URL",
+    "PANDA_AUTH",
+    "PANDA_AUTH_VO",
+    "PANDA_VERIFY_HOST",
+    "PANDA_CONFIG_ROOT",
+    "PANDA_BEHIND_REAL_LB",
+    "PANDA_AUTH_ID_TOKEN",
+    "OIDC_AUTH_TOKEN_FILE",
+    "OIDC_AUTH_ID_TOKEN",
+)
 
 
 @pytest.fixture
 def client(database_url, tmp_path):
     """pandaclient.Client for a real HTTPS server on this test's database, as user alice of VO atlas."""
-    env = {"PANDADB_SECRETS_KEY": Fernet.generate_key().decode(), "PANDADB_FILE_STORE_HOST": "127.0.0.1",
-           "PANDADB_FILE_STORE": str(tmp_path / "filestore")}
+    env = {
+        "PANDADB_SECRETS_KEY": Fernet.generate_key().decode(),
+        "PANDADB_FILE_STORE_HOST": "127.0.0.1",
+        "PANDADB_FILE_STORE": str(tmp_path / "filestore"),
+    }
     with running_server(database_url, tmp_path / "home", tls=True, insecure=False, env=env) as server:
         saved = {name: os.environ.get(name) for name in CLIENT_ENVIRONMENT}
         for name in ("OIDC_AUTH_TOKEN_FILE", "OIDC_AUTH_ID_TOKEN"):
             os.environ.pop(name, None)
         url = f"{server.base_url}/server/panda"
-        os.environ.update({"PANDA_URL": url, "PANDA_URL_SSL": url, "PANDACACHE_URL": url, "PANDA_AUTH": "oidc",
-                           "PANDA_AUTH_VO": "atlas", "PANDA_VERIFY_HOST": "off", "PANDA_BEHIND_REAL_LB": "1",
-                           "PANDA_CONFIG_ROOT": str(tmp_path / "panda-config"),
-                           "PANDA_AUTH_ID_TOKEN": server.token(user="alice", vo="atlas")})
+        os.environ.update(
+            {
+                "PANDA_URL": url,
+                "PANDA_URL_SSL": url,
+                "PANDACACHE_URL": url,
+                "PANDA_AUTH": "oidc",
+                "PANDA_AUTH_VO": "atlas",
+                "PANDA_VERIFY_HOST": "off",
+                "PANDA_BEHIND_REAL_LB": "1",
+                "PANDA_CONFIG_ROOT": str(tmp_path / "panda-config"),
+                "PANDA_AUTH_ID_TOKEN": server.token(user="alice", vo="atlas"),
+            }
+        )
         try:
-            module = importlib.reload(sys.modules["pandaclient.Client"]) if "pandaclient.Client" in sys.modules \
+            module = (
+                importlib.reload(sys.modules["pandaclient.Client"])
+                if "pandaclient.Client" in sys.modules
                 else importlib.import_module("pandaclient.Client")
+            )
             yield module, server
         finally:
             for name, value in saved.items():
@@ -70,7 +95,10 @@ def test_secrets_files_and_file_recovery_with_the_real_client(client, tmp_path, 
     (work / "sources.client-test.tar.gz").write_bytes(content)
     assert Client.putFile("sources.client-test.tar.gz") == (0, "True")
     # the same sandbox again: the server finds it (validate_cache_file) and the client reuses it
-    assert Client.putFile("sources.client-test.tar.gz", reuseSandbox=True) == (0, "NewFileName:sources.client-test.tar.gz")
+    assert Client.putFile("sources.client-test.tar.gz", reuseSandbox=True) == (
+        0,
+        "NewFileName:sources.client-test.tar.gz",
+    )
     assert Client.getFile("sources.client-test.tar.gz", output_path=str(tmp_path / "copy.tar.gz")) == (0, True)
     assert (tmp_path / "copy.tar.gz").read_bytes() == content
     status, output = Client.getFile("no-such-file.tar.gz", output_path=str(tmp_path / "missing"))

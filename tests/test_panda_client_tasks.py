@@ -27,9 +27,19 @@ from pandadb.procedures import call
 from http_helpers import running_server
 
 QUEUE = "CLIENT_TASK_QUEUE"
-CLIENT_ENVIRONMENT = ("PANDA_URL", "PANDA_URL_SSL", "PANDACACHE_URL", "PANDA_AUTH", "PANDA_AUTH_VO", "PANDA_VERIFY_HOST",
-                      "PANDA_CONFIG_ROOT", "PANDA_BEHIND_REAL_LB", "PANDA_AUTH_ID_TOKEN", "OIDC_AUTH_TOKEN_FILE",
-                      "OIDC_AUTH_ID_TOKEN")
+CLIENT_ENVIRONMENT = (
+    "PANDA_URL",
+    "PANDA_URL_SSL",
+    "PANDACACHE_URL",
+    "PANDA_AUTH",
+    "PANDA_AUTH_VO",
+    "PANDA_VERIFY_HOST",
+    "PANDA_CONFIG_ROOT",
+    "PANDA_BEHIND_REAL_LB",
+    "PANDA_AUTH_ID_TOKEN",
+    "OIDC_AUTH_TOKEN_FILE",
+    "OIDC_AUTH_ID_TOKEN",
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +47,22 @@ def server(module_database_url, services_home):
     with psycopg.connect(module_database_url, autocommit=True) as conn:
         conn.execute("SELECT doma_pandameta.register_cloud('WLCG', 'test cloud', 'online', 'atlas')")
         conn.execute("SELECT doma_panda.register_site('CLIENT_TASK_SITE')")
-        conn.execute("SELECT doma_panda.register_panda_queue(%s, 'CLIENT_TASK_SITE', %s)",
-                     (QUEUE, Jsonb({"cloud": "WLCG", "corecount": 1, "maxrss": 4000, "maxtime": 200000, "maxwdir": 20000,
-                                    "corepower": 12})))
+        conn.execute(
+            "SELECT doma_panda.register_panda_queue(%s, 'CLIENT_TASK_SITE', %s)",
+            (
+                QUEUE,
+                Jsonb(
+                    {
+                        "cloud": "WLCG",
+                        "corecount": 1,
+                        "maxrss": 4000,
+                        "maxtime": 200000,
+                        "maxwdir": 20000,
+                        "corepower": 12,
+                    }
+                ),
+            ),
+        )
     with running_server(module_database_url, services_home, tls=True, insecure=False) as running:
         yield running
 
@@ -52,12 +75,24 @@ def client(server, tmp_path_factory):
     saved = {name: os.environ.get(name) for name in CLIENT_ENVIRONMENT}
     for name in ("PANDA_AUTH_ID_TOKEN", "OIDC_AUTH_TOKEN_FILE", "OIDC_AUTH_ID_TOKEN"):
         os.environ.pop(name, None)
-    os.environ.update({"PANDA_URL": f"{server.base_url}/server/panda", "PANDA_URL_SSL": f"{server.base_url}/server/panda",
-                       "PANDACACHE_URL": f"{server.base_url}/server/panda", "PANDA_AUTH": "oidc", "PANDA_AUTH_VO": "atlas",
-                       "PANDA_VERIFY_HOST": "off", "PANDA_CONFIG_ROOT": str(config_root), "PANDA_BEHIND_REAL_LB": "1"})
+    os.environ.update(
+        {
+            "PANDA_URL": f"{server.base_url}/server/panda",
+            "PANDA_URL_SSL": f"{server.base_url}/server/panda",
+            "PANDACACHE_URL": f"{server.base_url}/server/panda",
+            "PANDA_AUTH": "oidc",
+            "PANDA_AUTH_VO": "atlas",
+            "PANDA_VERIFY_HOST": "off",
+            "PANDA_CONFIG_ROOT": str(config_root),
+            "PANDA_BEHIND_REAL_LB": "1",
+        }
+    )
     try:
-        module = importlib.reload(sys.modules["pandaclient.Client"]) if "pandaclient.Client" in sys.modules \
+        module = (
+            importlib.reload(sys.modules["pandaclient.Client"])
+            if "pandaclient.Client" in sys.modules
             else importlib.import_module("pandaclient.Client")
+        )
         yield module
     finally:
         for name, value in saved.items():
@@ -69,19 +104,40 @@ def client(server, tmp_path_factory):
 
 def task_params(name: str) -> dict:
     return {
-        "taskName": name, "prodSourceLabel": "managed", "noInput": True, "nEvents": 300, "nEventsPerJob": 100,
-        "skipScout": True, "maxAttempt": 3, "ramCount": 1000, "transPath": "https://example.org/run.sh",
-        "jobParameters": [{"type": "constant", "value": "--events 100"},
-                          {"type": "template", "param_type": "output", "dataset": "user.alice.client.out/",
-                           "value": "outputFile=user.alice.$JEDITASKID._${SN/P}.root"}],
-        "log": {"type": "template", "param_type": "log", "dataset": "user.alice.client.log/",
-                "value": "user.alice.$JEDITASKID.${SN}.log.tgz"},
+        "taskName": name,
+        "prodSourceLabel": "managed",
+        "noInput": True,
+        "nEvents": 300,
+        "nEventsPerJob": 100,
+        "skipScout": True,
+        "maxAttempt": 3,
+        "ramCount": 1000,
+        "transPath": "https://example.org/run.sh",
+        "jobParameters": [
+            {"type": "constant", "value": "--events 100"},
+            {
+                "type": "template",
+                "param_type": "output",
+                "dataset": "user.alice.client.out/",
+                "value": "outputFile=user.alice.$JEDITASKID._${SN/P}.root",
+            },
+        ],
+        "log": {
+            "type": "template",
+            "param_type": "log",
+            "dataset": "user.alice.client.log/",
+            "value": "user.alice.$JEDITASKID.${SN}.log.tgz",
+        },
     }
 
 
 def live_jobs(db, task: int) -> list[int]:
-    return [r[0] for r in db.execute("SELECT pandaid FROM doma_panda.jobsactive4 WHERE jeditaskid = %s ORDER BY pandaid",
-                                     (task,)).fetchall()]
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT pandaid FROM doma_panda.jobsactive4 WHERE jeditaskid = %s ORDER BY pandaid", (task,)
+        ).fetchall()
+    ]
 
 
 def test_a_task_driven_by_panda_client(client, server):
@@ -127,7 +183,7 @@ def drive(client, db):
     assert client.pauseTask(task) == (0, (True, 0))
     assert client.getTaskStatus(task) == (0, "paused")
     status, (ok, why) = client.pauseTask(task)
-    assert (status, ok) == (0, False) and "is paused" in why   # irrelevant task status
+    assert (status, ok) == (0, False) and "is paused" in why  # irrelevant task status
     assert client.resumeTask(task) == (0, (True, 0))
     assert client.getTaskStatus(task) == (0, "running")
 
@@ -168,7 +224,7 @@ def drive(client, db):
     status, (ok, why) = client.killTask(task)
     assert (status, ok) == (0, False) and "is aborted" in why
     status, (data, message) = client.retryTask(task)
-    assert status == 0 and data == {"sqlstate": "PD004"} and "is aborted" in message   # the refusal, not 0
+    assert status == 0 and data == {"sqlstate": "PD004"} and "is aborted" in message  # the refusal, not 0
     assert status_path(db, task)[:5] == ["registered", "defined", "ready", "running", "paused"]
     assert status_path(db, task)[-2:] == ["aborting", "aborted"]
     # an unknown task

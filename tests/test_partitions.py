@@ -19,11 +19,12 @@ import psycopg
 import pytest
 from alembic import command
 
+from pandadb.errors import ProcedureError
+from pandadb.migrations.runner import alembic_config, migrate_to_head
+from pandadb.procedures import call
+
 from cli_helpers import run_cli
 from conftest import create_database, drop_database
-from pandadb.migrations.runner import alembic_config, migrate_to_head
-from pandadb.errors import ProcedureError
-from pandadb.procedures import call
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference" / "upstream_postgres_partition_keys.tsv"
@@ -33,13 +34,17 @@ CHILDREN = """
     SELECT parent_table, child_table, lower_bound, upper_bound FROM doma_panda.partition_report()
      ORDER BY parent_table, child_table
 """
-CONFIG_COLUMNS = ("parent_table, control, partition_type, partition_interval, premake, epoch, retention, "
-                  "retention_keep_table, infinite_time_partitions, datetime_string, automatic_maintenance")
+CONFIG_COLUMNS = (
+    "parent_table, control, partition_type, partition_interval, premake, epoch, retention, "
+    "retention_keep_table, infinite_time_partitions, datetime_string, automatic_maintenance"
+)
 
 
 def read_policy() -> list[dict[str, str]]:
     with open(POLICY, newline="") as handle:
-        return list(csv.DictReader([line for line in handle if line.strip() and not line.startswith("#")], delimiter="\t"))
+        return list(
+            csv.DictReader([line for line in handle if line.strip() and not line.startswith("#")], delimiter="\t")
+        )
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +88,9 @@ def db_now(conn: psycopg.Connection) -> datetime:
 
 
 def child_of(conn: psycopg.Connection, table: str, where: str, params: tuple) -> list[str]:
-    return [r[0] for r in conn.execute(f"SELECT tableoid::regclass::text FROM {table} WHERE {where}", params).fetchall()]
+    return [
+        r[0] for r in conn.execute(f"SELECT tableoid::regclass::text FROM {table} WHERE {where}", params).fetchall()
+    ]
 
 
 def maintain(conn: psycopg.Connection, table: str) -> dict:
@@ -91,15 +98,19 @@ def maintain(conn: psycopg.Connection, table: str) -> dict:
 
 
 def children(conn: psycopg.Connection, table: str) -> dict[str, tuple[str, str]]:
-    rows = conn.execute("SELECT child_table, lower_bound, upper_bound FROM doma_panda.partition_children(%s) "
-                        "WHERE NOT is_default", (table,)).fetchall()
+    rows = conn.execute(
+        "SELECT child_table, lower_bound, upper_bound FROM doma_panda.partition_children(%s) WHERE NOT is_default",
+        (table,),
+    ).fetchall()
     return {name: (lower, upper) for name, lower, upper in rows}
 
 
 def test_policy_has_one_row_per_partitioned_table_of_the_reference():
     with open(REFERENCE, newline="") as handle:
-        reference = {(r["schema"], r["table"], r["partition_key"].split("(", 1)[1].rstrip(")").strip('"'))
-                     for r in csv.DictReader(handle, delimiter="\t")}
+        reference = {
+            (r["schema"], r["table"], r["partition_key"].split("(", 1)[1].rstrip(")").strip('"'))
+            for r in csv.DictReader(handle, delimiter="\t")
+        }
     policy = read_policy()
     assert {(r["schema"], r["table"], r["partition_key"]) for r in policy} == reference
     assert len(policy) == len(reference)
@@ -116,9 +127,16 @@ def test_policy_has_one_row_per_partitioned_table_of_the_reference():
 
 
 def test_pg_partman_manages_every_policy_table(db):
-    assert db.execute("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_partman'").fetchone()[0] == "partman"
-    configs = db.execute("SELECT parent_table, premake, retention, retention_keep_table, infinite_time_partitions, "
-                         "automatic_maintenance FROM partman.part_config").fetchall()
+    assert (
+        db.execute("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_partman'").fetchone()[
+            0
+        ]
+        == "partman"
+    )
+    configs = db.execute(
+        "SELECT parent_table, premake, retention, retention_keep_table, infinite_time_partitions, "
+        "automatic_maintenance FROM partman.part_config"
+    ).fetchall()
     policy = {f"{r['schema']}.{r['table']}": r for r in read_policy() if r["handled"] != "STATIC"}
     assert {c[0] for c in configs} == set(policy)
     for parent, premake, retention, keep_table, infinite, automatic in configs:
@@ -127,8 +145,10 @@ def test_pg_partman_manages_every_policy_table(db):
         assert keep_table is False and infinite is True
         assert automatic == ("off" if policy[parent]["handled"] == "MANUAL" else "on")
     # pg_partman replaced the schema's default partition by its own, same name
-    assert db.execute("SELECT doma_panda.partition_default_name('doma_panda.jobsarchived4')").fetchone()[0] == \
-        "doma_panda.jobsarchived4_default"
+    assert (
+        db.execute("SELECT doma_panda.partition_default_name('doma_panda.jobsarchived4')").fetchone()[0]
+        == "doma_panda.jobsarchived4_default"
+    )
     assert db.execute("SELECT count(*) FROM doma_panda.part_config").fetchone()[0] == 0
 
 
@@ -137,8 +157,10 @@ def test_children_and_settings_are_identical_with_and_without_pg_partman(db, pla
     without = plain_db.execute(CHILDREN).fetchall()
     assert len(with_partman) > 150
     assert with_partman == without
-    assert db.execute(f"SELECT {CONFIG_COLUMNS} FROM partman.part_config ORDER BY 1").fetchall() == \
-        plain_db.execute(f"SELECT {CONFIG_COLUMNS} FROM doma_panda.part_config ORDER BY 1").fetchall()
+    assert (
+        db.execute(f"SELECT {CONFIG_COLUMNS} FROM partman.part_config ORDER BY 1").fetchall()
+        == plain_db.execute(f"SELECT {CONFIG_COLUMNS} FROM doma_panda.part_config ORDER BY 1").fetchall()
+    )
     # after a maintenance run on both, still identical
     for conn in (db, plain_db):
         conn.execute("CALL doma_panda.run_partition_maintenance(true)")
@@ -146,36 +168,54 @@ def test_children_and_settings_are_identical_with_and_without_pg_partman(db, pla
     # pg_partman 4.x names: <parent>_pYYYY_MM_DD, <parent>_pYYYY_MM, <parent>_p<lower id>
     names = children(plain_db, "doma_panda.jobsarchived4")
     now = db_now(plain_db)
-    assert names[f"jobsarchived4_p{now:%Y_%m_%d}"] == (f"{now:%Y-%m-%d} 00:00:00", f"{now + timedelta(days=1):%Y-%m-%d} 00:00:00")
+    assert names[f"jobsarchived4_p{now:%Y_%m_%d}"] == (
+        f"{now:%Y-%m-%d} 00:00:00",
+        f"{now + timedelta(days=1):%Y-%m-%d} 00:00:00",
+    )
     assert f"datasets_p{now:%Y_%m}" in children(plain_db, "doma_panda.datasets")
     assert children(plain_db, "doma_panda.jedi_tasks")["jedi_tasks_p500000"] == ("500000", "1000000")
-    assert plain_db.execute("SELECT doma_panda.partition_child_name(repeat('x', 60), '2026_01_01')").fetchone()[0] == \
-        "x" * 51 + "_p2026_01_01"
+    assert (
+        plain_db.execute("SELECT doma_panda.partition_child_name(repeat('x', 60), '2026_01_01')").fetchone()[0]
+        == "x" * 51 + "_p2026_01_01"
+    )
 
 
 def test_rows_in_the_default_partition_end_up_in_their_partition(engine_db):
     conn = engine_db
     now = db_now(conn)
-    conn.execute("""INSERT INTO doma_panda.jobsarchived4 (pandaid, modificationtime, jobstatus)
+    conn.execute(
+        """INSERT INTO doma_panda.jobsarchived4 (pandaid, modificationtime, jobstatus)
                     VALUES (1, %s, 'finished'), (2, %s, 'failed'), (3, %s, 'finished')""",
-                 (now + timedelta(days=12), now - timedelta(days=9), now))
-    conn.execute("INSERT INTO doma_panda.jobs_statuslog (pandaid, modificationtime, jobstatus) VALUES (1, %s, 'running'), "
-                 "(2, %s, 'running')", (now - timedelta(days=5), now - timedelta(days=120)))
-    assert set(child_of(conn, "doma_panda.jobsarchived4", "pandaid IN (1, 2)", ())) == {"doma_panda.jobsarchived4_default"}
+        (now + timedelta(days=12), now - timedelta(days=9), now),
+    )
+    conn.execute(
+        "INSERT INTO doma_panda.jobs_statuslog (pandaid, modificationtime, jobstatus) VALUES (1, %s, 'running'), "
+        "(2, %s, 'running')",
+        (now - timedelta(days=5), now - timedelta(days=120)),
+    )
+    assert set(child_of(conn, "doma_panda.jobsarchived4", "pandaid IN (1, 2)", ())) == {
+        "doma_panda.jobsarchived4_default"
+    }
 
-    listing = run_cli("pandadb", "partitions", "list", "--table", "doma_panda.jobsarchived4",
-                      env={"PANDADB_URL": conn.info.dsn})
+    listing = run_cli(
+        "pandadb", "partitions", "list", "--table", "doma_panda.jobsarchived4", env={"PANDADB_URL": conn.info.dsn}
+    )
     assert listing.returncode == 0, listing.stderr
     assert "jobsarchived4_default" in listing.stdout and "WARNING" in listing.stdout
     assert "2 rows in jobsarchived4_default" in listing.stderr
 
     result = maintain(conn, "doma_panda.jobsarchived4")
-    future, old = f"jobsarchived4_p{now + timedelta(days=12):%Y_%m_%d}", f"jobsarchived4_p{now - timedelta(days=9):%Y_%m_%d}"
+    future, old = (
+        f"jobsarchived4_p{now + timedelta(days=12):%Y_%m_%d}",
+        f"jobsarchived4_p{now - timedelta(days=9):%Y_%m_%d}",
+    )
     assert {future, old} <= set(result["created"])
     assert result["rows_moved"] == 2 and result["rows_left_in_default"] == 0
     assert child_of(conn, "doma_panda.jobsarchived4", "pandaid = 1", ()) == [f"doma_panda.{future}"]
     assert child_of(conn, "doma_panda.jobsarchived4", "pandaid = 2", ()) == [f"doma_panda.{old}"]
-    assert child_of(conn, "doma_panda.jobsarchived4", "pandaid = 3", ()) == [f"doma_panda.jobsarchived4_p{now:%Y_%m_%d}"]
+    assert child_of(conn, "doma_panda.jobsarchived4", "pandaid = 3", ()) == [
+        f"doma_panda.jobsarchived4_p{now:%Y_%m_%d}"
+    ]
 
     # a row older than retention gets no partition (it would be dropped at once): it stays, reported
     result = maintain(conn, "doma_panda.jobs_statuslog")
@@ -191,26 +231,34 @@ def test_partitions_cover_now_and_the_highest_id_plus_premake(engine_db):
             continue
         table = f"{row['schema']}.{row['table']}"
         unit = "day" if row["interval"] == "1 day" else "month"
-        expected = {r[0] for r in engine_db.execute(
-            "SELECT b::text FROM generate_series(date_trunc(%(unit)s, doma_panda.panda_now()),"
-            " doma_panda.panda_now() + %(interval)s::interval * %(premake)s, %(interval)s::interval) b"
-            " WHERE b < doma_panda.panda_now() + %(interval)s::interval * %(premake)s",
-            {"unit": unit, "interval": row["interval"], "premake": int(row["premake"])}).fetchall()}
+        expected = {
+            r[0]
+            for r in engine_db.execute(
+                "SELECT b::text FROM generate_series(date_trunc(%(unit)s, doma_panda.panda_now()),"
+                " doma_panda.panda_now() + %(interval)s::interval * %(premake)s, %(interval)s::interval) b"
+                " WHERE b < doma_panda.panda_now() + %(interval)s::interval * %(premake)s",
+                {"unit": unit, "interval": row["interval"], "premake": int(row["premake"])},
+            ).fetchall()
+        }
         assert len(expected) == int(row["premake"]) + 1
         lowers = {lower for lower, _ in children(engine_db, table).values()}
         assert expected <= lowers, f"{table} lacks partitions from {sorted(expected - lowers)}"
     conn = engine_db
-    conn.execute("INSERT INTO doma_panda.harvester_rel_jobs_workers (harvesterid, workerid, pandaid, lastupdate) "
-                 "VALUES ('h1', 1, 1234567890, now()), ('h1', 2, 150, now())")
+    conn.execute(
+        "INSERT INTO doma_panda.harvester_rel_jobs_workers (harvesterid, workerid, pandaid, lastupdate) "
+        "VALUES ('h1', 1, 1234567890, now()), ('h1', 2, 150, now())"
+    )
     result = maintain(conn, "doma_panda.harvester_rel_jobs_workers")
     names = children(conn, "doma_panda.harvester_rel_jobs_workers")
     for lower in (1_200_000_000, 1_300_000_000, 1_400_000_000, 1_500_000_000):
         assert names[f"harvester_rel_jobs_workers_p{lower}"] == (str(lower), str(lower + 100_000_000))
     assert "harvester_rel_jobs_workers_p1200000000" in result["created"]
-    assert child_of(conn, "doma_panda.harvester_rel_jobs_workers", "pandaid = 1234567890", ()) == \
-        ["doma_panda.harvester_rel_jobs_workers_p1200000000"]
-    assert child_of(conn, "doma_panda.harvester_rel_jobs_workers", "pandaid = 150", ()) == \
-        ["doma_panda.harvester_rel_jobs_workers_p0"]
+    assert child_of(conn, "doma_panda.harvester_rel_jobs_workers", "pandaid = 1234567890", ()) == [
+        "doma_panda.harvester_rel_jobs_workers_p1200000000"
+    ]
+    assert child_of(conn, "doma_panda.harvester_rel_jobs_workers", "pandaid = 150", ()) == [
+        "doma_panda.harvester_rel_jobs_workers_p0"
+    ]
     # maintenance again: nothing more to do
     assert maintain(conn, "doma_panda.harvester_rel_jobs_workers")["created"] == []
 
@@ -218,8 +266,12 @@ def test_partitions_cover_now_and_the_highest_id_plus_premake(engine_db):
 def test_retention_drops_expired_partitions_only_where_the_policy_says(engine_db):
     conn = engine_db
     old = db_now(conn) - timedelta(days=120)  # jobs_statuslog keeps 93 days (partitions/policy.tsv)
-    assert conn.execute("SELECT doma_panda.create_partition_for_value('doma_panda.jobs_statuslog', %s)",
-                        (str(old),)).fetchone()[0] == f"jobs_statuslog_p{old:%Y_%m_%d}"
+    assert (
+        conn.execute(
+            "SELECT doma_panda.create_partition_for_value('doma_panda.jobs_statuslog', %s)", (str(old),)
+        ).fetchone()[0]
+        == f"jobs_statuslog_p{old:%Y_%m_%d}"
+    )
     conn.execute("SELECT doma_panda.create_partition_for_value('doma_panda.jobsarchived4', %s)", (str(old),))
     assert maintain(conn, "doma_panda.jobs_statuslog")["dropped"] == [f"jobs_statuslog_p{old:%Y_%m_%d}"]
     assert maintain(conn, "doma_panda.jobsarchived4")["dropped"] == []
@@ -242,8 +294,11 @@ def test_pinned_clock_moves_the_pandadb_engine(plain_db):
 
 def test_concurrent_maintenance_of_one_table_is_serialised(db, database_url):
     now = db_now(db)
-    db.execute("INSERT INTO doma_panda.jobsarchived4 (pandaid, modificationtime, jobstatus) "
-               "SELECT g, %s, 'finished' FROM generate_series(1, 50) g", (now + timedelta(days=20),))
+    db.execute(
+        "INSERT INTO doma_panda.jobsarchived4 (pandaid, modificationtime, jobstatus) "
+        "SELECT g, %s, 'finished' FROM generate_series(1, 50) g",
+        (now + timedelta(days=20),),
+    )
     results, errors = [], []
 
     def run() -> None:
@@ -276,8 +331,9 @@ def test_cli_maintain_shows_progress_per_table_and_bad_tables_are_refused(db):
     assert result.returncode == 0, result.stderr
     assert "engine pg_partman: maintaining 24 tables" in result.stdout
     assert "doma_panda.jobsarchived4: maintained" in result.stderr + result.stdout
-    manual = run_cli("pandadb", "partitions", "maintain", "--table", "doma_panda.jedi_events",
-                     env={"PANDADB_URL": db.info.dsn})
+    manual = run_cli(
+        "pandadb", "partitions", "maintain", "--table", "doma_panda.jedi_events", env={"PANDADB_URL": db.info.dsn}
+    )
     assert manual.returncode == 0 and "doma_panda.jedi_events: maintained" in manual.stdout
     bad = run_cli("pandadb", "partitions", "maintain", "--table", "doma_panda.nope", env={"PANDADB_URL": db.info.dsn})
     assert bad.returncode != 0 and "no partition policy" in bad.stderr
@@ -285,11 +341,18 @@ def test_cli_maintain_shows_progress_per_table_and_bad_tables_are_refused(db):
 
 def test_downgrade_puts_rows_back_into_the_default_and_upgrade_partitions_them_again(database_url, db):
     now = db_now(db)
-    db.execute("INSERT INTO doma_panda.jobsarchived4 (pandaid, modificationtime, jobstatus) VALUES (7, %s, 'finished')", (now,))
+    db.execute(
+        "INSERT INTO doma_panda.jobsarchived4 (pandaid, modificationtime, jobstatus) VALUES (7, %s, 'finished')", (now,)
+    )
     command.downgrade(alembic_config(database_url), "0002_procedures")
     assert db.execute("SELECT count(*) FROM pg_extension WHERE extname = 'pg_partman'").fetchone()[0] == 0
     assert db.execute("SELECT to_regclass('doma_panda.part_config')").fetchone()[0] is None
-    assert db.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'doma_panda.jobsarchived4'::regclass").fetchone()[0] == 1
+    assert (
+        db.execute(
+            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'doma_panda.jobsarchived4'::regclass"
+        ).fetchone()[0]
+        == 1
+    )
     assert child_of(db, "doma_panda.jobsarchived4", "pandaid = 7", ()) == ["doma_panda.jobsarchived4_default"]
     migrate_to_head(database_url)
     assert child_of(db, "doma_panda.jobsarchived4", "pandaid = 7", ()) == [f"doma_panda.jobsarchived4_p{now:%Y_%m_%d}"]

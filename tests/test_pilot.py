@@ -12,7 +12,6 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-
 PANDAPILOT = str(Path(sys.executable).parent / "pandapilot")
 
 
@@ -34,8 +33,17 @@ def token_file(api_server, tmp_path):
 
 def submit(api_server, queue: str, *jobs: tuple[str, str]) -> list[int]:
     """Submit activated jobs (name, shell command) through the API; returns their PandaIDs."""
-    specs = [{"jobName": name, "computingSite": queue, "prodSourceLabel": "managed", "jobStatus": "activated",
-              "transformation": "/bin/sh", "jobParameters": f"-c '{command}'"} for name, command in jobs]
+    specs = [
+        {
+            "jobName": name,
+            "computingSite": queue,
+            "prodSourceLabel": "managed",
+            "jobStatus": "activated",
+            "transformation": "/bin/sh",
+            "jobParameters": f"-c '{command}'",
+        }
+        for name, command in jobs
+    ]
     with api_server.client(headers=api_server.headers(user="prodsys", groups=("production",))) as client:
         envelope = client.post("/api/v1/job/submit", json={"jobs": specs}).json()
     assert envelope["success"], envelope
@@ -43,8 +51,22 @@ def submit(api_server, queue: str, *jobs: tuple[str, str]) -> list[int]:
 
 
 def pilot_command(api_server, queue: str, token_file: Path, workdir: Path, *extra: str) -> list[str]:
-    return [PANDAPILOT, "--url", api_server.base_url, "--queue", queue, "--token-file", str(token_file),
-            "--vo", "atlas", "--heartbeat", "0.5", "--workdir", str(workdir), *extra]
+    return [
+        PANDAPILOT,
+        "--url",
+        api_server.base_url,
+        "--queue",
+        queue,
+        "--token-file",
+        str(token_file),
+        "--vo",
+        "atlas",
+        "--heartbeat",
+        "0.5",
+        "--workdir",
+        str(workdir),
+        *extra,
+    ]
 
 
 def archived(database_url: str, pandaid: int) -> dict | None:
@@ -54,10 +76,15 @@ def archived(database_url: str, pandaid: int) -> dict | None:
 
 
 def test_pilot_runs_jobs_reports_metrics_and_exit_codes(api_server, queue, token_file, tmp_path):
-    ok_id, failing_id = submit(api_server, queue,
-                               ("pilot.ok", "echo hello from payload; python3 -c \"x = bytearray(50_000_000); import time; time.sleep(2)\""),
-                               ("pilot.fails", "echo about to fail >&2; exit 3"))
-    result = subprocess.run(pilot_command(api_server, queue, token_file, tmp_path), capture_output=True, text=True, timeout=120)
+    ok_id, failing_id = submit(
+        api_server,
+        queue,
+        ("pilot.ok", "echo hello from payload; python3 -c \"x = bytearray(50_000_000); import time; time.sleep(2)\""),
+        ("pilot.fails", "echo about to fail >&2; exit 3"),
+    )
+    result = subprocess.run(
+        pilot_command(api_server, queue, token_file, tmp_path), capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert "2 jobs run by 1 pilot(s): 1 finished, 1 failed, 0 killed by the server" in result.stdout
 
@@ -74,20 +101,31 @@ def test_pilot_runs_jobs_reports_metrics_and_exit_codes(api_server, queue, token
     assert failed["exeerrorcode"] == 3 and failed["transexitcode"] == "3"
 
     with psycopg.connect(api_server.database_url) as conn:
-        transitions = [row[0] for row in conn.execute(
-            "SELECT jobstatus FROM doma_panda.jobs_statuslog WHERE pandaid = %s ORDER BY modificationtime, jobstatus", (ok_id,))]
+        transitions = [
+            row[0]
+            for row in conn.execute(
+                "SELECT jobstatus FROM doma_panda.jobs_statuslog WHERE pandaid = %s ORDER BY modificationtime, jobstatus",
+                (ok_id,),
+            )
+        ]
     assert {"sent", "starting", "running", "finished"} <= set(transitions)
 
 
 def test_pilot_obeys_a_kill_from_the_server(api_server, queue, token_file, tmp_path):
     (pandaid,) = submit(api_server, queue, ("pilot.long", "sleep 120"))
-    pilot = subprocess.Popen(pilot_command(api_server, queue, token_file, tmp_path, "--max-jobs", "1"),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pilot = subprocess.Popen(
+        pilot_command(api_server, queue, token_file, tmp_path, "--max-jobs", "1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with psycopg.connect(api_server.database_url) as conn:
-                row = conn.execute("SELECT jobstatus FROM doma_panda.jobsactive4 WHERE pandaid = %s", (pandaid,)).fetchone()
+                row = conn.execute(
+                    "SELECT jobstatus FROM doma_panda.jobsactive4 WHERE pandaid = %s", (pandaid,)
+                ).fetchone()
             if row and row[0] == "running":
                 break
             time.sleep(0.2)
@@ -111,8 +149,12 @@ def test_pilot_obeys_a_kill_from_the_server(api_server, queue, token_file, tmp_p
 
 def test_concurrent_pilots_run_each_job_exactly_once(api_server, queue, token_file, tmp_path):
     ids = submit(api_server, queue, *[(f"pilot.many.{i}", f"echo {i}") for i in range(8)])
-    result = subprocess.run(pilot_command(api_server, queue, token_file, tmp_path, "--pilots", "4"),
-                            capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        pilot_command(api_server, queue, token_file, tmp_path, "--pilots", "4"),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr
     reported = [int(line.split()[0]) for line in result.stdout.splitlines()[1:] if line.strip()]
     assert sorted(reported) == sorted(ids), "each job run once, by exactly one pilot"
@@ -120,29 +162,51 @@ def test_concurrent_pilots_run_each_job_exactly_once(api_server, queue, token_fi
         assert archived(api_server.database_url, pandaid)["jobstatus"] == "finished"
 
 
-@pytest.mark.parametrize("url, fragment", [
-    ("127.0.0.1:9", "is not a server URL"),
-    ("http://127.0.0.1:9", "cannot reach http://127.0.0.1:9"),
-])
+@pytest.mark.parametrize(
+    "url, fragment",
+    [
+        ("127.0.0.1:9", "is not a server URL"),
+        ("http://127.0.0.1:9", "cannot reach http://127.0.0.1:9"),
+    ],
+)
 def test_pilot_errors_are_one_line_saying_what_to_do(url, fragment, token_file, tmp_path):
-    result = subprocess.run([PANDAPILOT, "--url", url, "--queue", "Q",
-                             "--token-file", str(token_file), "--workdir", str(tmp_path)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [PANDAPILOT, "--url", url, "--queue", "Q", "--token-file", str(token_file), "--workdir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert fragment in result.stderr and "Traceback" not in result.stderr, result.stderr
 
 
 def test_pilot_without_no_verify_tls_names_the_option(secure_api_server, queue, token_file, tmp_path):
-    result = subprocess.run([PANDAPILOT, "--url", secure_api_server.base_url, "--queue", queue,
-                             "--token-file", str(token_file), "--vo", "atlas", "--workdir", str(tmp_path)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            PANDAPILOT,
+            "--url",
+            secure_api_server.base_url,
+            "--queue",
+            queue,
+            "--token-file",
+            str(token_file),
+            "--vo",
+            "atlas",
+            "--workdir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "--no-verify-tls" in lines[0], result.stderr
 
 
 def test_pilot_for_an_unregistered_queue_says_so(api_server, token_file, tmp_path):
-    result = subprocess.run(pilot_command(api_server, "NO_SUCH_QUEUE", token_file, tmp_path),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        pilot_command(api_server, "NO_SUCH_QUEUE", token_file, tmp_path), capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert "NO_SUCH_QUEUE is not registered" in result.stderr and "Traceback" not in result.stderr

@@ -43,9 +43,16 @@ def parse_all() -> dict[str, list[dict]]:
     assert (PARSER / "node_modules" / "antlr4ts-sql").is_dir(), "run `make test` (npm ci in tests/plsql_parser)"
     # one Node process per core, each with every other file (largest first): the parse is CPU-bound
     by_size = sorted(FILES, key=lambda path: path.stat().st_size, reverse=True)
-    processes = [subprocess.Popen([node, "parse.js", *map(str, by_size[start::PARSERS])], cwd=PARSER,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for start in range(PARSERS)]
+    processes = [
+        subprocess.Popen(
+            [node, "parse.js", *map(str, by_size[start::PARSERS])],
+            cwd=PARSER,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for start in range(PARSERS)
+    ]
     results = {}
     for process in processes:
         stdout, stderr = process.communicate(timeout=1500)
@@ -68,7 +75,9 @@ def test_every_oracle_file_parses_with_the_plsql_grammar():
     # the parser is a real one: it refuses broken PL/SQL, and accepts the corrected scheduler record
     broken = PARSER / "broken.sql.tmp"
     try:
-        broken.write_text("CREATE OR REPLACE PROCEDURE p IS\n  TYPE r IS RECORD (exclusive NUMBER(1));\nBEGIN NULL; END;\n/\n")
+        broken.write_text(
+            "CREATE OR REPLACE PROCEDURE p IS\n  TYPE r IS RECORD (exclusive NUMBER(1));\nBEGIN NULL; END;\n/\n"
+        )
         run = subprocess.run(["node", "parse.js", broken.name], cwd=PARSER, capture_output=True, text=True, timeout=120)
         assert json.loads(run.stdout)["errors"], "a record field named EXCLUSIVE (reserved) must not parse"
     finally:

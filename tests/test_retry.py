@@ -17,17 +17,32 @@ QUEUE_NUMBERS = itertools.count()
 def retry_db(db):
     register_queue(db, QUEUE)
     for action, action_id in ACTIONS.items():
-        db.execute("INSERT INTO doma_panda.retryactions (retryaction_id, retry_action, active) VALUES (%s, %s, 'Y')",
-                   (action_id, action))
+        db.execute(
+            "INSERT INTO doma_panda.retryactions (retryaction_id, retry_action, active) VALUES (%s, %s, 'Y')",
+            (action_id, action),
+        )
     return db
 
 
-def add_rule(db, rule_id: int, action: str, source: str, code: int, *, diag: str | None = None, parameters: str | None = None,
-             active: str = "Y", architecture: str | None = None, expires: str | None = None) -> None:
-    db.execute("""INSERT INTO doma_panda.retryerrors (retryerror_id, errorsource, errorcode, active, retryaction, errordiag,
+def add_rule(
+    db,
+    rule_id: int,
+    action: str,
+    source: str,
+    code: int,
+    *,
+    diag: str | None = None,
+    parameters: str | None = None,
+    active: str = "Y",
+    architecture: str | None = None,
+    expires: str | None = None,
+) -> None:
+    db.execute(
+        """INSERT INTO doma_panda.retryerrors (retryerror_id, errorsource, errorcode, active, retryaction, errordiag,
                                                        parameters, architecture, expiration_date)
                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-               (rule_id, source, code, active, ACTIONS[action], diag, parameters, architecture, expires))
+        (rule_id, source, code, active, ACTIONS[action], diag, parameters, architecture, expires),
+    )
 
 
 def fail(db, status: str = "failed", **fields) -> int:
@@ -53,9 +68,13 @@ def new_attempt_of(db, pandaid: int) -> dict | None:
 
 
 def retry_log(db, pandaid: int) -> list[str]:
-    return [r[0] for r in db.execute(
-        "SELECT message FROM doma_panda.pandalog WHERE type = 'retryModule' AND pid = %s ORDER BY bintime, message",
-        (pandaid,)).fetchall()]
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT message FROM doma_panda.pandalog WHERE type = 'retryModule' AND pid = %s ORDER BY bintime, message",
+            (pandaid,),
+        ).fetchall()
+    ]
 
 
 def test_failed_jobs_get_new_attempts_until_maxattempt(retry_db):
@@ -63,8 +82,13 @@ def test_failed_jobs_get_new_attempts_until_maxattempt(retry_db):
     first = fail(db, jediTaskID=9, attemptNr=1, maxAttempt=3, exe_error_code=65, exe_error_diag="segfault")
     second = new_attempt_of(db, first)
     assert second is not None
-    assert (second["jobstatus"], second["attemptnr"], second["maxattempt"], second["parentid"], second["exeerrorcode"]) == (
-        "activated", 2, 3, first, 0)
+    assert (
+        second["jobstatus"],
+        second["attemptnr"],
+        second["maxattempt"],
+        second["parentid"],
+        second["exeerrorcode"],
+    ) == ("activated", 2, 3, first, 0)
     assert job_row(db, first)[1]["jobstatus"] == "failed"
     # attempt 2 fails too: attempt 3 is the last one
     update(db, run_again(db, second), "failed", exe_error_code=65)
@@ -74,7 +98,10 @@ def test_failed_jobs_get_new_attempts_until_maxattempt(retry_db):
     assert new_attempt_of(db, third["pandaid"]) is None
     history = db.execute("""SELECT oldpandaid, newpandaid, originpandaid, relationtype FROM doma_panda.jedi_job_retry_history
                              WHERE jeditaskid = 9 ORDER BY ins_utc_tstamp, newpandaid""").fetchall()
-    assert history == [(first, second["pandaid"], first, "retry"), (second["pandaid"], third["pandaid"], first, "retry")]
+    assert history == [
+        (first, second["pandaid"], first, "retry"),
+        (second["pandaid"], third["pandaid"], first, "retry"),
+    ]
     # a finished job is not retried
     done = fail(db, "finished", maxAttempt=5)
     assert new_attempt_of(db, done) is None
@@ -123,13 +150,17 @@ def test_increase_memory_and_cputime(retry_db):
 
 def test_rules_match_diagnostic_scope_and_expiry(retry_db):
     db = retry_db
-    add_rule(db, 1, "no_retry", "pilotErrorCode", 1300, diag="memory")           # re.match: anchored at the start
+    add_rule(db, 1, "no_retry", "pilotErrorCode", 1300, diag="memory")  # re.match: anchored at the start
     add_rule(db, 2, "no_retry", "pilotErrorCode", 1301, diag="out of memory.*")
     add_rule(db, 3, "no_retry", "pilotErrorCode", 1302, architecture="aarch64-el9")
     add_rule(db, 4, "no_retry", "pilotErrorCode", 1303, expires="2000-01-01")
-    add_rule(db, 5, "no_retry", "pilotErrorCode", 1304, diag="([unbalanced")      # bad pattern: skipped, as PanDA does
-    assert new_attempt_of(db, fail(db, maxAttempt=3, pilot_error_code=1300, pilot_error_diag="out of memory")) is not None
-    assert new_attempt_of(db, fail(db, maxAttempt=3, pilot_error_code=1301, pilot_error_diag="out of memory: 4GB")) is None
+    add_rule(db, 5, "no_retry", "pilotErrorCode", 1304, diag="([unbalanced")  # bad pattern: skipped, as PanDA does
+    assert (
+        new_attempt_of(db, fail(db, maxAttempt=3, pilot_error_code=1300, pilot_error_diag="out of memory")) is not None
+    )
+    assert (
+        new_attempt_of(db, fail(db, maxAttempt=3, pilot_error_code=1301, pilot_error_diag="out of memory: 4GB")) is None
+    )
     assert new_attempt_of(db, fail(db, maxAttempt=3, cmtConfig="x86_64-el9", pilot_error_code=1302)) is not None
     assert new_attempt_of(db, fail(db, maxAttempt=3, cmtConfig="aarch64-el9", pilot_error_code=1302)) is None
     assert new_attempt_of(db, fail(db, maxAttempt=3, pilot_error_code=1303)) is not None

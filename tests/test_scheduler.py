@@ -24,14 +24,19 @@ import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 
-from cli_helpers import BIN, run_cli
-from conftest import url_for_database
-from pandadb.migrations.runner import alembic_config, migrate_to_head
 from pandadb.cluster import EmbeddedCluster
+from pandadb.migrations.runner import alembic_config, migrate_to_head
 from pandadb.scheduler import (
-    CRON_CLEANUP_JOB_NAME, REGISTRY_FILE, Scheduler, cron_job_name, read_registry_file,
+    CRON_CLEANUP_JOB_NAME,
+    REGISTRY_FILE,
+    Scheduler,
+    cron_job_name,
+    read_registry_file,
 )
 from pandadb.settings import Settings, find_postgres_bin_directory
+
+from cli_helpers import BIN, run_cli
+from conftest import url_for_database
 
 SCRATCH_TABLE = """
 CREATE TABLE public.job_intervals (
@@ -57,14 +62,15 @@ def load_jobs(db: psycopg.Connection, jobs: list[dict]) -> dict:
 
 
 def intervals(db: psycopg.Connection, job: str) -> list[tuple[str, object, object]]:
-    return db.execute("SELECT scheduler, started, finished FROM public.job_intervals WHERE job = %s ORDER BY started",
-                      (job,)).fetchall()
+    return db.execute(
+        "SELECT scheduler, started, finished FROM public.job_intervals WHERE job = %s ORDER BY started", (job,)
+    ).fetchall()
 
 
 def overlaps(runs: list[tuple[str, object, object]]) -> list[tuple]:
     """Pairs of runs where one started before the previous one ended."""
     ordered = sorted(runs, key=lambda run: run[1])
-    return [(a, b) for a, b in zip(ordered, ordered[1:]) if b[1] < a[2]]
+    return [(a, b) for a, b in zip(ordered, ordered[1:], strict=False) if b[1] < a[2]]
 
 
 def wait_for(predicate, timeout: float, step: float = 0.05) -> bool:
@@ -102,10 +108,15 @@ def scratch(db):
 
 # -- the registry ------------------------------------------------------------------------------
 
+
 def test_the_migration_loads_the_registry_file_and_schedules_translate_for_pg_cron(db):
     in_file = {job["name"]: job for job in read_registry_file(REGISTRY_FILE)}
-    rows = {name: (schedule, command, exclusive, enabled) for name, schedule, command, exclusive, enabled in db.execute(
-        "SELECT name, schedule, command, exclusive, enabled FROM doma_panda.pandadb_scheduled_jobs")}
+    rows = {
+        name: (schedule, command, exclusive, enabled)
+        for name, schedule, command, exclusive, enabled in db.execute(
+            "SELECT name, schedule, command, exclusive, enabled FROM doma_panda.pandadb_scheduled_jobs"
+        )
+    }
     assert set(rows) == set(in_file)
     assert {"update_jobsactive_stats", "job_watchdog", "sliding_windows", "archive_old_partitions"} <= set(rows)
     watchdog = rows["job_watchdog"]
@@ -113,8 +124,10 @@ def test_the_migration_loads_the_registry_file_and_schedules_translate_for_pg_cr
     # every registry job can run under pg_cron (no sub-minute periods in the shipped registry)
     assert len(db.execute("SELECT * FROM doma_panda.cron_jobs()").fetchall()) == len(in_file)
     # periods become the cron expressions with the same runs; what pg_cron cannot run is refused by name
-    converted = [(schedule, db.execute("SELECT doma_panda.schedule_cron_expression(%s)", (schedule,)).fetchone()[0])
-                 for schedule, _ in PERIODS_AND_THEIR_CRON_EXPRESSIONS]
+    converted = [
+        (schedule, db.execute("SELECT doma_panda.schedule_cron_expression(%s)", (schedule,)).fetchone()[0])
+        for schedule, _ in PERIODS_AND_THEIR_CRON_EXPRESSIONS
+    ]
     assert converted == PERIODS_AND_THEIR_CRON_EXPRESSIONS
     for schedule, message in SCHEDULES_PG_CRON_REFUSES:
         with pytest.raises(psycopg.Error) as error:
@@ -124,29 +137,56 @@ def test_the_migration_loads_the_registry_file_and_schedules_translate_for_pg_cr
 
 
 PERIODS_AND_THEIR_CRON_EXPRESSIONS = [
-    ("1 minute", "* * * * *"), ("5 minutes", "*/5 * * * *"), ("1 hour", "0 * * * *"), ("6 hours", "0 */6 * * *"),
-    ("1 day", "0 0 * * *"), ("7 days", "0 0 * * 0"), ("120 seconds", "*/2 * * * *"), ("@daily", "0 0 * * *"),
+    ("1 minute", "* * * * *"),
+    ("5 minutes", "*/5 * * * *"),
+    ("1 hour", "0 * * * *"),
+    ("6 hours", "0 */6 * * *"),
+    ("1 day", "0 0 * * *"),
+    ("7 days", "0 0 * * 0"),
+    ("120 seconds", "*/2 * * * *"),
+    ("@daily", "0 0 * * *"),
     ("*/10  2-4 * jan-mar mon-fri", "*/10 2-4 * jan-mar mon-fri"),
 ]
 SCHEDULES_PG_CRON_REFUSES = [
-    ("10 seconds", "pandadb scheduler"), ("7 minutes", "no exact cron equivalent"),
-    ("90 seconds", "whole number of minutes"), ("1 month", "no fixed length"), ("10", "with a unit"),
-    ("61 * * * *", "neither a cron expression"), ("every minute", "neither a cron expression"),
+    ("10 seconds", "pandadb scheduler"),
+    ("7 minutes", "no exact cron equivalent"),
+    ("90 seconds", "whole number of minutes"),
+    ("1 month", "no fixed length"),
+    ("10", "with a unit"),
+    ("61 * * * *", "neither a cron expression"),
+    ("every minute", "neither a cron expression"),
 ]
 
 
 def test_loading_is_upsert_plus_delete_and_invalid_input_changes_nothing(db):
-    first = load_jobs(db, [{"name": "a", "schedule": "1 minute", "command": "SELECT 1"},
-                           {"name": "b", "schedule": "10 seconds", "command": "SELECT 2", "exclusive": False}])
+    first = load_jobs(
+        db,
+        [
+            {"name": "a", "schedule": "1 minute", "command": "SELECT 1"},
+            {"name": "b", "schedule": "10 seconds", "command": "SELECT 2", "exclusive": False},
+        ],
+    )
     assert first["inserted"] == 2 and first["deleted"] > 0  # the shipped registry was replaced
-    again = load_jobs(db, [{"name": "a", "schedule": "1 minute", "command": "SELECT 1"},
-                           {"name": "c", "schedule": "*/5 * * * *", "command": "SELECT 3", "enabled": False}])
+    again = load_jobs(
+        db,
+        [
+            {"name": "a", "schedule": "1 minute", "command": "SELECT 1"},
+            {"name": "c", "schedule": "*/5 * * * *", "command": "SELECT 3", "enabled": False},
+        ],
+    )
     assert again == {"inserted": 1, "updated": 0, "unchanged": 1, "deleted": 1}
-    before = db.execute("SELECT name, schedule, command, exclusive, enabled FROM doma_panda.pandadb_scheduled_jobs ORDER BY 1").fetchall()
+    before = db.execute(
+        "SELECT name, schedule, command, exclusive, enabled FROM doma_panda.pandadb_scheduled_jobs ORDER BY 1"
+    ).fetchall()
     assert before == [("a", "1 minute", "SELECT 1", True, True), ("c", "*/5 * * * *", "SELECT 3", True, False)]
     bad_inputs = [
-        ([{"name": "a", "schedule": "1 minute", "command": "SELECT 1"}, {"name": "d", "schedule": "1 minut", "command": "x"}],
-         "1 minut"),
+        (
+            [
+                {"name": "a", "schedule": "1 minute", "command": "SELECT 1"},
+                {"name": "d", "schedule": "1 minut", "command": "x"},
+            ],
+            "1 minut",
+        ),
         ([{"name": "Bad Name", "schedule": "1 minute", "command": "SELECT 1"}], "invalid scheduled job name"),
         ([{"name": "a", "schedule": "1 minute", "command": "SELECT 1", "period": 3}], "unknown keys: period"),
         ([{"name": "a", "schedule": "1 minute", "command": "SELECT 1", "enabled": "yes"}], "must be true or false"),
@@ -157,20 +197,25 @@ def test_loading_is_upsert_plus_delete_and_invalid_input_changes_nothing(db):
         with pytest.raises(psycopg.Error) as error:
             load_jobs(db, jobs)
         assert error.value.sqlstate == "PD002" and message in error.value.diag.message_primary
-    after = db.execute("SELECT name, schedule, command, exclusive, enabled FROM doma_panda.pandadb_scheduled_jobs ORDER BY 1").fetchall()
+    after = db.execute(
+        "SELECT name, schedule, command, exclusive, enabled FROM doma_panda.pandadb_scheduled_jobs ORDER BY 1"
+    ).fetchall()
     assert after == before
 
 
 def test_cron_load_reads_a_registry_file(database_url, db, tmp_path):
     registry = tmp_path / "jobs.tsv"
-    registry.write_text("# test registry\nname\tschedule\tcommand\texclusive\tenabled\tdescription\n"
-                        "tick\t10 seconds\tSELECT 1\tno\tyes\ta test job\n"
-                        "nightly\t0 3 * * *\tSELECT 2\tyes\tno\t\n")
+    registry.write_text(
+        "# test registry\nname\tschedule\tcommand\texclusive\tenabled\tdescription\n"
+        "tick\t10 seconds\tSELECT 1\tno\tyes\ta test job\n"
+        "nightly\t0 3 * * *\tSELECT 2\tyes\tno\t\n"
+    )
     loaded = run_cli("pandadb", "cron", "load", str(registry), env={"PANDADB_URL": database_url})
     assert loaded.returncode == 0, loaded.stderr
     assert "inserted 2" in loaded.stdout
-    assert db.execute("SELECT name, schedule, exclusive, enabled, description FROM doma_panda.pandadb_scheduled_jobs ORDER BY 1").fetchall() == [
-        ("nightly", "0 3 * * *", True, False, None), ("tick", "10 seconds", False, True, "a test job")]
+    assert db.execute(
+        "SELECT name, schedule, exclusive, enabled, description FROM doma_panda.pandadb_scheduled_jobs ORDER BY 1"
+    ).fetchall() == [("nightly", "0 3 * * *", True, False, None), ("tick", "10 seconds", False, True, "a test job")]
     registry.write_text("name\tschedule\tcommand\texclusive\ntick\t10 seconds\tSELECT 1\tmaybe\n")
     refused = run_cli("pandadb", "cron", "load", str(registry), env={"PANDADB_URL": database_url})
     assert refused.returncode == 1 and "exclusive must be yes or no" in refused.stderr
@@ -204,18 +249,31 @@ def test_downgrade_unloads_the_registry_and_drops_tables_it_created(fresh_databa
 
 # -- pandadb scheduler -------------------------------------------------------------------------
 
+
 def scheduler_process(database_url: str, *args: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PANDADB_")}
     env["PANDADB_URL"] = database_url
-    return subprocess.Popen([str(BIN / "pandadb"), "scheduler", *args], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [str(BIN / "pandadb"), "scheduler", *args], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
 
 
 def test_two_schedulers_never_run_an_exclusive_job_twice_at_once(database_url, scratch):
     # the period is shorter than the run, so both schedulers want to run it all the time
-    load_jobs(scratch, [{"name": "exclusive_job", "schedule": "0.1 seconds", "command": timed_command("exclusive_job", 0.3),
-                         "exclusive": True}])
-    processes = [scheduler_process(database_url, "--host-id", host, "--jobs", "exclusive_job") for host in ("host_a", "host_b")]
+    load_jobs(
+        scratch,
+        [
+            {
+                "name": "exclusive_job",
+                "schedule": "0.1 seconds",
+                "command": timed_command("exclusive_job", 0.3),
+                "exclusive": True,
+            }
+        ],
+    )
+    processes = [
+        scheduler_process(database_url, "--host-id", host, "--jobs", "exclusive_job") for host in ("host_a", "host_b")
+    ]
     try:
         assert wait_for(lambda: len(intervals(scratch, "exclusive_job")) >= 1, timeout=30)
         time.sleep(2.0)
@@ -229,16 +287,27 @@ def test_two_schedulers_never_run_an_exclusive_job_twice_at_once(database_url, s
     assert len(runs) >= 4, runs
     assert overlaps(runs) == []
     # the run log agrees, and the clean shutdown left no run unfinished
-    logged = scratch.execute("SELECT host, started, finished, status FROM doma_panda.pandadb_scheduler_runs "
-                             "WHERE job_name = 'exclusive_job' ORDER BY started").fetchall()
+    logged = scratch.execute(
+        "SELECT host, started, finished, status FROM doma_panda.pandadb_scheduler_runs "
+        "WHERE job_name = 'exclusive_job' ORDER BY started"
+    ).fetchall()
     assert {status for *_, status in logged} == {"succeeded"}
     assert len(logged) == len(runs)
     assert overlaps([(host, started, finished) for host, started, finished, _ in logged]) == []
 
 
 def test_a_job_never_overlaps_itself_on_one_host_but_runs_on_every_host_unless_exclusive(database_url, scratch):
-    load_jobs(scratch, [{"name": "everywhere", "schedule": "0.1 seconds", "command": timed_command("everywhere", 0.3),
-                         "exclusive": False}])
+    load_jobs(
+        scratch,
+        [
+            {
+                "name": "everywhere",
+                "schedule": "0.1 seconds",
+                "command": timed_command("everywhere", 0.3),
+                "exclusive": False,
+            }
+        ],
+    )
     # two schedulers with the same host id and one with another
     specs = [("host_1", ["everywhere"]), ("host_1", ["everywhere"]), ("host_2", ["everywhere"])]
     with schedulers_in_threads(database_url, specs):
@@ -253,15 +322,24 @@ def test_a_job_never_overlaps_itself_on_one_host_but_runs_on_every_host_unless_e
 
 
 def test_a_failing_job_is_recorded_and_the_scheduler_goes_on(database_url, scratch):
-    load_jobs(scratch, [
-        {"name": "divides_by_zero", "schedule": "0.1 seconds", "command": "SELECT 1/0"},
-        {"name": "not_written_yet", "schedule": "0.1 seconds", "command": "CALL doma_panda.procedure_not_written_yet()"},
-        {"name": "healthy", "schedule": "0.1 seconds", "command": timed_command("healthy", 0.01)},
-    ])
+    load_jobs(
+        scratch,
+        [
+            {"name": "divides_by_zero", "schedule": "0.1 seconds", "command": "SELECT 1/0"},
+            {
+                "name": "not_written_yet",
+                "schedule": "0.1 seconds",
+                "command": "CALL doma_panda.procedure_not_written_yet()",
+            },
+            {"name": "healthy", "schedule": "0.1 seconds", "command": timed_command("healthy", 0.01)},
+        ],
+    )
     results = []
     with schedulers_in_threads(database_url, [("host_1", None)], on_result=results.append):
         assert wait_for(lambda: len(intervals(scratch, "healthy")) >= 3, timeout=30)
-        assert wait_for(lambda: sum(r.job_name == "divides_by_zero" and r.outcome == "failed" for r in results) >= 3, timeout=30)
+        assert wait_for(
+            lambda: sum(r.job_name == "divides_by_zero" and r.outcome == "failed" for r in results) >= 3, timeout=30
+        )
     failures = scratch.execute("""SELECT job_name, count(*), min(error), max(error) FROM doma_panda.pandadb_scheduler_runs
                                   WHERE status = 'failed' GROUP BY job_name ORDER BY 1""").fetchall()
     by_job = {job: (count, first, last) for job, count, first, last in failures}
@@ -269,32 +347,50 @@ def test_a_failing_job_is_recorded_and_the_scheduler_goes_on(database_url, scrat
     assert by_job["divides_by_zero"][0] >= 3 and by_job["divides_by_zero"][1] == "22012: division by zero"
     assert "procedure doma_panda.procedure_not_written_yet() does not exist" in by_job["not_written_yet"][1]
     # the healthy job kept running after the first failure
-    first_failure = scratch.execute("SELECT min(finished) FROM doma_panda.pandadb_scheduler_runs WHERE status = 'failed'").fetchone()[0]
-    later = scratch.execute("""SELECT count(*) FROM doma_panda.pandadb_scheduler_runs
-                               WHERE job_name = 'healthy' AND status = 'succeeded' AND started > %s""", (first_failure,)).fetchone()[0]
+    first_failure = scratch.execute(
+        "SELECT min(finished) FROM doma_panda.pandadb_scheduler_runs WHERE status = 'failed'"
+    ).fetchone()[0]
+    later = scratch.execute(
+        """SELECT count(*) FROM doma_panda.pandadb_scheduler_runs
+                               WHERE job_name = 'healthy' AND status = 'succeeded' AND started > %s""",
+        (first_failure,),
+    ).fetchone()[0]
     assert later >= 2
 
 
 def test_once_runs_the_named_jobs_and_reports_failures(database_url, scratch):
-    load_jobs(scratch, [
-        {"name": "fine", "schedule": "1 hour", "command": timed_command("fine", 0.01)},
-        {"name": "broken", "schedule": "1 hour", "command": "SELECT no_such_column FROM doma_panda.pandadb_scheduled_jobs"},
-        {"name": "untouched", "schedule": "1 hour", "command": timed_command("untouched", 0.01)},
-    ])
+    load_jobs(
+        scratch,
+        [
+            {"name": "fine", "schedule": "1 hour", "command": timed_command("fine", 0.01)},
+            {
+                "name": "broken",
+                "schedule": "1 hour",
+                "command": "SELECT no_such_column FROM doma_panda.pandadb_scheduled_jobs",
+            },
+            {"name": "untouched", "schedule": "1 hour", "command": timed_command("untouched", 0.01)},
+        ],
+    )
     env = {"PANDADB_URL": database_url}
     once = run_cli("pandadb", "scheduler", "--once", "--jobs", "fine,broken", "--host-id", "cli", env=env)
     assert once.returncode == 1, once.stdout + once.stderr
     assert "2 jobs, 1 failed" in once.stdout and "no_such_column" in once.stdout
-    assert scratch.execute("SELECT job_name, host, status FROM doma_panda.pandadb_scheduler_runs ORDER BY 1").fetchall() == [
-        ("broken", "cli", "failed"), ("fine", "cli", "succeeded")]
+    assert scratch.execute(
+        "SELECT job_name, host, status FROM doma_panda.pandadb_scheduler_runs ORDER BY 1"
+    ).fetchall() == [("broken", "cli", "failed"), ("fine", "cli", "succeeded")]
     assert len(intervals(scratch, "untouched")) == 0
     unknown = run_cli("pandadb", "scheduler", "--once", "--jobs", "fine,nonesuch", env=env)
     assert unknown.returncode == 1 and "no scheduled job named nonesuch" in unknown.stderr
 
 
 def test_exclusive_periods_and_cron_slots_count_across_hosts(db):
-    load_jobs(db, [{"name": "hourly", "schedule": "1 hour", "command": "SELECT 1"},
-                   {"name": "per_minute", "schedule": "* * * * *", "command": "SELECT 1"}])
+    load_jobs(
+        db,
+        [
+            {"name": "hourly", "schedule": "1 hour", "command": "SELECT 1"},
+            {"name": "per_minute", "schedule": "* * * * *", "command": "SELECT 1"},
+        ],
+    )
     start = "SELECT run_id, outcome, retry_after_seconds FROM doma_panda.scheduler_run_started(%s, %s, %s)"
     run_id, outcome, _ = db.execute(start, ("hourly", "host_a", None)).fetchone()
     assert outcome == "started"
@@ -315,14 +411,28 @@ def test_exclusive_periods_and_cron_slots_count_across_hosts(db):
 def test_a_run_left_behind_by_a_dead_scheduler_is_marked_abandoned(database_url, db):
     load_jobs(db, [{"name": "job", "schedule": "1 hour", "command": "SELECT 1"}])
     with psycopg.connect(database_url, autocommit=True) as dying:
-        run_id, outcome, _ = dying.execute("SELECT * FROM doma_panda.scheduler_run_started('job', 'dying_host')").fetchone()
+        run_id, outcome, _ = dying.execute(
+            "SELECT * FROM doma_panda.scheduler_run_started('job', 'dying_host')"
+        ).fetchone()
         assert outcome == "started"
         # while its connection holds the lock, nobody else starts the job
-        assert db.execute("SELECT outcome FROM doma_panda.scheduler_run_started('job', 'other_host')").fetchone()[0] == "busy"
+        assert (
+            db.execute("SELECT outcome FROM doma_panda.scheduler_run_started('job', 'other_host')").fetchone()[0]
+            == "busy"
+        )
     # the connection is gone and its lock with it: the next run marks the old one abandoned
-    assert wait_for(lambda: db.execute(
-        "SELECT outcome FROM doma_panda.scheduler_run_started('job', 'other_host', NULL, true)").fetchone()[0] == "started", 10)
-    status, error = db.execute("SELECT status, error FROM doma_panda.pandadb_scheduler_runs WHERE run_id = %s", (run_id,)).fetchone()
+    assert wait_for(
+        lambda: (
+            db.execute(
+                "SELECT outcome FROM doma_panda.scheduler_run_started('job', 'other_host', NULL, true)"
+            ).fetchone()[0]
+            == "started"
+        ),
+        10,
+    )
+    status, error = db.execute(
+        "SELECT status, error FROM doma_panda.pandadb_scheduler_runs WHERE run_id = %s", (run_id,)
+    ).fetchone()
     assert status == "abandoned" and "went away" in error
 
 
@@ -330,14 +440,22 @@ def test_shutdown_cancels_a_run_that_outlasts_the_grace_period(database_url, scr
     load_jobs(scratch, [{"name": "sleeper", "schedule": "1 hour", "command": "SELECT pg_sleep(30)"}])
     started = time.monotonic()
     with schedulers_in_threads(database_url, [("host_1", ["sleeper"])], shutdown_grace_seconds=0.3):
-        assert wait_for(lambda: scratch.execute(
-            "SELECT count(*) FROM doma_panda.pandadb_scheduler_runs WHERE status = 'running'").fetchone()[0] == 1, 20)
+        assert wait_for(
+            lambda: (
+                scratch.execute(
+                    "SELECT count(*) FROM doma_panda.pandadb_scheduler_runs WHERE status = 'running'"
+                ).fetchone()[0]
+                == 1
+            ),
+            20,
+        )
     assert time.monotonic() - started < 15
     status, error = scratch.execute("SELECT status, error FROM doma_panda.pandadb_scheduler_runs").fetchone()
     assert status == "failed" and "canceling statement" in error
 
 
 # -- pg_cron -----------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def cron_db(server_url, database_url):
@@ -348,22 +466,30 @@ def cron_db(server_url, database_url):
     with psycopg.connect(url_for_database(server_url, cron_database), autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_cron")
         yield conn, database
-        conn.execute("SELECT cron.unschedule(jobid) FROM cron.job WHERE starts_with(jobname, %s) OR jobname = %s",
-                     (f"pandadb:{database}:", CRON_CLEANUP_JOB_NAME))
+        conn.execute(
+            "SELECT cron.unschedule(jobid) FROM cron.job WHERE starts_with(jobname, %s) OR jobname = %s",
+            (f"pandadb:{database}:", CRON_CLEANUP_JOB_NAME),
+        )
 
 
 def cron_entries(conn: psycopg.Connection, database: str) -> list[tuple]:
-    return conn.execute("SELECT jobname, schedule, command, database, jobid FROM cron.job "
-                        "WHERE starts_with(jobname, %s) ORDER BY jobname", (f"pandadb:{database}:",)).fetchall()
+    return conn.execute(
+        "SELECT jobname, schedule, command, database, jobid FROM cron.job "
+        "WHERE starts_with(jobname, %s) ORDER BY jobname",
+        (f"pandadb:{database}:",),
+    ).fetchall()
 
 
 def test_cron_install_is_idempotent_and_removes_jobs_gone_from_the_registry(database_url, db, cron_db):
     cron, database = cron_db
-    load_jobs(db, [
-        {"name": "every_minute", "schedule": "1 minute", "command": "SELECT 1"},
-        {"name": "every_five", "schedule": "*/5 * * * *", "command": "SELECT 5"},
-        {"name": "switched_off", "schedule": "1 hour", "command": "SELECT 0", "enabled": False},
-    ])
+    load_jobs(
+        db,
+        [
+            {"name": "every_minute", "schedule": "1 minute", "command": "SELECT 1"},
+            {"name": "every_five", "schedule": "*/5 * * * *", "command": "SELECT 5"},
+            {"name": "switched_off", "schedule": "1 hour", "command": "SELECT 0", "enabled": False},
+        ],
+    )
     env = {"PANDADB_URL": database_url}
     first = run_cli("pandadb", "cron", "install", env=env)
     assert first.returncode == 0, first.stderr
@@ -375,15 +501,17 @@ def test_cron_install_is_idempotent_and_removes_jobs_gone_from_the_registry(data
         (cron_job_name(database, "every_five"), "*/5 * * * *", "SELECT 5", database),
         (cron_job_name(database, "every_minute"), "* * * * *", "SELECT 1", database),
     ]
-    assert cron.execute("SELECT count(*), min(schedule) FROM cron.job WHERE jobname = %s",
-                        (CRON_CLEANUP_JOB_NAME,)).fetchone() == (1, "0 0 * * *")
+    assert cron.execute(
+        "SELECT count(*), min(schedule) FROM cron.job WHERE jobname = %s", (CRON_CLEANUP_JOB_NAME,)
+    ).fetchone() == (1, "0 0 * * *")
 
     # a job removed from the registry and one changed: removed and re-registered
     load_jobs(db, [{"name": "every_five", "schedule": "*/10 * * * *", "command": "SELECT 5"}])
     third = run_cli("pandadb", "cron", "install", env=env)
     assert third.returncode == 0, third.stderr
     assert [(name, schedule) for name, schedule, *_ in cron_entries(cron, database)] == [
-        (cron_job_name(database, "every_five"), "*/10 * * * *")]
+        (cron_job_name(database, "every_five"), "*/10 * * * *")
+    ]
 
 
 def test_cron_install_refuses_sub_minute_periods_and_changes_nothing(database_url, db, cron_db):
@@ -392,8 +520,13 @@ def test_cron_install_refuses_sub_minute_periods_and_changes_nothing(database_ur
     env = {"PANDADB_URL": database_url}
     assert run_cli("pandadb", "cron", "install", env=env).returncode == 0
     before = cron_entries(cron, database)
-    load_jobs(db, [{"name": "every_minute", "schedule": "1 minute", "command": "SELECT 1"},
-                   {"name": "fast", "schedule": "10 seconds", "command": "SELECT 2"}])
+    load_jobs(
+        db,
+        [
+            {"name": "every_minute", "schedule": "1 minute", "command": "SELECT 1"},
+            {"name": "fast", "schedule": "10 seconds", "command": "SELECT 2"},
+        ],
+    )
     refused = run_cli("pandadb", "cron", "install", env=env)
     assert refused.returncode == 1
     assert "fast" in refused.stderr and "pandadb scheduler" in refused.stderr
@@ -402,18 +535,26 @@ def test_cron_install_refuses_sub_minute_periods_and_changes_nothing(database_ur
 
 def test_cron_list_shows_installed_jobs_and_last_runs_and_uninstall_removes_them(database_url, db, cron_db):
     cron, database = cron_db
-    load_jobs(db, [
-        {"name": "by_cron", "schedule": "0 3 1 1 *", "command": "SELECT 1"},
-        {"name": "by_scheduler", "schedule": "1 hour", "command": "SELECT 1/0"},
-    ])
+    load_jobs(
+        db,
+        [
+            {"name": "by_cron", "schedule": "0 3 1 1 *", "command": "SELECT 1"},
+            {"name": "by_scheduler", "schedule": "1 hour", "command": "SELECT 1/0"},
+        ],
+    )
     env = {"PANDADB_URL": database_url}
     assert run_cli("pandadb", "cron", "install", env=env).returncode == 0
     # a run that pg_cron logged, and one by `pandadb scheduler`
-    jobid = cron.execute("SELECT jobid FROM cron.job WHERE jobname = %s", (cron_job_name(database, "by_cron"),)).fetchone()[0]
-    cron.execute("""INSERT INTO cron.job_run_details (jobid, runid, job_pid, database, username, command, status,
+    jobid = cron.execute(
+        "SELECT jobid FROM cron.job WHERE jobname = %s", (cron_job_name(database, "by_cron"),)
+    ).fetchone()[0]
+    cron.execute(
+        """INSERT INTO cron.job_run_details (jobid, runid, job_pid, database, username, command, status,
                                                       return_message, start_time, end_time)
                     VALUES (%s, nextval('cron.runid_seq'), 1, %s, 'panda', 'SELECT 1', 'failed', 'ERROR:  boom',
-                            now() - interval '2 seconds', now() - interval '1.5 seconds')""", (jobid, database))
+                            now() - interval '2 seconds', now() - interval '1.5 seconds')""",
+        (jobid, database),
+    )
     [result] = Scheduler(database_url, host_id="h9", job_names=["by_scheduler"]).run_once()
     assert result.outcome == "failed"
 
@@ -421,7 +562,11 @@ def test_cron_list_shows_installed_jobs_and_last_runs_and_uninstall_removes_them
     assert listed.returncode == 0, listed.stderr
     jobs = {job["name"]: job for job in json.loads(listed.stdout)["jobs"]}
     assert jobs["by_cron"]["installed"] and jobs["by_cron"]["cron_schedule"] == "0 3 1 1 *"
-    assert (jobs["by_cron"]["last_by"], jobs["by_cron"]["last_status"], jobs["by_cron"]["last_error"]) == ("pg_cron", "failed", "ERROR:  boom")
+    assert (jobs["by_cron"]["last_by"], jobs["by_cron"]["last_status"], jobs["by_cron"]["last_error"]) == (
+        "pg_cron",
+        "failed",
+        "ERROR:  boom",
+    )
     assert abs(jobs["by_cron"]["last_duration_seconds"] - 0.5) < 0.01
     assert (jobs["by_scheduler"]["last_by"], jobs["by_scheduler"]["last_status"]) == ("scheduler@h9", "failed")
     assert jobs["by_scheduler"]["last_error"] == "22012: division by zero"
@@ -433,8 +578,10 @@ def test_cron_list_shows_installed_jobs_and_last_runs_and_uninstall_removes_them
     removed = run_cli("pandadb", "cron", "uninstall", env=env)
     assert removed.returncode == 0, removed.stderr
     assert cron_entries(cron, database) == []
-    others = cron.execute("SELECT count(*) FROM cron.job WHERE starts_with(jobname, 'pandadb:') AND jobname <> %s",
-                          (CRON_CLEANUP_JOB_NAME,)).fetchone()[0]
+    others = cron.execute(
+        "SELECT count(*) FROM cron.job WHERE starts_with(jobname, 'pandadb:') AND jobname <> %s",
+        (CRON_CLEANUP_JOB_NAME,),
+    ).fetchone()[0]
     cleanup = cron.execute("SELECT count(*) FROM cron.job WHERE jobname = %s", (CRON_CLEANUP_JOB_NAME,)).fetchone()[0]
     assert cleanup == (1 if others else 0)
     listed = json.loads(run_cli("pandadb", "cron", "list", "--json", env=env).stdout)

@@ -88,20 +88,28 @@ def test_every_index_and_key_exists_on_the_same_columns(catalog):
 
 
 def test_every_sequence_exists(catalog):
-    actual = set(catalog.execute(
-        "SELECT sequence_schema, sequence_name FROM information_schema.sequences WHERE sequence_schema LIKE 'doma\\_%'"
-    ).fetchall())
-    missing = [f"{r['schema']}.{r['sequence']}" for r in read_tsv("upstream_postgres_sequences.tsv")
-               if (r["schema"], r["sequence"]) not in actual]
+    actual = set(
+        catalog.execute(
+            "SELECT sequence_schema, sequence_name FROM information_schema.sequences WHERE sequence_schema LIKE 'doma\\_%'"
+        ).fetchall()
+    )
+    missing = [
+        f"{r['schema']}.{r['sequence']}"
+        for r in read_tsv("upstream_postgres_sequences.tsv")
+        if (r["schema"], r["sequence"]) not in actual
+    ]
     assert not missing, "missing sequences: " + ", ".join(missing)
 
 
 def test_partitioned_tables_use_the_reference_keys(catalog):
-    actual = dict(((s, t), k) for s, t, k in catalog.execute("""
+    actual = dict(
+        ((s, t), k)
+        for s, t, k in catalog.execute("""
         SELECT n.nspname, c.relname, pg_get_partkeydef(c.oid)
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE c.relkind = 'p' AND n.nspname LIKE 'doma\\_%'
-    """).fetchall())
+    """).fetchall()
+    )
     problems = []
     for ref in read_tsv("upstream_postgres_partition_keys.tsv"):
         key = (ref["schema"], ref["table"])
@@ -123,9 +131,11 @@ def test_every_partitioned_table_accepts_rows_before_maintenance(catalog):
          GROUP BY 1
     """).fetchall()
     by_table = {name: (defaults, total) for name, defaults, total in rows}
-    problems = [f"{r['schema']}.{r['table']} has no partitions"
-                for r in read_tsv("upstream_postgres_partition_keys.tsv")
-                if by_table.get(f"{r['schema']}.{r['table']}", (0, 0))[1] == 0]
+    problems = [
+        f"{r['schema']}.{r['table']} has no partitions"
+        for r in read_tsv("upstream_postgres_partition_keys.tsv")
+        if by_table.get(f"{r['schema']}.{r['table']}", (0, 0))[1] == 0
+    ]
     assert not problems, "\n".join(problems)
 
 

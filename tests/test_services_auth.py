@@ -9,10 +9,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from api_helpers import in_process_api
-from cli_helpers import run_cli
 from pandadb.tokens import LOCAL_ISSUER
 from services.settings import load_issuers
+
+from api_helpers import in_process_api
+from cli_helpers import run_cli
 
 WHOAMI = "/api/v1/system/get_user_attributes"
 
@@ -39,11 +40,14 @@ def test_valid_token_identifies_the_caller(app_server):
     assert set(body["data"]["groups"]) == {"atlas", "atlas/production"}
 
 
-@pytest.mark.parametrize("headers, fragment", [
-    ({}, "authentication required"),
-    ({"Authorization": "Basic dXNlcjpwYXNz", "Origin": "atlas"}, "Bearer"),
-    ({"Authorization": "Bearer not-a-jwt", "Origin": "atlas"}, "not a valid JWT"),
-])
+@pytest.mark.parametrize(
+    "headers, fragment",
+    [
+        ({}, "authentication required"),
+        ({"Authorization": "Basic dXNlcjpwYXNz", "Origin": "atlas"}, "Bearer"),
+        ({"Authorization": "Bearer not-a-jwt", "Origin": "atlas"}, "not a valid JWT"),
+    ],
+)
 def test_missing_or_malformed_token_is_401(app_server, headers, fragment):
     with app_server.client() as client:
         response = client.get(WHOAMI, headers=headers)
@@ -63,9 +67,19 @@ def test_expired_token_is_401(app_server):
 
 def test_token_signed_by_another_key_is_401(app_server):
     stranger_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    forged = jwt.encode({"iss": LOCAL_ISSUER, "aud": "pandadb", "sub": "mallory", "groups": ["atlas", "atlas/production"],
-                         "exp": 4102444800}, stranger_key.private_bytes(serialization.Encoding.PEM,
-                         serialization.PrivateFormat.PKCS8, serialization.NoEncryption()), algorithm="RS256")
+    forged = jwt.encode(
+        {
+            "iss": LOCAL_ISSUER,
+            "aud": "pandadb",
+            "sub": "mallory",
+            "groups": ["atlas", "atlas/production"],
+            "exp": 4102444800,
+        },
+        stranger_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+        algorithm="RS256",
+    )
     with app_server.client() as client:
         response = client.get(WHOAMI, headers={"Authorization": f"Bearer {forged}", "Origin": "atlas"})
     assert response.status_code == 401
@@ -76,8 +90,9 @@ def test_symmetric_algorithm_with_the_public_key_is_refused(app_server):
     # the classic "alg confusion" attack: HS256 keyed with the issuer's public key
     public_pem = (app_server.home / "auth" / "issuer_public_key.pem").read_bytes()
     header = json.dumps({"alg": "HS256", "typ": "JWT"}).encode()
-    payload = json.dumps({"iss": LOCAL_ISSUER, "aud": "pandadb", "sub": "mallory", "groups": ["atlas"],
-                          "exp": 4102444800}).encode()
+    payload = json.dumps(
+        {"iss": LOCAL_ISSUER, "aud": "pandadb", "sub": "mallory", "groups": ["atlas"], "exp": 4102444800}
+    ).encode()
     import base64
     import hashlib
     import hmac
@@ -95,9 +110,13 @@ def test_symmetric_algorithm_with_the_public_key_is_refused(app_server):
 
 def test_wrong_audience_or_issuer_is_401(app_server):
     private_pem = (app_server.home / "auth" / "issuer_private_key.pem").read_bytes()
-    for claims, fragment in (({"iss": LOCAL_ISSUER, "aud": "someone-else"}, "audience"),
-                             ({"iss": "https://evil.example.org", "aud": "pandadb"}, "not trusted")):
-        token = jwt.encode({**claims, "sub": "x", "groups": ["atlas"], "exp": 4102444800}, private_pem, algorithm="RS256")
+    for claims, fragment in (
+        ({"iss": LOCAL_ISSUER, "aud": "someone-else"}, "audience"),
+        ({"iss": "https://evil.example.org", "aud": "pandadb"}, "not trusted"),
+    ):
+        token = jwt.encode(
+            {**claims, "sub": "x", "groups": ["atlas"], "exp": 4102444800}, private_pem, algorithm="RS256"
+        )
         with app_server.client() as client:
             response = client.get(WHOAMI, headers={"Authorization": f"Bearer {token}", "Origin": "atlas"})
         assert response.status_code == 401
@@ -118,13 +137,16 @@ def test_wrong_vo_is_403_and_missing_origin_is_401(app_server):
 def test_missing_production_role_is_403_and_nothing_is_written(app_server):
     plain_user = app_server.headers(user="erin", groups=())
     with app_server.client() as client:
-        response = client.post("/api/v1/job/set_command", json={"job_id": 1, "command": "tobekilled"}, headers=plain_user)
+        response = client.post(
+            "/api/v1/job/set_command", json={"job_id": 1, "command": "tobekilled"}, headers=plain_user
+        )
         assert response.status_code == 403
         assert "production role" in response.json()["message"]
         # a production role of ANOTHER VO does not count either
         other_vo_production = app_server.headers(user="erin", vo="atlas", groups=("cms/production",))
-        response = client.post("/api/v1/pilot/update_job", json={"job_id": 1, "job_status": "running"},
-                               headers=other_vo_production)
+        response = client.post(
+            "/api/v1/pilot/update_job", json={"job_id": 1, "job_status": "running"}, headers=other_vo_production
+        )
         assert response.status_code == 403
         # the pilot group gives the production role
         pilot = app_server.headers(user="pilot1", groups=("pilot",))
@@ -164,8 +186,20 @@ def test_https_server_accepts_tokens(secure_api_server):
 
 
 def test_token_issue_cli_makes_tokens_the_server_accepts(app_server):
-    result = run_cli("pandadb", "token", "issue", "--user", "grace", "--vo", "atlas", "--groups", "production,atlas/analysis",
-                     "--lifetime", "600", env={"PANDADB_HOME": str(app_server.home)})
+    result = run_cli(
+        "pandadb",
+        "token",
+        "issue",
+        "--user",
+        "grace",
+        "--vo",
+        "atlas",
+        "--groups",
+        "production,atlas/analysis",
+        "--lifetime",
+        "600",
+        env={"PANDADB_HOME": str(app_server.home)},
+    )
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip()
     claims = jwt.decode(token, options={"verify_signature": False})
@@ -175,8 +209,18 @@ def test_token_issue_cli_makes_tokens_the_server_accepts(app_server):
         response = client.get(WHOAMI, headers={"Authorization": f"Bearer {token}", "Origin": "atlas"})
     assert response.status_code == 200
     assert response.json()["data"]["user"] == "grace"
-    refused = run_cli("pandadb", "token", "issue", "--user", "grace", "--vo", "atlas", "--lifetime", "0",
-                      env={"PANDADB_HOME": str(app_server.home)})
+    refused = run_cli(
+        "pandadb",
+        "token",
+        "issue",
+        "--user",
+        "grace",
+        "--vo",
+        "atlas",
+        "--lifetime",
+        "0",
+        env={"PANDADB_HOME": str(app_server.home)},
+    )
     assert refused.returncode != 0
 
 
@@ -195,14 +239,34 @@ def test_access_log_has_one_json_line_per_request(app_server):
 def test_configured_issuer_with_jwks(app_database_url, api_home, tmp_path):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-    (tmp_path / "iam-jwks.json").write_text(json.dumps({"keys": [{**jwk, "kid": "iam-1", "use": "sig", "alg": "RS256"}]}))
-    (tmp_path / "issuers.json").write_text(json.dumps({"issuers": [
-        {"issuer": "https://iam.example.org/", "audience": "panda-client", "jwks_file": "iam-jwks.json"}]}))
-    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
-    iam_token = jwt.encode({"iss": "https://iam.example.org/", "aud": "panda-client", "sub": "f00-ba4",
-                            "name": "Iris IAM", "groups": ["/atlas", "/atlas/production"], "exp": 4102444800},
-                           private_pem, algorithm="RS256", headers={"kid": "iam-1"})
+    (tmp_path / "iam-jwks.json").write_text(
+        json.dumps({"keys": [{**jwk, "kid": "iam-1", "use": "sig", "alg": "RS256"}]})
+    )
+    (tmp_path / "issuers.json").write_text(
+        json.dumps(
+            {
+                "issuers": [
+                    {"issuer": "https://iam.example.org/", "audience": "panda-client", "jwks_file": "iam-jwks.json"}
+                ]
+            }
+        )
+    )
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    iam_token = jwt.encode(
+        {
+            "iss": "https://iam.example.org/",
+            "aud": "panda-client",
+            "sub": "f00-ba4",
+            "name": "Iris IAM",
+            "groups": ["/atlas", "/atlas/production"],
+            "exp": 4102444800,
+        },
+        private_pem,
+        algorithm="RS256",
+        headers={"kid": "iam-1"},
+    )
     iam = in_process_api(app_database_url, api_home, issuers=load_issuers(tmp_path / "issuers.json"))
     try:
         with iam.http_client() as client:

@@ -87,8 +87,9 @@ def test_unexpected_error_is_500_generic_with_traceback_in_log_only(stand_in_ser
 def test_acquire_jobs_shapes_the_answer_and_passes_the_request(stand_in_server):
     production = stand_in_server.headers(user="pilot-atlas", groups=("pilot",))
     with stand_in_server.client(headers=production) as client:
-        single = client.post("/api/v1/pilot/acquire_jobs", json={"site_name": "Q1", "memory": 2000, "node": "wn1",
-                                                                 "timeout": 30}).json()
+        single = client.post(
+            "/api/v1/pilot/acquire_jobs", json={"site_name": "Q1", "memory": 2000, "node": "wn1", "timeout": 30}
+        ).json()
         bulk = client.post("/api/v1/pilot/acquire_jobs", json={"site_name": "Q1", "n_jobs": 3}).json()
         none = client.post("/api/v1/pilot/acquire_jobs", json={"site_name": "EMPTY"}).json()
         none_bulk = client.post("/api/v1/pilot/acquire_jobs", json={"site_name": "EMPTY", "n_jobs": 2}).json()
@@ -114,14 +115,18 @@ def test_acquire_jobs_without_production_role_gets_own_user_jobs_only(api, db):
     register_queue(db, "OWN_Q")
     [others] = submit(db, job_spec("OWN_Q", prodSourceLabel="user", prodUserID="somebody-else"))
     [own] = submit(db, job_spec("OWN_Q", prodSourceLabel="user", prodUserID="ursula"))
-    managed = api.post("/api/v1/pilot/acquire_jobs", {"site_name": "OWN_Q", "prod_source_label": "managed"},
-                       user="ursula", groups=())
+    managed = api.post(
+        "/api/v1/pilot/acquire_jobs", {"site_name": "OWN_Q", "prod_source_label": "managed"}, user="ursula", groups=()
+    )
     assert managed.status_code == 403 and "production role" in managed.json["message"]
     assert managed.json["data"]["sqlstate"] == "PD005"
     # asking for somebody else's jobs gives the caller's own
-    mine = api.post("/api/v1/pilot/acquire_jobs", {"site_name": "OWN_Q", "prod_source_label": "user",
-                                                   "prod_user_id": "somebody-else", "n_jobs": 5},
-                    user="ursula", groups=())
+    mine = api.post(
+        "/api/v1/pilot/acquire_jobs",
+        {"site_name": "OWN_Q", "prod_source_label": "user", "prod_user_id": "somebody-else", "n_jobs": 5},
+        user="ursula",
+        groups=(),
+    )
     assert mine.status_code == 200, mine.text
     assert [job["PandaID"] for job in mine.json["data"]["jobs"]] == [own]
     status = db.execute("SELECT jobstatus FROM doma_panda.jobsactive4 WHERE pandaid = %s", (others,)).fetchone()
@@ -130,10 +135,16 @@ def test_acquire_jobs_without_production_role_gets_own_user_jobs_only(api, db):
 
 def test_kill_passes_the_callers_identity(stand_in_server):
     with stand_in_server.client() as client:
-        as_user = client.post("/api/v1/job/kill", json={"job_ids": [5, 6]},
-                              headers=stand_in_server.headers(user="ursula", groups=())).json()
-        as_production = client.post("/api/v1/job/kill", json={"job_ids": "7", "code": 91},
-                                    headers=stand_in_server.headers(user="prod", groups=("production",))).json()
-    assert as_user["data"] == [{"job_id": 5, "requester": "ursula", "production": False, "code": 9, "vo": "atlas"},
-                               {"job_id": 6, "requester": "ursula", "production": False, "code": 9, "vo": "atlas"}]
+        as_user = client.post(
+            "/api/v1/job/kill", json={"job_ids": [5, 6]}, headers=stand_in_server.headers(user="ursula", groups=())
+        ).json()
+        as_production = client.post(
+            "/api/v1/job/kill",
+            json={"job_ids": "7", "code": 91},
+            headers=stand_in_server.headers(user="prod", groups=("production",)),
+        ).json()
+    assert as_user["data"] == [
+        {"job_id": 5, "requester": "ursula", "production": False, "code": 9, "vo": "atlas"},
+        {"job_id": 6, "requester": "ursula", "production": False, "code": 9, "vo": "atlas"},
+    ]
     assert as_production["data"] == [{"job_id": 7, "requester": "prod", "production": True, "code": 91, "vo": "atlas"}]

@@ -8,11 +8,23 @@ from __future__ import annotations
 import json
 
 import pytest
+
 DEEP = "[" * 5000 + "]" * 5000
-HOSTILE_JSON_VALUES = {"deep": DEEP, "nan": "NaN", "infinity": "-Infinity", "overflow": "1e400",
-                       "huge_integer": str(2**70), "huge_negative": str(-(2**70))}
-HOSTILE_QUERY_VALUES = {"deep": DEEP, "nan": "NaN", "infinity": "Infinity", "overflow": "1e400",
-                        "huge_integer": str(2**70)}
+HOSTILE_JSON_VALUES = {
+    "deep": DEEP,
+    "nan": "NaN",
+    "infinity": "-Infinity",
+    "overflow": "1e400",
+    "huge_integer": str(2**70),
+    "huge_negative": str(-(2**70)),
+}
+HOSTILE_QUERY_VALUES = {
+    "deep": DEEP,
+    "nan": "NaN",
+    "infinity": "Infinity",
+    "overflow": "1e400",
+    "huge_integer": str(2**70),
+}
 
 
 def declared_endpoints():
@@ -38,8 +50,10 @@ def test_hostile_values_never_get_a_server_error(app_server):
                         response = client.post(spec.path, content=f'{{"{param.name}": {value}}}'.encode())
                     sent += 1
                     if response.status_code >= 500:
-                        server_errors.append(f"{spec.method} {spec.path} {param.name}={kind}: {response.status_code} "
-                                             f"{response.text[:160]}")
+                        server_errors.append(
+                            f"{spec.method} {spec.path} {param.name}={kind}: {response.status_code} "
+                            f"{response.text[:160]}"
+                        )
     assert sent > 1000
     assert server_errors == [], "\n".join(server_errors[:20])
     assert '"status": 500' not in app_server.log() and "Traceback" not in app_server.log()

@@ -8,6 +8,7 @@ from psycopg.types.json import Jsonb
 
 from http_helpers import table_counts
 
+
 @pytest.fixture
 def queue(app_database_url, request):
     """A PanDA queue of this test's own (the tests of this module share one database and server)."""
@@ -19,8 +20,16 @@ def queue(app_database_url, request):
 
 
 def _spec(name: str, queue: str, **fields) -> dict:
-    return {"jobName": name, "computingSite": queue, "prodSourceLabel": "managed", "transformation": "/bin/true",
-            "jobParameters": "--events 10", "jobStatus": "activated", "assignedPriority": 100, **fields}
+    return {
+        "jobName": name,
+        "computingSite": queue,
+        "prodSourceLabel": "managed",
+        "transformation": "/bin/true",
+        "jobParameters": "--events 10",
+        "jobStatus": "activated",
+        "assignedPriority": 100,
+        **fields,
+    }
 
 
 def _post(client, path: str, body: dict) -> dict:
@@ -40,8 +49,11 @@ def test_submit_acquire_run_finish_through_http(app_server, queue):
     assert job["jobName"] == "svc.lifecycle.1" and job["jobStatus"] == "activated"
 
     with app_server.client(headers=pilot) as client:
-        acquired = _post(client, "/api/v1/pilot/acquire_jobs",
-                         {"site_name": queue, "prod_source_label": "managed", "node": "wn01.example.org"})
+        acquired = _post(
+            client,
+            "/api/v1/pilot/acquire_jobs",
+            {"site_name": queue, "prod_source_label": "managed", "node": "wn01.example.org"},
+        )
         assert acquired["success"] is True, acquired
         description = acquired["data"]
         assert description["StatusCode"] == 0
@@ -51,18 +63,33 @@ def test_submit_acquire_run_finish_through_http(app_server, queue):
         nothing_left = _post(client, "/api/v1/pilot/acquire_jobs", {"site_name": queue, "prod_source_label": "managed"})
         assert nothing_left["data"] == {"StatusCode": 20}
 
-        running = _post(client, "/api/v1/pilot/update_job", {"job_id": pandaid, "job_status": "running",
-                                                             "node": "wn01.example.org", "core_count": 1})
+        running = _post(
+            client,
+            "/api/v1/pilot/update_job",
+            {"job_id": pandaid, "job_status": "running", "node": "wn01.example.org", "core_count": 1},
+        )
         assert running["success"] is True, running
         assert running["data"]["StatusCode"] == 0 and running["data"]["command"] == "NULL"
 
         heartbeat = _post(client, "/api/v1/pilot/update_job", {"job_id": pandaid, "max_rss": 123456})
         assert heartbeat["success"] is True, heartbeat
 
-        finished = _post(client, "/api/v1/pilot/update_job", {
-            "job_id": pandaid, "job_status": "finished", "n_events": 10, "cpu_consumption_time": 42,
-            "start_time": "2026-01-01 10:00:00", "end_time": "2026-01-01 10:05:00", "exe_error_code": 0,
-            "trans_exit_code": "0", "meta_data": "{\"ok\": true}", "timeout": 30})
+        finished = _post(
+            client,
+            "/api/v1/pilot/update_job",
+            {
+                "job_id": pandaid,
+                "job_status": "finished",
+                "n_events": 10,
+                "cpu_consumption_time": 42,
+                "start_time": "2026-01-01 10:00:00",
+                "end_time": "2026-01-01 10:05:00",
+                "exe_error_code": 0,
+                "trans_exit_code": "0",
+                "meta_data": "{\"ok\": true}",
+                "timeout": 30,
+            },
+        )
         assert finished["success"] is True, finished
 
         status = client.get("/api/v1/pilot/get_job_status", params={"job_ids": str(pandaid)}).json()
@@ -77,8 +104,9 @@ def test_submit_acquire_run_finish_through_http(app_server, queue):
         assert script["success"] is True and "/bin/true --events 10" in script["data"]["script"]
 
     with psycopg.connect(app_server.database_url) as conn:
-        row = conn.execute("SELECT jobstatus, nevents, cpuconsumptiontime FROM doma_panda.jobsarchived4 WHERE pandaid = %s",
-                           (pandaid,)).fetchone()
+        row = conn.execute(
+            "SELECT jobstatus, nevents, cpuconsumptiontime FROM doma_panda.jobsarchived4 WHERE pandaid = %s", (pandaid,)
+        ).fetchone()
     assert row == ("finished", 10, 42)
 
 
@@ -94,8 +122,9 @@ def test_refusals_of_the_stored_logic_are_success_false_and_change_nothing(app_s
         assert wrong_type["success"] is False and "assignedpriority" in wrong_type["message"].lower()
         command = _post(client, "/api/v1/job/set_command", {"job_id": 987654321, "command": "tobekilled"})
         assert command["success"] is False
-        worker = _post(client, "/api/v1/pilot/update_worker_status",
-                       {"worker_id": 1, "harvester_id": "h1", "status": "exploded"})
+        worker = _post(
+            client, "/api/v1/pilot/update_worker_status", {"worker_id": 1, "harvester_id": "h1", "status": "exploded"}
+        )
         assert worker["success"] is False and "started" in worker["message"]
         described = client.get("/api/v1/job/get_description", params={"job_ids": "987654321"}).json()
         assert described["success"] is True and described["data"] == [None]
@@ -117,8 +146,9 @@ def test_kill_own_job_and_not_someone_elses(app_server, queue):
     alice = app_server.headers(user="alice", groups=())
     bob = app_server.headers(user="bob", groups=())
     with app_server.client() as client:
-        submitted = client.post("/api/v1/job/submit", headers=alice,
-                                json={"jobs": [_spec("svc.user.1", queue, prodSourceLabel="user")]}).json()
+        submitted = client.post(
+            "/api/v1/job/submit", headers=alice, json={"jobs": [_spec("svc.user.1", queue, prodSourceLabel="user")]}
+        ).json()
         assert submitted["success"] is True, submitted
         pandaid = submitted["data"][0]["PandaID"]
         managed = client.post("/api/v1/job/submit", headers=alice, json={"jobs": [_spec("svc.user.2", queue)]})
@@ -139,23 +169,43 @@ def test_bulk_update_and_worker_calls(app_server, queue):
     production = app_server.headers(user="prodsys", groups=("production",))
     pilot = app_server.headers(user="pilot-atlas", groups=("pilot",))
     with app_server.client() as client:
-        jobs = client.post("/api/v1/job/submit", headers=production,
-                           json={"jobs": [_spec("svc.bulk.1", queue), _spec("svc.bulk.2", queue)]}).json()["data"]
+        jobs = client.post(
+            "/api/v1/job/submit",
+            headers=production,
+            json={"jobs": [_spec("svc.bulk.1", queue), _spec("svc.bulk.2", queue)]},
+        ).json()["data"]
         ids = [job["PandaID"] for job in jobs]
-        acquired = client.post("/api/v1/pilot/acquire_jobs", headers=pilot,
-                               json={"site_name": queue, "prod_source_label": "managed", "n_jobs": 5}).json()
+        acquired = client.post(
+            "/api/v1/pilot/acquire_jobs",
+            headers=pilot,
+            json={"site_name": queue, "prod_source_label": "managed", "n_jobs": 5},
+        ).json()
         assert acquired["data"]["StatusCode"] == 0
         assert sorted(int(job["PandaID"]) for job in acquired["data"]["jobs"]) == sorted(ids)
-        bulk = client.post("/api/v1/pilot/update_jobs_bulk", headers=pilot, json={"job_list": [
-            {"job_id": ids[0], "job_status": "running"},
-            {"job_id": 987654321, "job_status": "running"},
-            {"job_id": ids[1], "job_status": "starting"},
-        ]}).json()
+        bulk = client.post(
+            "/api/v1/pilot/update_jobs_bulk",
+            headers=pilot,
+            json={
+                "job_list": [
+                    {"job_id": ids[0], "job_status": "running"},
+                    {"job_id": 987654321, "job_status": "running"},
+                    {"job_id": ids[1], "job_status": "starting"},
+                ]
+            },
+        ).json()
         assert bulk["success"] is True, bulk
         assert [result["success"] for result in bulk["data"]] == [True, False, True]
-        node = client.post("/api/v1/pilot/update_worker_node", headers=pilot, json={
-            "site": "SVC_SITE", "host_name": "slot1@wn01.example.org", "cpu_model": "AMD EPYC 7351 16-Core Processor",
-            "n_logical_cpus": 64, "total_memory": 256000}).json()
+        node = client.post(
+            "/api/v1/pilot/update_worker_node",
+            headers=pilot,
+            json={
+                "site": "SVC_SITE",
+                "host_name": "slot1@wn01.example.org",
+                "cpu_model": "AMD EPYC 7351 16-Core Processor",
+                "n_logical_cpus": 64,
+                "total_memory": 256000,
+            },
+        ).json()
         assert node["success"] is True, node
     with psycopg.connect(app_server.database_url) as conn:
         assert conn.execute("SELECT count(*) FROM doma_panda.worker_node WHERE site = 'SVC_SITE'").fetchone()[0] == 1
@@ -166,14 +216,18 @@ def test_concurrent_pilots_never_get_the_same_job(app_server, queue):
 
     production = app_server.headers(user="prodsys", groups=("production",))
     with app_server.client(headers=production) as client:
-        jobs = _post(client, "/api/v1/job/submit", {"jobs": [_spec(f"svc.concurrent.{i}", queue) for i in range(16)]})["data"]
+        jobs = _post(client, "/api/v1/job/submit", {"jobs": [_spec(f"svc.concurrent.{i}", queue) for i in range(16)]})[
+            "data"
+        ]
     submitted = {job["PandaID"] for job in jobs}
 
     def pilot(number: int) -> list[int]:
         got = []
         with app_server.client(headers=app_server.headers(user=f"pilot{number}", groups=("pilot",))) as client:
             while True:
-                data = _post(client, "/api/v1/pilot/acquire_jobs", {"site_name": queue, "prod_source_label": "managed"})["data"]
+                data = _post(
+                    client, "/api/v1/pilot/acquire_jobs", {"site_name": queue, "prod_source_label": "managed"}
+                )["data"]
                 if data["StatusCode"] != 0:
                     return got
                 got.append(int(data["PandaID"]))

@@ -9,9 +9,24 @@ import pytest
 from services.app import all_endpoints
 
 SEED_000_FUNCTIONS = {
-    "pilot": {"acquire_jobs", "get_job_status", "update_job", "update_jobs_bulk", "update_worker_status", "update_worker_node"},
-    "job": {"get_status", "get_description", "get_description_incl_archive", "kill", "reassign", "set_command",
-            "set_debug_mode", "submit"},
+    "pilot": {
+        "acquire_jobs",
+        "get_job_status",
+        "update_job",
+        "update_jobs_bulk",
+        "update_worker_status",
+        "update_worker_node",
+    },
+    "job": {
+        "get_status",
+        "get_description",
+        "get_description_incl_archive",
+        "kill",
+        "reassign",
+        "set_command",
+        "set_debug_mode",
+        "submit",
+    },
     "system": {"is_alive", "get_attributes"},
 }
 
@@ -65,8 +80,10 @@ def _declared(operation) -> tuple[dict[str, dict], set[str]]:
 
 def _send(client, method, path, params, headers):
     if method == "GET":
-        query = {k: (",".join(map(str, v)) if isinstance(v, list) else str(v).lower() if isinstance(v, bool) else v)
-                 for k, v in params.items()}
+        query = {
+            k: (",".join(map(str, v)) if isinstance(v, list) else str(v).lower() if isinstance(v, bool) else v)
+            for k, v in params.items()
+        }
         return client.get(path, params=query, headers=headers)
     return client.post(path, json=params, headers=headers)
 
@@ -116,8 +133,9 @@ def test_declared_required_parameters_are_enforced(app_server, document):
                 assert response.status_code == 400, (path, missing, response.text)
                 assert f"missing required parameter '{missing}'" in response.json()["message"]
                 checked += 1
-            if declared and not operation.get("requestBody", {}).get("content", {}).get(
-                    "application/json", {}).get("schema", {}).get("additionalProperties", False):
+            if declared and not operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get(
+                "schema", {}
+            ).get("additionalProperties", False):
                 if path == "/api/v1/system/get_attributes":
                     continue
                 response = _send(client, method, path, {**complete, "not_declared_anywhere": 1}, headers)
@@ -135,8 +153,19 @@ def test_declared_required_parameters_are_enforced(app_server, document):
 def test_parameter_names_follow_seed_000(document):
     update_job = document["paths"]["/api/v1/pilot/update_job"]["post"]
     properties = update_job["requestBody"]["content"]["application/json"]["schema"]["properties"]
-    for name in ("job_id", "job_status", "job_sub_status", "pilot_error_code", "cpu_consumption_time", "max_rss",
-                 "corrupted_files", "job_output_report", "meta_data", "stdout", "timeout"):
+    for name in (
+        "job_id",
+        "job_status",
+        "job_sub_status",
+        "pilot_error_code",
+        "cpu_consumption_time",
+        "max_rss",
+        "corrupted_files",
+        "job_output_report",
+        "meta_data",
+        "stdout",
+        "timeout",
+    ):
         assert name in properties
     acquire = document["paths"]["/api/v1/pilot/acquire_jobs"]["post"]
     assert acquire["requestBody"]["content"]["application/json"]["schema"]["required"] == ["site_name"]

@@ -16,8 +16,9 @@ from job_helpers import job_spec, register_queue, submit
 
 
 def post_text(api, path: str, text: str, **who):
-    return api.client.simulate_post(path, body=text, protocol="https",
-                                    headers={**api.headers(**who), "Content-Type": "application/json"})
+    return api.client.simulate_post(
+        path, body=text, protocol="https", headers={**api.headers(**who), "Content-Type": "application/json"}
+    )
 
 
 def test_a_deeply_nested_body_is_400_not_500(api):
@@ -29,14 +30,17 @@ def test_a_deeply_nested_body_is_400_not_500(api):
     assert post_text(api, "/api/v1/job/submit", moderately).status_code == 400
 
 
-@pytest.mark.parametrize("body, parameter, fragment", [
-    ({"site_name": "Q", "n_jobs": 2147483648}, "n_jobs", "between"),
-    ({"job_id": 1, "attempt_nr": 40000}, "attempt_nr", "between 0 and 32767"),
-    ({"job_id": 1, "n_input_files": -1}, "n_input_files", "between"),
-    ({"job_id": 1, "max_rss": 1e30}, "max_rss", "between"),
-    ({"job_id": 1, "start_time": "99999-12-31 00:00:00"}, "start_time", "YYYY-MM-DD HH:MM:SS"),
-    ({"job_id": 1, "end_time": "2026-02-30 10:00:00"}, "end_time", "YYYY-MM-DD HH:MM:SS"),
-])
+@pytest.mark.parametrize(
+    "body, parameter, fragment",
+    [
+        ({"site_name": "Q", "n_jobs": 2147483648}, "n_jobs", "between"),
+        ({"job_id": 1, "attempt_nr": 40000}, "attempt_nr", "between 0 and 32767"),
+        ({"job_id": 1, "n_input_files": -1}, "n_input_files", "between"),
+        ({"job_id": 1, "max_rss": 1e30}, "max_rss", "between"),
+        ({"job_id": 1, "start_time": "99999-12-31 00:00:00"}, "start_time", "YYYY-MM-DD HH:MM:SS"),
+        ({"job_id": 1, "end_time": "2026-02-30 10:00:00"}, "end_time", "YYYY-MM-DD HH:MM:SS"),
+    ],
+)
 def test_values_out_of_their_columns_range_are_400_naming_the_parameter(api, body, parameter, fragment):
     path = "/api/v1/pilot/acquire_jobs" if "site_name" in body else "/api/v1/pilot/update_job"
     answer = api.post(path, body)
@@ -100,7 +104,7 @@ def test_the_timeout_parameter_bounds_the_statements_of_a_request(api, db):
 @pytest.mark.parametrize("text, fragment", [("a\\u0000b", "no NUL characters"), ("a\\ud874b", "valid Unicode")])
 def test_text_postgresql_cannot_store_is_refused_inside_objects_too(api, database_url, text, fragment):
     before = table_counts(database_url)
-    body = '{"task_parameters": {"taskName": "t", "jobParameters": [{"type": "constant", "value": "%s"}]}}' % text
+    body = f'{{"task_parameters": {{"taskName": "t", "jobParameters": [{{"type": "constant", "value": "{text}"}}]}}}}'
     answer = post_text(api, "/api/v1/task/submit", body)
     assert answer.status_code == 400, answer.text
     assert answer.json["data"]["parameter"] == "task_parameters" and fragment in answer.json["message"]

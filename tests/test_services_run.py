@@ -12,8 +12,9 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from http_helpers import free_port
 from pandadb.tokens import issue_token
+
+from http_helpers import free_port
 
 BIN = Path(sys.executable).parent
 
@@ -33,9 +34,22 @@ def test_run_serves_http_and_https_and_stops_on_sigint(database_url, tmp_path):
     http_port, https_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PANDADB_")}
     env.update(PANDADB_URL=database_url, PANDADB_HOME=str(tmp_path))
-    process = subprocess.Popen([str(BIN / "pandadb"), "run", "--http-port", str(http_port), "--https-port", str(https_port),
-                                "--scheduler", "builtin"],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [
+            str(BIN / "pandadb"),
+            "run",
+            "--http-port",
+            str(http_port),
+            "--https-port",
+            str(https_port),
+            "--scheduler",
+            "builtin",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert _wait_for(f"http://127.0.0.1:{http_port}/server/panda/isAlive", process).text == "alive=yes"
         assert _wait_for(f"https://127.0.0.1:{https_port}/server/panda/isAlive", process).text == "alive=yes"
@@ -44,7 +58,9 @@ def test_run_serves_http_and_https_and_stops_on_sigint(database_url, tmp_path):
         # insecure development mode: secure endpoints answer over plain HTTP too
         plain = httpx.get(f"http://127.0.0.1:{http_port}/api/v1/system/get_user_attributes", headers=headers)
         assert plain.status_code == 200 and plain.json()["data"]["user"] == "rita"
-        tls = httpx.get(f"https://127.0.0.1:{https_port}/api/v1/system/get_user_attributes", headers=headers, verify=False)
+        tls = httpx.get(
+            f"https://127.0.0.1:{https_port}/api/v1/system/get_user_attributes", headers=headers, verify=False
+        )
         assert tls.status_code == 200
     finally:
         process.send_signal(signal.SIGINT)
@@ -53,8 +69,10 @@ def test_run_serves_http_and_https_and_stops_on_sigint(database_url, tmp_path):
     assert f"http://127.0.0.1:{http_port}/api/v1/" in output
     assert "built-in scheduler running" in output
     with psycopg.connect(database_url) as conn:  # period jobs run when the scheduler starts (PanDA daemon)
-        succeeded = conn.execute("SELECT count(*) FROM doma_panda.pandadb_scheduler_runs "
-                                 "WHERE job_name = 'update_jobsactive_stats' AND status = 'succeeded'").fetchone()[0]
+        succeeded = conn.execute(
+            "SELECT count(*) FROM doma_panda.pandadb_scheduler_runs "
+            "WHERE job_name = 'update_jobsactive_stats' AND status = 'succeeded'"
+        ).fetchone()[0]
     assert succeeded >= 1, output
     # both gunicorn masters are gone: the ports are free again
     for port in (http_port, https_port):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from http_helpers import table_counts
 from services.pilot import update_job
 from services.spec import ValidationError, validate
+
+from http_helpers import table_counts
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +17,13 @@ def counts_before(app_server):
 
 BAD_REQUESTS = [
     # (method, path, query or json body, expected status, fragment of the message)
-    ("POST", "/api/v1/pilot/update_job", {"job_id": "abc", "job_status": "running"}, 400, "'job_id' must be an integer"),
+    (
+        "POST",
+        "/api/v1/pilot/update_job",
+        {"job_id": "abc", "job_status": "running"},
+        400,
+        "'job_id' must be an integer",
+    ),
     ("POST", "/api/v1/pilot/update_job", {"job_status": "running"}, 400, "missing required parameter 'job_id'"),
     ("POST", "/api/v1/pilot/update_job", {"job_id": 1, "jobStatus": "running"}, 400, "unknown parameter 'jobStatus'"),
     ("POST", "/api/v1/pilot/update_job", {"job_id": 1, "n_events": [1]}, 400, "'n_events' must be an integer"),
@@ -26,13 +33,28 @@ BAD_REQUESTS = [
     ("POST", "/api/v1/pilot/update_job", {"job_id": 1, "pilot_log": {"a": 1}}, 400, "'pilot_log' must be a string"),
     ("POST", "/api/v1/pilot/acquire_jobs", {"site_name": "Q", "n_jobs": "two"}, 400, "'n_jobs' must be an integer"),
     ("POST", "/api/v1/pilot/acquire_jobs", {"n_jobs": 1}, 400, "missing required parameter 'site_name'"),
-    ("POST", "/api/v1/pilot/update_jobs_bulk", {"job_list": [{"job_id": 1}, {"job_status": "running"}]}, 400,
-     "missing required parameter 'job_list[1].job_id'"),
-    ("POST", "/api/v1/pilot/update_jobs_bulk", {"job_list": [{"job_id": 1, "bogus": 2}]}, 400,
-     "unknown parameter 'job_list[0].bogus'"),
+    (
+        "POST",
+        "/api/v1/pilot/update_jobs_bulk",
+        {"job_list": [{"job_id": 1}, {"job_status": "running"}]},
+        400,
+        "missing required parameter 'job_list[1].job_id'",
+    ),
+    (
+        "POST",
+        "/api/v1/pilot/update_jobs_bulk",
+        {"job_list": [{"job_id": 1, "bogus": 2}]},
+        400,
+        "unknown parameter 'job_list[0].bogus'",
+    ),
     ("POST", "/api/v1/pilot/update_jobs_bulk", {"job_list": {"job_id": 1}}, 400, "'job_list' must be an array"),
-    ("POST", "/api/v1/pilot/update_worker_status", {"worker_id": "w1", "harvester_id": "h", "status": "started"}, 400,
-     "'worker_id' must be an integer"),
+    (
+        "POST",
+        "/api/v1/pilot/update_worker_status",
+        {"worker_id": "w1", "harvester_id": "h", "status": "started"},
+        400,
+        "'worker_id' must be an integer",
+    ),
     ("POST", "/api/v1/job/set_debug_mode", {"job_id": 1, "mode": "maybe"}, 400, "'mode' must be a boolean"),
     ("POST", "/api/v1/job/kill", {"job_ids": [1, "x"]}, 400, "'job_ids[1]' must be an integer"),
     ("POST", "/api/v1/job/submit", {"jobs": "[{not json"}, 400, "'jobs' must be a JSON array"),
@@ -44,9 +66,14 @@ BAD_REQUESTS = [
 ]
 
 
-@pytest.mark.parametrize("method, path, params, status, fragment", BAD_REQUESTS,
-                         ids=[f"{r[1].rsplit('/', 1)[-1]}-{i}" for i, r in enumerate(BAD_REQUESTS)])
-def test_bad_parameters_are_refused_before_the_database(app_server, counts_before, method, path, params, status, fragment):
+@pytest.mark.parametrize(
+    "method, path, params, status, fragment",
+    BAD_REQUESTS,
+    ids=[f"{r[1].rsplit('/', 1)[-1]}-{i}" for i, r in enumerate(BAD_REQUESTS)],
+)
+def test_bad_parameters_are_refused_before_the_database(
+    app_server, counts_before, method, path, params, status, fragment
+):
     with app_server.client(headers=app_server.headers()) as client:
         if method == "GET":
             response = client.get(path, params=params)
@@ -77,14 +104,18 @@ def test_body_transport_errors(app_server, counts_before):
                 yield b"y" * 65536
             yield b'"}'
 
-        chunked = client.post("/api/v1/pilot/update_job", content=chunks(), headers={"Content-Type": "application/json"})
+        chunked = client.post(
+            "/api/v1/pilot/update_job", content=chunks(), headers={"Content-Type": "application/json"}
+        )
         assert chunked.status_code == 413
 
         def small_chunks():  # a chunked body under the limit is read whole
             yield b'{"job_id": "not-'
             yield b'a-number"}'
 
-        small = client.post("/api/v1/pilot/update_job", content=small_chunks(), headers={"Content-Type": "application/json"})
+        small = client.post(
+            "/api/v1/pilot/update_job", content=small_chunks(), headers={"Content-Type": "application/json"}
+        )
         assert small.status_code == 400 and "'job_id' must be an integer" in small.json()["message"]
         wrong_method = client.get("/api/v1/pilot/update_job")
         assert wrong_method.status_code == 405 and wrong_method.json()["success"] is False
@@ -128,8 +159,10 @@ def test_get_attributes_echoes_parameters_but_not_credentials(app_server):
     assert headers["Authorization"].split()[1] not in response.text
 
 
-@pytest.mark.parametrize("text, fragment", [("kill\u0000me", "must not contain NUL characters"),
-                                            ("half \ud874 a pair", "not valid Unicode text")])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [("kill\u0000me", "must not contain NUL characters"), ("half \ud874 a pair", "not valid Unicode text")],
+)
 def test_text_postgresql_cannot_store_is_refused_with_400(app_server, text, fragment):
     """Found by the fuzz test: these reached the driver and came back as 500s."""
     import json as json_module

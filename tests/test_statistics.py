@@ -73,14 +73,19 @@ def test_stats_by_site_resource_and_share_are_zero_filled_and_windowed(api, db, 
     share = api.get("/api/v1/statistics/job_stats_by_site_share_and_resource_type", {"time_window": 720}).json["data"]
     for (queue, resource, status), n in Counter((r[1], r[5] or "NULL", r[2]) for r in rows).items():
         assert site[queue][resource][status] == n
-    for (queue, gshare, resource, status), n in Counter((r[1], r[6] or "NULL", r[5] or "NULL", r[2]) for r in rows).items():
+    for (queue, gshare, resource, status), n in Counter(
+        (r[1], r[6] or "NULL", r[5] or "NULL", r[2]) for r in rows
+    ).items():
         assert share[queue][gshare][resource][status] == n
     for by_resource in site.values():
         for statuses in by_resource.values():
             assert {"assigned", "activated", "running", "finished", "failed"} <= set(statuses)
     # the finished job leaves the default window when it was modified 13 hours ago
-    db.execute("UPDATE doma_panda.jobsarchived4 SET modificationtime = modificationtime - interval '13 hours' "
-               "WHERE pandaid = %s", (jobs["finished"],))
+    db.execute(
+        "UPDATE doma_panda.jobsarchived4 SET modificationtime = modificationtime - interval '13 hours' "
+        "WHERE pandaid = %s",
+        (jobs["finished"],),
+    )
     site = api.get("/api/v1/statistics/job_stats_by_site_and_resource_type").json["data"]
     assert all(statuses["finished"] == 0 for statuses in site["Q_DE"].values())
     site = api.get("/api/v1/statistics/job_stats_by_site_and_resource_type", {"time_window": 14 * 60}).json["data"]
@@ -99,7 +104,11 @@ def test_refusals_name_the_parameter(api, jobs):
 
 
 def test_empty_database_answers_empty_objects(api):
-    for function in ("job_stats_by_cloud", "production_job_stats_by_cloud_and_processing_type",
-                     "job_stats_by_site_and_resource_type", "job_stats_by_site_share_and_resource_type"):
+    for function in (
+        "job_stats_by_cloud",
+        "production_job_stats_by_cloud_and_processing_type",
+        "job_stats_by_site_and_resource_type",
+        "job_stats_by_site_share_and_resource_type",
+    ):
         answer = api.get(f"/api/v1/statistics/{function}")
         assert answer.status_code == 200 and answer.json == {"success": True, "message": "", "data": {}}

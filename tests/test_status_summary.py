@@ -20,17 +20,47 @@ from psycopg.types.json import Jsonb
 from http_helpers import table_counts
 
 NOW = datetime.datetime(2026, 3, 10, 12, 0, 0)
-STATUSES = ("pending", "defined", "waiting", "assigned", "throttled", "activated", "sent", "starting", "running",
-            "holding", "merging", "transferring", "finished", "failed", "cancelled")
+STATUSES = (
+    "pending",
+    "defined",
+    "waiting",
+    "assigned",
+    "throttled",
+    "activated",
+    "sent",
+    "starting",
+    "running",
+    "holding",
+    "merging",
+    "transferring",
+    "finished",
+    "failed",
+    "cancelled",
+)
 ROW_KEYS = {"computingsite", "mcp_cloud", "atlas_site", "cloud", "corecount", *STATUSES}
 RESPONSE_KEYS = {"GET_parameters", "query", "nrecords", "data", "timestamp", "errors", "warnings"}
 LOOKUP_ERROR = {"lookup": "Job for this query has not been found. "}
-OPTIONAL = ("nhours", "starttime", "endtime", "mcp_cloud", "computingsite", "jobstatus", "corecount", "cloud",
-            "atlas_site", "status")
+OPTIONAL = (
+    "nhours",
+    "starttime",
+    "endtime",
+    "mcp_cloud",
+    "computingsite",
+    "jobstatus",
+    "corecount",
+    "cloud",
+    "atlas_site",
+    "status",
+)
 
 # queue -> (atlas_site, cloud, corecount) as the answer shows them; queues not listed have no schedconfig row
-QUEUES = {"Q_ALPHA": ("SITE_A", "CA", 8), "Q_BETA": ("SITE_B", "DE", 1), "ANALY_GAMMA": ("SITE_C", "DE", None),
-          "Q_GSTAT": ("GSTAT_SITE", "CA", 4), "Q_IDLE": ("SITE_A", "CA", 8)}
+QUEUES = {
+    "Q_ALPHA": ("SITE_A", "CA", 8),
+    "Q_BETA": ("SITE_B", "DE", 1),
+    "ANALY_GAMMA": ("SITE_C", "DE", None),
+    "Q_GSTAT": ("GSTAT_SITE", "CA", 4),
+    "Q_IDLE": ("SITE_A", "CA", 8),
+}
 
 # (table, computingsite, mcp_cloud (the job's cloud), jobstatus, hours before NOW, number of jobs)
 JOBS = [
@@ -70,17 +100,35 @@ def iso(hours_before_now: float) -> str:
 
 def row(site: str | None, mcp_cloud: str | None, **counts: int) -> dict:
     atlas_site, cloud, corecount = QUEUES.get(site, (None, None, None))
-    return {"computingsite": site, "mcp_cloud": mcp_cloud, "atlas_site": atlas_site, "cloud": cloud,
-            "corecount": corecount, **{status: counts.get(status, 0) for status in STATUSES}}
+    return {
+        "computingsite": site,
+        "mcp_cloud": mcp_cloud,
+        "atlas_site": atlas_site,
+        "cloud": cloud,
+        "corecount": corecount,
+        **{status: counts.get(status, 0) for status in STATUSES},
+    }
 
 
 # the default window [NOW - 12h, NOW], in the answer's order (computingsite, mcp_cloud; NULLs last)
 GAMMA = row("ANALY_GAMMA", None, running=2)
-ALPHA_CA = row("Q_ALPHA", "CA", pending=1, defined=2, waiting=1, assigned=1, activated=1, starting=1, running=3,
-               finished=2, failed=1)
+ALPHA_CA = row(
+    "Q_ALPHA",
+    "CA",
+    pending=1,
+    defined=2,
+    waiting=1,
+    assigned=1,
+    activated=1,
+    starting=1,
+    running=3,
+    finished=2,
+    failed=1,
+)
 ALPHA_DE = row("Q_ALPHA", "DE", running=1)
-BETA = row("Q_BETA", "DE", pending=1, throttled=1, sent=1, holding=1, merging=1, transferring=1, finished=1,
-           cancelled=2)
+BETA = row(
+    "Q_BETA", "DE", pending=1, throttled=1, sent=1, holding=1, merging=1, transferring=1, finished=1, cancelled=2
+)
 GHOST = row("Q_GHOST", "CA", defined=1)
 GSTAT = row("Q_GSTAT", "CA", finished=1)
 NOSITE = row(None, "CA", defined=1)
@@ -97,21 +145,26 @@ def seeded(module_database_url):
             conn.execute("SELECT doma_pandameta.register_cloud(%s)", (cloud,))
         for site in ("SITE_A", "SITE_B", "SITE_C"):
             conn.execute("SELECT doma_panda.register_site(%s)", (site,))
-        for queue, site, config in [("Q_ALPHA", "SITE_A", {"cloud": "CA", "corecount": 8, "status": "online"}),
-                                    ("Q_BETA", "SITE_B", {"cloud": "DE", "corecount": 1, "status": "brokeroff"}),
-                                    ("ANALY_GAMMA", "SITE_C", {"cloud": "DE", "status": "offline"}),
-                                    ("Q_IDLE", "SITE_A", {"cloud": "CA", "corecount": 8, "status": "online"})]:
+        for queue, site, config in [
+            ("Q_ALPHA", "SITE_A", {"cloud": "CA", "corecount": 8, "status": "online"}),
+            ("Q_BETA", "SITE_B", {"cloud": "DE", "corecount": 1, "status": "brokeroff"}),
+            ("ANALY_GAMMA", "SITE_C", {"cloud": "DE", "status": "offline"}),
+            ("Q_IDLE", "SITE_A", {"cloud": "CA", "corecount": 8, "status": "online"}),
+        ]:
             conn.execute("SELECT doma_panda.register_panda_queue(%s, %s, %s)", (queue, site, Jsonb(config)))
-        conn.execute("INSERT INTO doma_panda.schedconfig_json (panda_queue, data, last_update) VALUES "
-                     "('Q_GSTAT', %s, now())",
-                     (json.dumps({"gstat": "GSTAT_SITE", "cloud": "CA", "corecount": "4", "status": "test"}),))
+        conn.execute(
+            "INSERT INTO doma_panda.schedconfig_json (panda_queue, data, last_update) VALUES ('Q_GSTAT', %s, now())",
+            (json.dumps({"gstat": "GSTAT_SITE", "cloud": "CA", "corecount": "4", "status": "test"}),),
+        )
         pandaid = 1000
         for table, site, mcp_cloud, status, hours, count in JOBS:
             for _ in range(count):
                 pandaid += 1
-                conn.execute(f"INSERT INTO doma_panda.{table} (pandaid, modificationtime, jobstatus, computingsite, "
-                             "cloud) VALUES (%s, %s, %s, %s, %s)",
-                             (pandaid, NOW - datetime.timedelta(hours=hours), status, site, mcp_cloud))
+                conn.execute(
+                    f"INSERT INTO doma_panda.{table} (pandaid, modificationtime, jobstatus, computingsite, "
+                    "cloud) VALUES (%s, %s, %s, %s, %s)",
+                    (pandaid, NOW - datetime.timedelta(hours=hours), status, site, mcp_cloud),
+                )
     return module_database_url
 
 
@@ -148,10 +201,11 @@ def test_default_is_the_last_12_hours_of_all_four_job_tables(client):
     assert body["GET_parameters"] == {}
     assert body["errors"] == {}
     assert body["query"] == {"JOBS INCLUDE: modificationtime__range": [iso(12), iso(0)]}
-    assert body["warnings"] == {"missingoptionalparameter": "".join(
-        f"Missing optional GET parameter {name}. " for name in OPTIONAL)}
+    assert body["warnings"] == {
+        "missingoptionalparameter": "".join(f"Missing optional GET parameter {name}. " for name in OPTIONAL)
+    }
     stamp = datetime.datetime.fromisoformat(body["timestamp"])
-    assert abs(stamp - datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)) < datetime.timedelta(minutes=5)
+    assert abs(stamp - datetime.datetime.now(datetime.UTC).replace(tzinfo=None)) < datetime.timedelta(minutes=5)
 
 
 def test_both_paths_answer_without_a_token(client):
@@ -171,22 +225,43 @@ def test_nhours(client):
     assert body["GET_parameters"] == {"nhours": "2"}
     assert body["query"] == {"JOBS INCLUDE: modificationtime__range": [iso(2), iso(0)]}
     # the seed's example: starttime, endtime, ... listed; nhours, given, is not
-    assert body["warnings"] == {"missingoptionalparameter": "".join(
-        f"Missing optional GET parameter {name}. " for name in OPTIONAL[1:])}
-    assert body["data"] == [GAMMA,
-                            row("Q_ALPHA", "CA", pending=1, defined=2, waiting=1, starting=1, running=3),
-                            ALPHA_DE,
-                            row("Q_BETA", "DE", pending=1, sent=1, holding=1, merging=1, transferring=1),
-                            GHOST, NOSITE]
+    assert body["warnings"] == {
+        "missingoptionalparameter": "".join(f"Missing optional GET parameter {name}. " for name in OPTIONAL[1:])
+    }
+    assert body["data"] == [
+        GAMMA,
+        row("Q_ALPHA", "CA", pending=1, defined=2, waiting=1, starting=1, running=3),
+        ALPHA_DE,
+        row("Q_BETA", "DE", pending=1, sent=1, holding=1, merging=1, transferring=1),
+        GHOST,
+        NOSITE,
+    ]
     assert data(client, {"nhours": "1"}) == [
-        GAMMA, row("Q_ALPHA", "CA", pending=1, defined=2, starting=1, running=3), ALPHA_DE,
-        row("Q_BETA", "DE", pending=1), NOSITE]
+        GAMMA,
+        row("Q_ALPHA", "CA", pending=1, defined=2, starting=1, running=3),
+        ALPHA_DE,
+        row("Q_BETA", "DE", pending=1),
+        NOSITE,
+    ]
     assert data(client, {"nhours": "24"}) == [
         row("ANALY_GAMMA", None, running=2, failed=1),
-        {**ALPHA_CA, "finished": 7}, ALPHA_DE, BETA, GHOST, GSTAT, NOSITE]
+        {**ALPHA_CA, "finished": 7},
+        ALPHA_DE,
+        BETA,
+        GHOST,
+        GSTAT,
+        NOSITE,
+    ]
     assert data(client, {"nhours": "48"}) == [
         row("ANALY_GAMMA", None, running=2, failed=1),
-        {**ALPHA_CA, "finished": 7}, ALPHA_DE, BETA, GHOST, GSTAT, row("Q_IDLE", "CA", finished=1), NOSITE]
+        {**ALPHA_CA, "finished": 7},
+        ALPHA_DE,
+        BETA,
+        GHOST,
+        GSTAT,
+        row("Q_IDLE", "CA", finished=1),
+        NOSITE,
+    ]
 
 
 def test_starttime_and_endtime(client):
@@ -197,22 +272,29 @@ def test_starttime_and_endtime(client):
     assert "starttime" not in body["warnings"]["missingoptionalparameter"]
     # both ends are inclusive: [NOW-13h, NOW-12h] holds the jobs at exactly NOW-13h and NOW-12h
     assert data(client, {"starttime": iso(13), "endtime": iso(12)}) == [
-        row("ANALY_GAMMA", None, failed=1), row("Q_BETA", "DE", finished=1)]
+        row("ANALY_GAMMA", None, failed=1),
+        row("Q_BETA", "DE", finished=1),
+    ]
     # starttime alone: up to NOW
     assert data(client, {"starttime": iso(1)}) == data(client, {"nhours": "1"})
     # endtime alone: the 12 hours before it, [NOW-18h, NOW-6h]
     body = get(client, {"endtime": iso(6)})
     assert body["query"] == {"JOBS INCLUDE: modificationtime__range": [iso(18), iso(6)]}
-    assert body["data"] == [row("ANALY_GAMMA", None, failed=1), row("Q_ALPHA", "CA", failed=1),
-                            row("Q_BETA", "DE", throttled=1, finished=1, cancelled=2)]
+    assert body["data"] == [
+        row("ANALY_GAMMA", None, failed=1),
+        row("Q_ALPHA", "CA", failed=1),
+        row("Q_BETA", "DE", throttled=1, finished=1, cancelled=2),
+    ]
 
 
 def test_nhours_has_priority_over_starttime_and_endtime(client):
     body = get(client, {"nhours": "1", "starttime": iso(21), "endtime": iso(19)})
     assert body["query"] == {"JOBS INCLUDE: modificationtime__range": [iso(1), iso(0)]}
     assert body["data"] == data(client, {"nhours": "1"})
-    assert body["warnings"]["ignoredparameter"] == ("GET parameter starttime is ignored: nhours has priority. "
-                                                    "GET parameter endtime is ignored: nhours has priority. ")
+    assert body["warnings"]["ignoredparameter"] == (
+        "GET parameter starttime is ignored: nhours has priority. "
+        "GET parameter endtime is ignored: nhours has priority. "
+    )
     # not taken into account means not checked either
     assert get(client, {"nhours": "1", "starttime": "yesterday"})["data"] == body["data"]
 
@@ -266,13 +348,20 @@ def test_jobstatus(client):
     only_running = [row("ANALY_GAMMA", None, running=2), row("Q_ALPHA", "CA", running=3), ALPHA_DE]
     assert data(client, {"jobstatus": "running"}) == only_running
     assert data(client, {"jobstatus": "defined,activated"}) == [
-        row("Q_ALPHA", "CA", defined=2, activated=1), GHOST, NOSITE]
+        row("Q_ALPHA", "CA", defined=2, activated=1),
+        GHOST,
+        NOSITE,
+    ]
     assert data(client, {"jobstatus": "*ing"}) == [  # pending, waiting, starting, running, holding, ...
-        GAMMA, row("Q_ALPHA", "CA", pending=1, waiting=1, starting=1, running=3), ALPHA_DE,
-        row("Q_BETA", "DE", pending=1, holding=1, merging=1, transferring=1)]
+        GAMMA,
+        row("Q_ALPHA", "CA", pending=1, waiting=1, starting=1, running=3),
+        ALPHA_DE,
+        row("Q_BETA", "DE", pending=1, holding=1, merging=1, transferring=1),
+    ]
     assert data(client, {"jobstatus": "-running,-finished,-defined"}) == [
         row("Q_ALPHA", "CA", pending=1, waiting=1, assigned=1, activated=1, starting=1, failed=1),
-        row("Q_BETA", "DE", pending=1, throttled=1, sent=1, holding=1, merging=1, transferring=1, cancelled=2)]
+        row("Q_BETA", "DE", pending=1, throttled=1, sent=1, holding=1, merging=1, transferring=1, cancelled=2),
+    ]
     # closed has no column in seed 003: closed jobs are not counted, so none is found
     assert get(client, {"jobstatus": "closed"}, expected=404)["errors"] == LOOKUP_ERROR
 
@@ -342,22 +431,42 @@ def test_filters_combine(client):
         "JOBS INCLUDE: jobstatus__in": ["running", "finished"],
         "SCHEDCONFIG EXCLUDE: cloud__in": ["DE"],
     }
-    assert body["GET_parameters"] == {"nhours": "24", "computingsite": "Q_*", "jobstatus": "running,finished",
-                                      "cloud": "-DE"}
-    assert body["warnings"] == {"missingoptionalparameter": (
-        "Missing optional GET parameter starttime. Missing optional GET parameter endtime. "
-        "Missing optional GET parameter mcp_cloud. Missing optional GET parameter corecount. "
-        "Missing optional GET parameter atlas_site. Missing optional GET parameter status. ")}
-    assert data(client, {"mcp_cloud": "CA", "corecount": "8,NULL", "status": "-offline",
-                         "starttime": iso(12), "endtime": iso(0)}) == [ALPHA_CA, GHOST, NOSITE]
+    assert body["GET_parameters"] == {
+        "nhours": "24",
+        "computingsite": "Q_*",
+        "jobstatus": "running,finished",
+        "cloud": "-DE",
+    }
+    assert body["warnings"] == {
+        "missingoptionalparameter": (
+            "Missing optional GET parameter starttime. Missing optional GET parameter endtime. "
+            "Missing optional GET parameter mcp_cloud. Missing optional GET parameter corecount. "
+            "Missing optional GET parameter atlas_site. Missing optional GET parameter status. "
+        )
+    }
+    assert data(
+        client,
+        {"mcp_cloud": "CA", "corecount": "8,NULL", "status": "-offline", "starttime": iso(12), "endtime": iso(0)},
+    ) == [ALPHA_CA, GHOST, NOSITE]
     assert data(client, {"atlas_site": "SITE_*", "mcp_cloud": "-NULL", "jobstatus": "*ed"}) == [
         row("Q_ALPHA", "CA", defined=2, assigned=1, activated=1, finished=2, failed=1),
-        row("Q_BETA", "DE", throttled=1, finished=1, cancelled=2)]
+        row("Q_BETA", "DE", throttled=1, finished=1, cancelled=2),
+    ]
 
 
 def test_repeated_parameters_are_joined_and_every_parameter_given_leaves_no_warning(client):
-    everything = {"nhours": "12", "starttime": iso(5), "endtime": iso(1), "mcp_cloud": "CA", "computingsite": "Q_ALPHA",
-                  "jobstatus": "running", "corecount": "8", "cloud": "CA", "atlas_site": "SITE_A", "status": "online"}
+    everything = {
+        "nhours": "12",
+        "starttime": iso(5),
+        "endtime": iso(1),
+        "mcp_cloud": "CA",
+        "computingsite": "Q_ALPHA",
+        "jobstatus": "running",
+        "corecount": "8",
+        "cloud": "CA",
+        "atlas_site": "SITE_A",
+        "status": "online",
+    }
     body = get(client, everything)
     assert body["data"] == [row("Q_ALPHA", "CA", running=3)]
     assert "missingoptionalparameter" not in body["warnings"]
@@ -374,8 +483,12 @@ def test_unknown_parameters_are_ignored_with_a_warning(client):
 
 
 def test_nothing_found_is_404_with_the_lookup_error(client):
-    for params in ({"mcp_cloud": "blah"}, {"computingsite": "Q_IDLE"}, {"cloud": "DE", "mcp_cloud": "CA"},
-                   {"starttime": "2020-01-01T00:00:00", "endtime": "2020-01-02T00:00:00"}):
+    for params in (
+        {"mcp_cloud": "blah"},
+        {"computingsite": "Q_IDLE"},
+        {"cloud": "DE", "mcp_cloud": "CA"},
+        {"starttime": "2020-01-01T00:00:00", "endtime": "2020-01-02T00:00:00"},
+    ):
         body = get(client, params, expected=404)
         assert body["errors"] == LOOKUP_ERROR
         assert body["nrecords"] == 0 and body["data"] == []
@@ -389,13 +502,19 @@ BAD = [
     ({"nhours": "0"}, "nhours", "got '0'"),
     ({"nhours": "1.5"}, "nhours", "got '1.5'"),
     ({"nhours": "-3"}, "nhours", "got '-3'"),
-    ({"starttime": "2026-03-10 10:00:00"}, "starttime",
-     "starttime: must be a date and time written YYYY-MM-DDTHH:MM:SS (UTC), got '2026-03-10 10:00:00'"),
+    (
+        {"starttime": "2026-03-10 10:00:00"},
+        "starttime",
+        "starttime: must be a date and time written YYYY-MM-DDTHH:MM:SS (UTC), got '2026-03-10 10:00:00'",
+    ),
     ({"starttime": "2026-02-30T00:00:00"}, "starttime", "got '2026-02-30T00:00:00'"),
     ({"endtime": "2026-03-10T25:00:00"}, "endtime", "got '2026-03-10T25:00:00'"),
     ({"endtime": "10/03/2026"}, "endtime", "YYYY-MM-DDTHH:MM:SS"),
-    ({"starttime": "2026-03-10T10:00:00", "endtime": "2026-03-10T09:00:00"}, "endtime",
-     "endtime: 2026-03-10T09:00:00 is before starttime 2026-03-10T10:00:00"),
+    (
+        {"starttime": "2026-03-10T10:00:00", "endtime": "2026-03-10T09:00:00"},
+        "endtime",
+        "endtime: 2026-03-10T09:00:00 is before starttime 2026-03-10T10:00:00",
+    ),
     ({"corecount": "abc"}, "corecount", "corecount: 'abc' is not a whole number"),
     ({"corecount": "8*"}, "corecount", "'8*' is not a whole number"),
     ({"corecount": "4,x"}, "corecount", "'x' is not a whole number"),
@@ -446,35 +565,45 @@ def test_function_takes_numbers_and_arrays_and_pins_to_panda_now(seeded):
         result = call(conn, {})
         assert (result["nrecords"], result["data"], result["errors"]) == (0, [], LOOKUP_ERROR)
         assert call(conn, {"nhours": 21})["data"] == [  # [NOW - 1h, NOW + 20h]: Q_IDLE's future job is in
-            GAMMA, row("Q_ALPHA", "CA", pending=1, defined=2, starting=1, running=3), ALPHA_DE,
-            row("Q_BETA", "DE", pending=1), row("Q_IDLE", "CA", running=1), NOSITE]
+            GAMMA,
+            row("Q_ALPHA", "CA", pending=1, defined=2, starting=1, running=3),
+            ALPHA_DE,
+            row("Q_BETA", "DE", pending=1),
+            row("Q_IDLE", "CA", running=1),
+            NOSITE,
+        ]
         conn.execute("RESET pandadb.clock")  # back to the database's pinned NOW
         result = conn.execute("SELECT doma_panda.status_summary(NULL)").fetchone()[0]
         assert result["data"] == DEFAULT_WINDOW  # SQL NULL: no parameter at all
 
 
-@pytest.mark.parametrize("filters, fragment", [
-    (["nhours", 2], "got a JSON array"),
-    ({"cloud": {"a": 1}}, "cloud: give a text value"),
-    ({"jobstatus": ["running", True]}, "jobstatus: give a text value"),
-    ({"nhours": "two"}, "nhours: must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "filters, fragment",
+    [
+        (["nhours", 2], "got a JSON array"),
+        ({"cloud": {"a": 1}}, "cloud: give a text value"),
+        ({"jobstatus": ["running", True]}, "jobstatus: give a text value"),
+        ({"nhours": "two"}, "nhours: must be a whole number"),
+    ],
+)
 def test_function_refuses_with_pd002(seeded, filters, fragment):
-    with psycopg.connect(seeded, autocommit=True) as conn:
-        with pytest.raises(psycopg.Error) as caught:
-            call(conn, filters)
+    with psycopg.connect(seeded, autocommit=True) as conn, pytest.raises(psycopg.Error) as caught:
+        call(conn, filters)
     assert caught.value.sqlstate == "PD002"
     assert fragment in caught.value.diag.message_primary
-
 
 
 def test_the_window_prunes_jobsarchived4_partitions(seeded):
     # auto_explain shows the plan of the statement the function runs: only the partitions the window
     # touches are scanned (the template database has daily partitions around the real date, plus DEFAULT)
     with psycopg.connect(seeded, autocommit=True) as conn:
-        partitions = {name for (name,) in conn.execute(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "WHERE i.inhparent = 'doma_panda.jobsarchived4'::regclass")}
+        partitions = {
+            name
+            for (name,) in conn.execute(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhparent = 'doma_panda.jobsarchived4'::regclass"
+            )
+        }
         daily = sorted(name for name in partitions if name != "jobsarchived4_default")
         assert len(daily) >= 2
         plans: list[str] = []

@@ -24,9 +24,15 @@ def test_candidates_filters_and_weights(db):
     register_queue(db, "TINYDISK", {"maxwdir": 100})
     register_queue(db, "ANY_TEST_QUEUE", {})
     # BUSY: 20 running, 4 activated, 8 assigned -> manyAssigned 2: (20+1) / ((4+8+10) x 2)
-    submit(db, *[job_spec("BUSY", jobStatus="activated") for _ in range(24)], *[job_spec("BUSY", jobStatus="assigned") for _ in range(8)])
-    db.execute("UPDATE doma_panda.jobsactive4 SET jobstatus = 'running' WHERE pandaid IN"
-               " (SELECT pandaid FROM doma_panda.jobsactive4 WHERE computingsite = 'BUSY' ORDER BY pandaid LIMIT 20)")
+    submit(
+        db,
+        *[job_spec("BUSY", jobStatus="activated") for _ in range(24)],
+        *[job_spec("BUSY", jobStatus="assigned") for _ in range(8)],
+    )
+    db.execute(
+        "UPDATE doma_panda.jobsactive4 SET jobstatus = 'running' WHERE pandaid IN"
+        " (SELECT pandaid FROM doma_panda.jobsactive4 WHERE computingsite = 'BUSY' ORDER BY pandaid LIMIT 20)"
+    )
     task = make_task(db, ramcount=1500, ramunit="MBPerCore", params={"ipConnectivity": "http"})
     result = broker(db, task, scout=True)
     selected = {c["panda_queue"]: c for c in result["selected"]}
@@ -54,13 +60,22 @@ def test_every_queue_skipped_task_pending_then_retried_after_an_hour(db):
     task = make_task(db, n_files=2, params={"skipScout": True})
     result = generate(db, task)
     assert (result["jobs"], result["status"]) == (0, "pending")
-    assert "too many activated" in db.execute("SELECT errordialog FROM doma_panda.jedi_tasks WHERE jeditaskid = %s",
-                                              (task,)).fetchone()[0]
-    assert {s for _, s, _, _ in db.execute("SELECT fileid, status, pandaid, attemptnr FROM doma_panda.jedi_dataset_contents"
-                                           " WHERE jeditaskid = %s", (task,)).fetchall()} == {"ready"}
+    assert (
+        "too many activated"
+        in db.execute("SELECT errordialog FROM doma_panda.jedi_tasks WHERE jeditaskid = %s", (task,)).fetchone()[0]
+    )
+    assert {
+        s
+        for _, s, _, _ in db.execute(
+            "SELECT fileid, status, pandaid, attemptnr FROM doma_panda.jedi_dataset_contents WHERE jeditaskid = %s",
+            (task,),
+        ).fetchall()
+    } == {"ready"}
     assert generate(db, task)["reason"] == "pending"  # within the hour: left alone
     db.execute("DELETE FROM doma_panda.jobsactive4 WHERE computingsite = 'CROWDED'")
-    db.execute("SELECT set_config('pandadb.clock', to_char(now() AT TIME ZONE 'UTC' + interval '61 minutes', 'YYYY-MM-DD HH24:MI:SS'), false)")
+    db.execute(
+        "SELECT set_config('pandadb.clock', to_char(now() AT TIME ZONE 'UTC' + interval '61 minutes', 'YYYY-MM-DD HH24:MI:SS'), false)"
+    )
     assert generate(db, task)["jobs"] == 2
     assert task_status(db, task) == "running" and len(task_jobs(db, task)) == 2
     assert status_path(db, task) == ["pending", "ready", "running"]
@@ -70,13 +85,18 @@ def test_data_availability_weight_prefers_the_queue_holding_the_input(db):
     register_queue(db, "HAS_DATA", {})
     register_queue(db, "NO_DATA", {})
     task = make_task(db, n_files=4, params={"skipScout": True})
-    files = db.execute("SELECT scope, lfn, fsize FROM doma_panda.jedi_dataset_contents WHERE jeditaskid = %s ORDER BY fileid",
-                       (task,)).fetchall()
+    files = db.execute(
+        "SELECT scope, lfn, fsize FROM doma_panda.jedi_dataset_contents WHERE jeditaskid = %s ORDER BY fileid", (task,)
+    ).fetchall()
     for scope, lfn, size in files:  # the replica catalogue's tables (replicas.sql fills them)
-        db.execute("INSERT INTO doma_panda.pandadb_files (scope, lfn, guid, fsize, creationtime) VALUES (%s, %s, md5(%s), %s, now())",
-                   (scope, lfn, lfn, size))
-        db.execute("INSERT INTO doma_panda.pandadb_file_replicas (scope, lfn, site, creationtime) VALUES (%s, %s, 'HAS_DATA', now())",
-                   (scope, lfn))
+        db.execute(
+            "INSERT INTO doma_panda.pandadb_files (scope, lfn, guid, fsize, creationtime) VALUES (%s, %s, md5(%s), %s, now())",
+            (scope, lfn, lfn, size),
+        )
+        db.execute(
+            "INSERT INTO doma_panda.pandadb_file_replicas (scope, lfn, site, creationtime) VALUES (%s, %s, 'HAS_DATA', now())",
+            (scope, lfn),
+        )
     result = broker(db, task)
     weights = {c["panda_queue"]: float(c["weight"]) for c in result["selected"]}
     assert list(weights) == ["HAS_DATA", "NO_DATA"]
@@ -90,12 +110,16 @@ def test_scouts_skip_inactive_queues_and_every_job_skips_too_many_transferring(d
     register_queue(db, "MOVING", {"transferringlimit": 1})
     register_queue(db, "FINE", {})
     [stale] = submit(db, job_spec("STALE", jobStatus="activated"))
-    db.execute("UPDATE doma_panda.jobsactive4 SET statechangetime = now() AT TIME ZONE 'UTC' - interval '3 hours' WHERE pandaid = %s",
-               (stale,))
+    db.execute(
+        "UPDATE doma_panda.jobsactive4 SET statechangetime = now() AT TIME ZONE 'UTC' - interval '3 hours' WHERE pandaid = %s",
+        (stale,),
+    )
     submit(db, *[job_spec("MOVING", jobStatus="activated") for _ in range(2)])
     db.execute("UPDATE doma_panda.jobsactive4 SET jobstatus = 'transferring' WHERE computingsite = 'MOVING'")
     task = make_task(db)
     scouts = broker(db, task, scout=True)
     assert [c["panda_queue"] for c in scouts["selected"]] == ["FINE"]
-    assert scouts["skipped"]["STALE"].startswith("inactive") and scouts["skipped"]["MOVING"].startswith("too many transferring")
+    assert scouts["skipped"]["STALE"].startswith("inactive") and scouts["skipped"]["MOVING"].startswith(
+        "too many transferring"
+    )
     assert {c["panda_queue"] for c in broker(db, task)["selected"]} == {"FINE", "STALE"}  # the avalanche may use STALE

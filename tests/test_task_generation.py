@@ -15,40 +15,68 @@ from job_helpers import register_queue
 
 @pytest.fixture
 def queue_db(db):
-    register_queue(db, "GEN_QUEUE", {"corecount": 1, "maxrss": 4000, "maxtime": 200000, "maxwdir": 20000, "corepower": 12})
+    register_queue(
+        db, "GEN_QUEUE", {"corecount": 1, "maxrss": 4000, "maxtime": 200000, "maxwdir": 20000, "corepower": 12}
+    )
     return db
 
 
 def job_inputs(db, pandaid: int) -> list[str]:
-    return [r[0] for r in db.execute("SELECT lfn FROM doma_panda.filestable4 WHERE pandaid = %s AND type IN ('input', 'pseudo_input')"
-                                     " ORDER BY row_id", (pandaid,)).fetchall()]
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT lfn FROM doma_panda.filestable4 WHERE pandaid = %s AND type IN ('input', 'pseudo_input')"
+            " ORDER BY row_id",
+            (pandaid,),
+        ).fetchall()
+    ]
 
 
 def job_parameters(db, pandaid: int) -> str:
-    return db.execute("SELECT jobparameters FROM doma_panda.jobparamstable WHERE pandaid = %s", (pandaid,)).fetchone()[0]
+    return db.execute("SELECT jobparameters FROM doma_panda.jobparamstable WHERE pandaid = %s", (pandaid,)).fetchone()[
+        0
+    ]
 
 
 def test_n_files_per_job_avalanche_jobs_files_and_parameters(queue_db):
     db = queue_db
     task = make_task(db, n_files=5, split="NF=2", params={"skipScout": True})
     result = generate(db, task)
-    assert (result["jobs"], result["status"], result["scouts"], result["sites"]) == (3, "running", False, {"GEN_QUEUE": 3})
+    assert (result["jobs"], result["status"], result["scouts"], result["sites"]) == (
+        3,
+        "running",
+        False,
+        {"GEN_QUEUE": 3},
+    )
     jobs = task_jobs(db, task)
     assert [len(job_inputs(db, j["pandaid"])) for j in jobs] == [2, 2, 1]
     first = jobs[0]
-    assert (first["jobstatus"], first["computingsite"], first["transformation"], first["currentpriority"],
-            first["gshare"], first["attemptnr"], first["maxattempt"], first["specialhandling"]) == (
-        "activated", "GEN_QUEUE", "/bin/sh", 500, "Production", 1, 3, None)
-    outputs = db.execute("SELECT lfn, type FROM doma_panda.filestable4 WHERE pandaid = %s AND type IN ('output', 'log')"
-                         " ORDER BY type DESC", (first["pandaid"],)).fetchall()
+    assert (
+        first["jobstatus"],
+        first["computingsite"],
+        first["transformation"],
+        first["currentpriority"],
+        first["gshare"],
+        first["attemptnr"],
+        first["maxattempt"],
+        first["specialhandling"],
+    ) == ("activated", "GEN_QUEUE", "/bin/sh", 500, "Production", 1, 3, None)
+    outputs = db.execute(
+        "SELECT lfn, type FROM doma_panda.filestable4 WHERE pandaid = %s AND type IN ('output', 'log')"
+        " ORDER BY type DESC",
+        (first["pandaid"],),
+    ).fetchall()
     assert outputs == [(f"user.alice.{task}._000001.out.root", "output"), (f"user.alice.{task}.log._1.tgz", "log")]
     assert job_parameters(db, first["pandaid"]) == (
-        f"-i data.{task}._0000.root,data.{task}._0001.root -o user.alice.{task}._000001.out.root --seed 1")
+        f"-i data.{task}._0000.root,data.{task}._0001.root -o user.alice.{task}._000001.out.root --seed 1"
+    )
     assert job_parameters(db, jobs[2]["pandaid"]).endswith("._000003.out.root --seed 3")
     assert {status for _, status, _, _ in task_files(db, task)} == {"running"}
     assert task_files(db, task)[0][2] == first["pandaid"]
-    counters = db.execute("SELECT type, nfilesused, nfiles FROM doma_panda.jedi_datasets WHERE jeditaskid = %s ORDER BY datasetid",
-                          (task,)).fetchall()
+    counters = db.execute(
+        "SELECT type, nfilesused, nfiles FROM doma_panda.jedi_datasets WHERE jeditaskid = %s ORDER BY datasetid",
+        (task,),
+    ).fetchall()
     assert counters == [("input", 5, 5), ("output", 0, 3), ("log", 0, 3)]
     assert status_path(db, task) == ["running"]
     # nothing left: a second step generates nothing
@@ -64,11 +92,21 @@ def test_n_events_per_job_groups_files_by_events(queue_db):
 
 def test_no_input_task_pseudo_files_one_job_per_chunk_with_events(queue_db):
     db = queue_db
-    task = make_task(db, n_files=3, events_per_file=50, no_input=True, split="NE=50", params={"skipScout": True},
-                     template="gen --skip ${SKIPEVENTS} --first ${FIRSTEVENT} --n ${MAXEVENTS} -o ${OUTPUT0}")
+    task = make_task(
+        db,
+        n_files=3,
+        events_per_file=50,
+        no_input=True,
+        split="NE=50",
+        params={"skipScout": True},
+        template="gen --skip ${SKIPEVENTS} --first ${FIRSTEVENT} --n ${MAXEVENTS} -o ${OUTPUT0}",
+    )
     assert generate(db, task)["jobs"] == 3
     jobs = task_jobs(db, task)
-    assert job_parameters(db, jobs[1]["pandaid"]) == f"gen --skip 50 --first 51 --n 50 -o user.alice.{task}._000002.out.root"
+    assert (
+        job_parameters(db, jobs[1]["pandaid"])
+        == f"gen --skip 50 --first 51 --n 50 -o user.alice.{task}._000002.out.root"
+    )
     # pseudo inputs are no physical files for the pilot
     description = call(db, "acquire_jobs", p_site_name="GEN_QUEUE", p_n_jobs=1, p_request={})[0]
     assert description["inFiles"] in ("", None, "NULL")
@@ -107,18 +145,28 @@ def test_scouts_first_then_avalanche_after_half_the_scouts(queue_db):
 
 def test_fixed_ram_unit_is_not_overwritten_and_exhausted_on_low_cpu_efficiency(queue_db):
     db = queue_db
-    task = make_task(db, n_files=2, params={"nScoutJobs": 1, "minCpuEfficiency": 50}, ramcount=1000, ramunit="MBPerCoreFixed")
+    task = make_task(
+        db, n_files=2, params={"nScoutJobs": 1, "minCpuEfficiency": 50}, ramcount=1000, ramunit="MBPerCoreFixed"
+    )
     generate(db, task)
     [scout] = task_jobs(db, task)
     db.execute("SELECT set_config('pandadb.clock', '2026-01-01 10:00:00', false)")
     db.execute("UPDATE doma_panda.jobsactive4 SET jobstatus = 'sent' WHERE pandaid = %s", (scout["pandaid"],))
     call(db, "update_job", p_pandaid=scout["pandaid"], p_job_status="running", p_request={})
     db.execute("SELECT set_config('pandadb.clock', '2026-01-01 11:00:00', false)")
-    call(db, "update_job", p_pandaid=scout["pandaid"], p_job_status="finished",
-         p_request={"max_pss": 4_096_000, "cpu_consumption_time": 360})  # 10% efficiency
+    call(
+        db,
+        "update_job",
+        p_pandaid=scout["pandaid"],
+        p_job_status="finished",
+        p_request={"max_pss": 4_096_000, "cpu_consumption_time": 360},
+    )  # 10% efficiency
     step = progress(db, task)
     assert step["status"] == "exhausted"
-    assert "minCpuEfficiency" in db.execute("SELECT errordialog FROM doma_panda.jedi_tasks WHERE jeditaskid = %s", (task,)).fetchone()[0]
+    assert (
+        "minCpuEfficiency"
+        in db.execute("SELECT errordialog FROM doma_panda.jedi_tasks WHERE jeditaskid = %s", (task,)).fetchone()[0]
+    )
     assert db.execute("SELECT ramcount FROM doma_panda.jedi_tasks WHERE jeditaskid = %s", (task,)).fetchone()[0] == 1000
 
 
@@ -160,19 +208,30 @@ def test_two_generators_at_once_never_duplicate_jobs_or_files(queue_db, database
         thread.join()
     assert errors == []
     # every file in at most one live job, every job's files its own
-    per_file = db.execute("""SELECT f.jeditaskid, f.fileid, count(*) FROM doma_panda.filestable4 f
+    per_file = db.execute(
+        """SELECT f.jeditaskid, f.fileid, count(*) FROM doma_panda.filestable4 f
                              WHERE f.type = 'input' AND f.jeditaskid = ANY(%s) GROUP BY 1, 2 HAVING count(*) > 1""",
-                          (tasks,)).fetchall()
+        (tasks,),
+    ).fetchall()
     assert per_file == []
     for task in tasks:
-        running = db.execute("""SELECT count(*) FROM doma_panda.jedi_dataset_contents c JOIN doma_panda.filestable4 f
+        running = db.execute(
+            """SELECT count(*) FROM doma_panda.jedi_dataset_contents c JOIN doma_panda.filestable4 f
                                 ON f.jeditaskid = c.jeditaskid AND f.fileid = c.fileid AND f.pandaid = c.pandaid
-                                WHERE c.jeditaskid = %s AND c.type = 'input' AND c.status = 'running'""", (task,)).fetchone()[0]
+                                WHERE c.jeditaskid = %s AND c.type = 'input' AND c.status = 'running'""",
+            (task,),
+        ).fetchone()[0]
         jobs = len(task_jobs(db, task))
         assert running == jobs and jobs > 0
-        assert db.execute("SELECT nfilesused FROM doma_panda.jedi_datasets WHERE jeditaskid = %s AND type = 'input'",
-                          (task,)).fetchone()[0] == jobs
-        serials = db.execute("SELECT lfn FROM doma_panda.filestable4 WHERE jeditaskid = %s AND type = 'output'", (task,)).fetchall()
+        assert (
+            db.execute(
+                "SELECT nfilesused FROM doma_panda.jedi_datasets WHERE jeditaskid = %s AND type = 'input'", (task,)
+            ).fetchone()[0]
+            == jobs
+        )
+        serials = db.execute(
+            "SELECT lfn FROM doma_panda.filestable4 WHERE jeditaskid = %s AND type = 'output'", (task,)
+        ).fetchall()
         assert len(serials) == len(set(serials)) == jobs
         assert task_status(db, task) == "running"
 
@@ -180,26 +239,42 @@ def test_two_generators_at_once_never_duplicate_jobs_or_files(queue_db, database
 def test_secondary_input_one_file_goes_to_every_job_and_stays_shared(queue_db):
     db = queue_db
     task = make_task(db, n_files=3, split="NF=1", params={"skipScout": True}, template="-i ${IN} --db ${DBR}")
-    master = db.execute("SELECT datasetid FROM doma_panda.jedi_datasets WHERE jeditaskid = %s AND type = 'input'", (task,)).fetchone()[0]
-    db.execute("""INSERT INTO doma_panda.jedi_datasets (jeditaskid, datasetid, datasetname, type, creationtime, modificationtime,
+    master = db.execute(
+        "SELECT datasetid FROM doma_panda.jedi_datasets WHERE jeditaskid = %s AND type = 'input'", (task,)
+    ).fetchone()[0]
+    db.execute(
+        """INSERT INTO doma_panda.jedi_datasets (jeditaskid, datasetid, datasetname, type, creationtime, modificationtime,
                   status, streamname, masterid, nfiles) VALUES (%s, 999001, 'ddo.db', 'input', now(), now(), 'ready', 'DBR', %s, 1)""",
-               (task, master))
-    db.execute("""INSERT INTO doma_panda.jedi_dataset_contents (jeditaskid, datasetid, fileid, creationdate, lfn, type, status, fsize)
-                  VALUES (%s, 999001, 999002, now(), 'DBRelease-1.tar.gz', 'input', 'ready', 10)""", (task,))
+        (task, master),
+    )
+    db.execute(
+        """INSERT INTO doma_panda.jedi_dataset_contents (jeditaskid, datasetid, fileid, creationdate, lfn, type, status, fsize)
+                  VALUES (%s, 999001, 999002, now(), 'DBRelease-1.tar.gz', 'input', 'ready', 10)""",
+        (task,),
+    )
     assert generate(db, task)["jobs"] == 3
     jobs = task_jobs(db, task)
     assert [job_inputs(db, j["pandaid"])[-1] for j in jobs] == ["DBRelease-1.tar.gz"] * 3
     assert job_parameters(db, jobs[1]["pandaid"]) == f"-i data.{task}._0001.root --db DBRelease-1.tar.gz"
     end_job(db, jobs[0]["pandaid"], "finished")
-    assert db.execute("SELECT status, pandaid FROM doma_panda.jedi_dataset_contents WHERE fileid = 999002").fetchone() == ("ready", None)
-    assert db.execute("SELECT nfilesfinished FROM doma_panda.jedi_datasets WHERE jeditaskid = %s AND datasetid = %s",
-                      (task, master)).fetchone()[0] == 1
+    assert db.execute(
+        "SELECT status, pandaid FROM doma_panda.jedi_dataset_contents WHERE fileid = 999002"
+    ).fetchone() == ("ready", None)
+    assert (
+        db.execute(
+            "SELECT nfilesfinished FROM doma_panda.jedi_datasets WHERE jeditaskid = %s AND datasetid = %s",
+            (task, master),
+        ).fetchone()[0]
+        == 1
+    )
 
 
 def test_exhausted_when_scouts_run_too_short_once_configured(queue_db):
     db = queue_db
-    db.execute("INSERT INTO doma_panda.config (app, component, key, value, type, vo, descr) "
-               "VALUES ('jedi', 'jedi', 'SCOUT_SHORT_EXECTIME_evgen', '5', 'int', 'default', 'minutes')")
+    db.execute(
+        "INSERT INTO doma_panda.config (app, component, key, value, type, vo, descr) "
+        "VALUES ('jedi', 'jedi', 'SCOUT_SHORT_EXECTIME_evgen', '5', 'int', 'default', 'minutes')"
+    )
     short = make_task(db, n_files=4, params={"nScoutJobs": 2}, processingtype="evgen")
     other = make_task(db, n_files=4, params={"nScoutJobs": 2}, processingtype="reco")
     for task in (short, other):
@@ -207,6 +282,8 @@ def test_exhausted_when_scouts_run_too_short_once_configured(queue_db):
         for job in task_jobs(db, task):
             end_job(db, job["pandaid"], "finished")  # a few milliseconds each
     assert progress(db, short)["status"] == "exhausted"
-    assert "SCOUT_SHORT_EXECTIME" in db.execute("SELECT errordialog FROM doma_panda.jedi_tasks WHERE jeditaskid = %s",
-                                                 (short,)).fetchone()[0]
+    assert (
+        "SCOUT_SHORT_EXECTIME"
+        in db.execute("SELECT errordialog FROM doma_panda.jedi_tasks WHERE jeditaskid = %s", (short,)).fetchone()[0]
+    )
     assert progress(db, other)["status"] == "scouted"  # the limit is per activity

@@ -19,19 +19,24 @@ from http_helpers import running_server
 
 
 def insert_bare_task(db, jeditaskid: int, status: str = "registered") -> None:
-    db.execute("INSERT INTO doma_panda.jedi_tasks (jeditaskid, taskname, status, username, creationdate, modificationtime)"
-               " VALUES (%s, 't', %s, 'alice', now(), now())", (jeditaskid, status))
+    db.execute(
+        "INSERT INTO doma_panda.jedi_tasks (jeditaskid, taskname, status, username, creationdate, modificationtime)"
+        " VALUES (%s, 't', %s, 'alice', now(), now())",
+        (jeditaskid, status),
+    )
 
 
 def test_task_set_status_changes_and_logs(db):
     insert_bare_task(db, 7001)
     assert call(db, "task_set_status", p_jeditaskid=7001, p_status="defined") == "registered"
     assert call(db, "task_set_status", p_jeditaskid=7001, p_status="broken", p_diagnostic="bad nEvents") == "defined"
-    row = db.execute("SELECT status, oldstatus, errordialog, endtime IS NOT NULL FROM doma_panda.jedi_tasks"
-                     " WHERE jeditaskid = 7001").fetchone()
+    row = db.execute(
+        "SELECT status, oldstatus, errordialog, endtime IS NOT NULL FROM doma_panda.jedi_tasks WHERE jeditaskid = 7001"
+    ).fetchone()
     assert row == ("broken", "defined", "bad nEvents", True)
-    log = db.execute("SELECT status, reason FROM doma_panda.tasks_statuslog WHERE jeditaskid = 7001"
-                     " ORDER BY modificationtime").fetchall()
+    log = db.execute(
+        "SELECT status, reason FROM doma_panda.tasks_statuslog WHERE jeditaskid = 7001 ORDER BY modificationtime"
+    ).fetchall()
     assert log == [("defined", None), ("broken", "bad nEvents")]
     with pytest.raises(BadInput):
         call(db, "task_set_status", p_jeditaskid=7001, p_status="nonsense")
@@ -44,7 +49,6 @@ def test_task_set_status_changes_and_logs(db):
 # ---------------------------------------------------------------------------------------------
 
 
-
 def register_queue(db, name: str = "TASK_Q") -> None:
     call(db, "register_site", p_site_name=name)
     db.execute("SELECT doma_panda.register_panda_queue(%s, %s, '{}'::jsonb)", (name, name))
@@ -52,16 +56,34 @@ def register_queue(db, name: str = "TASK_Q") -> None:
 
 def noinput_params(name: str = "evgen", **extra) -> dict:
     params = {
-        "taskName": name, "vo": "wlcg", "prodSourceLabel": "user", "noInput": True, "nEvents": 250,
-        "nEventsPerJob": 100, "coreCount": 2, "ramCount": 1000, "walltime": 3600, "cpuTime": 10,
-        "transPath": "https://example.org/run.sh", "architecture": "x86_64-el9", "maxAttempt": 4,
+        "taskName": name,
+        "vo": "wlcg",
+        "prodSourceLabel": "user",
+        "noInput": True,
+        "nEvents": 250,
+        "nEventsPerJob": 100,
+        "coreCount": 2,
+        "ramCount": 1000,
+        "walltime": 3600,
+        "cpuTime": 10,
+        "transPath": "https://example.org/run.sh",
+        "architecture": "x86_64-el9",
+        "maxAttempt": 4,
         "jobParameters": [
             {"type": "constant", "value": "--events 100"},
-            {"type": "template", "param_type": "output", "dataset": "user.alice.evgen.out/",
-             "value": "outputFile=user.alice.$JEDITASKID._${SN/P}.root"},
+            {
+                "type": "template",
+                "param_type": "output",
+                "dataset": "user.alice.evgen.out/",
+                "value": "outputFile=user.alice.$JEDITASKID._${SN/P}.root",
+            },
         ],
-        "log": {"type": "template", "param_type": "log", "dataset": "user.alice.evgen.log/",
-                "value": "user.alice.$JEDITASKID.${SN}.log.tgz"},
+        "log": {
+            "type": "template",
+            "param_type": "log",
+            "dataset": "user.alice.evgen.log/",
+            "value": "user.alice.$JEDITASKID.${SN}.log.tgz",
+        },
     }
     params.update(extra)
     return params
@@ -69,24 +91,43 @@ def noinput_params(name: str = "evgen", **extra) -> dict:
 
 def input_params(name: str = "ana", dataset: str = "data.raw.1", **extra) -> dict:
     params = {
-        "taskName": name, "vo": "wlcg", "prodSourceLabel": "user", "nFilesPerJob": 2,
+        "taskName": name,
+        "vo": "wlcg",
+        "prodSourceLabel": "user",
+        "nFilesPerJob": 2,
         "transPath": "https://example.org/ana.sh",
         "jobParameters": [
-            {"type": "template", "param_type": "input", "dataset": dataset, "value": '-i "${IN/T}"',
-             "exclude": r"\.log\.tgz$"},
-            {"type": "template", "param_type": "output", "dataset": "user.alice.ana.out/",
-             "value": "user.alice.$JEDITASKID._${SN/P}.hist.root", "hidden": True},
+            {
+                "type": "template",
+                "param_type": "input",
+                "dataset": dataset,
+                "value": '-i "${IN/T}"',
+                "exclude": r"\.log\.tgz$",
+            },
+            {
+                "type": "template",
+                "param_type": "output",
+                "dataset": "user.alice.ana.out/",
+                "value": "user.alice.$JEDITASKID._${SN/P}.hist.root",
+                "hidden": True,
+            },
             {"type": "constant", "value": '-o "hist.root"'},
         ],
-        "log": {"type": "template", "param_type": "log", "dataset": "user.alice.ana.log/",
-                "value": "user.alice.$JEDITASKID.${SN}.log.tgz"},
+        "log": {
+            "type": "template",
+            "param_type": "log",
+            "dataset": "user.alice.ana.log/",
+            "value": "user.alice.$JEDITASKID.${SN}.log.tgz",
+        },
     }
     params.update(extra)
     return params
 
 
 def submit(db, params: dict, user: str = "alice", production: bool = False) -> dict:
-    return call(db, "submit_task", p_task_params=params, p_requester=user, p_requester_vo="wlcg", p_is_production=production)
+    return call(
+        db, "submit_task", p_task_params=params, p_requester=user, p_requester_vo="wlcg", p_is_production=production
+    )
 
 
 def task_row(db, task_id: int) -> dict:
@@ -96,8 +137,12 @@ def task_row(db, task_id: int) -> dict:
 
 
 def status_path(db, task_id: int) -> list[str]:
-    return [r[0] for r in db.execute("SELECT status FROM doma_panda.tasks_statuslog WHERE jeditaskid = %s "
-                                     "ORDER BY modificationtime", (task_id,))]
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT status FROM doma_panda.tasks_statuslog WHERE jeditaskid = %s ORDER BY modificationtime", (task_id,)
+        )
+    ]
 
 
 def register_files(db, dataset: str, lfns: list[str], site: str = "TASK_Q", **kwargs) -> dict:
@@ -110,10 +155,16 @@ def test_submit_registers_the_task_and_answers_as_panda(db):
     task_id = answer["jediTaskID"]
     assert answer["returnCode"] == 0 and answer["message"] == f"succeeded. new jediTaskID={task_id}"
     row = task_row(db, task_id)
-    assert (row["status"], row["username"], row["vo"], row["prodsourcelabel"], row["taskname"]) == \
-        ("registered", "alice", "wlcg", "user", "evgen")
-    stored = json.loads(db.execute("SELECT taskparams FROM doma_panda.jedi_taskparams WHERE jeditaskid = %s",
-                                   (task_id,)).fetchone()[0])
+    assert (row["status"], row["username"], row["vo"], row["prodsourcelabel"], row["taskname"]) == (
+        "registered",
+        "alice",
+        "wlcg",
+        "user",
+        "evgen",
+    )
+    stored = json.loads(
+        db.execute("SELECT taskparams FROM doma_panda.jedi_taskparams WHERE jeditaskid = %s", (task_id,)).fetchone()[0]
+    )
     assert stored["nEvents"] == 250 and stored["userName"] == "alice"
     assert status_path(db, task_id) == ["registered"]
 
@@ -130,11 +181,13 @@ def test_duplicate_task_name_returns_code_2_with_the_existing_id_until_the_first
 
 
 def test_submit_refusals_name_the_parameter_and_write_nothing(db):
-    cases = [({"vo": "wlcg"}, BadInput, "taskName"),
-             (noinput_params(prodSourceLabel="bogus"), BadInput, "prodSourceLabel"),
-             (noinput_params(taskPriority="high"), BadInput, "taskPriority"),
-             (noinput_params(taskName="x" * 300), BadInput, "taskName"),
-             (noinput_params(prodSourceLabel="managed"), NotAllowed, "production role")]
+    cases = [
+        ({"vo": "wlcg"}, BadInput, "taskName"),
+        (noinput_params(prodSourceLabel="bogus"), BadInput, "prodSourceLabel"),
+        (noinput_params(taskPriority="high"), BadInput, "taskPriority"),
+        (noinput_params(taskName="x" * 300), BadInput, "taskName"),
+        (noinput_params(prodSourceLabel="managed"), NotAllowed, "production role"),
+    ]
     for params, error, word in cases:
         with pytest.raises(error) as refused:
             submit(db, params)
@@ -153,30 +206,56 @@ def test_refine_and_feed_a_noinput_task(db):
     row = task_row(db, task_id)
     rules = dict(rule.split("=") for rule in row["splitrule"].split(","))
     assert rules["NE"] == "100" and rules["US"] == "2" and rules["LS"] == "1"
-    assert (row["corecount"], row["ramcount"], row["ramunit"], row["walltime"], row["cputime"], row["cputimeunit"]) == \
-        (2, 1000, "MBPerCore", 3600, 10, "HS06sPerEvent")
+    assert (row["corecount"], row["ramcount"], row["ramunit"], row["walltime"], row["cputime"], row["cputimeunit"]) == (
+        2,
+        1000,
+        "MBPerCore",
+        3600,
+        10,
+        "HS06sPerEvent",
+    )
     assert (row["taskpriority"], row["currentpriority"], row["site"], row["tasktype"]) == (1000, 1000, "TASK_Q", "anal")
     assert row["gshare"] is not None and row["resource_type"] == doma_resource_type(db, 2, 2000)
-    datasets = db.execute("SELECT type, datasetname, streamname, status FROM doma_panda.jedi_datasets "
-                          "WHERE jeditaskid = %s ORDER BY datasetid", (task_id,)).fetchall()
-    assert datasets == [("pseudo_input", "pseudo_dataset", "IN", "defined"),
-                        ("output", "user.alice.evgen.out/", "OUTPUT0", "defined"),
-                        ("log", "user.alice.evgen.log/", "LOG", "defined")]
-    template = db.execute("SELECT jobparamstemplate FROM doma_panda.jedi_jobparams_template WHERE jeditaskid = %s",
-                          (task_id,)).fetchone()[0]
+    datasets = db.execute(
+        "SELECT type, datasetname, streamname, status FROM doma_panda.jedi_datasets "
+        "WHERE jeditaskid = %s ORDER BY datasetid",
+        (task_id,),
+    ).fetchall()
+    assert datasets == [
+        ("pseudo_input", "pseudo_dataset", "IN", "defined"),
+        ("output", "user.alice.evgen.out/", "OUTPUT0", "defined"),
+        ("log", "user.alice.evgen.log/", "LOG", "defined"),
+    ]
+    template = db.execute(
+        "SELECT jobparamstemplate FROM doma_panda.jedi_jobparams_template WHERE jeditaskid = %s", (task_id,)
+    ).fetchone()[0]
     assert template == "--events 100 outputFile=${OUTPUT0}"
-    names = db.execute("SELECT outtype, filenametemplate, serialnr FROM doma_panda.jedi_output_template "
-                       "WHERE jeditaskid = %s ORDER BY outtempid", (task_id,)).fetchall()
-    assert names == [("output", f"user.alice.{task_id}._${{SN/P}}.root", 1), ("log", f"user.alice.{task_id}.${{SN}}.log.tgz", 1)]
+    names = db.execute(
+        "SELECT outtype, filenametemplate, serialnr FROM doma_panda.jedi_output_template "
+        "WHERE jeditaskid = %s ORDER BY outtempid",
+        (task_id,),
+    ).fetchall()
+    assert names == [
+        ("output", f"user.alice.{task_id}._${{SN/P}}.root", 1),
+        ("log", f"user.alice.{task_id}.${{SN}}.log.tgz", 1),
+    ]
 
     assert call(db, "feed_task_contents", p_jeditaskid=task_id)["status"] == "ready"
-    files = db.execute("SELECT lfn, type, status, nevents, startevent, endevent, firstevent, maxattempt "
-                       "FROM doma_panda.jedi_dataset_contents WHERE jeditaskid = %s ORDER BY fileid", (task_id,)).fetchall()
-    assert files == [("pseudo_lfn.000001", "pseudo_input", "ready", 100, 0, 99, 1, 4),
-                     ("pseudo_lfn.000002", "pseudo_input", "ready", 100, 100, 199, 101, 4),
-                     ("pseudo_lfn.000003", "pseudo_input", "ready", 50, 200, 249, 201, 4)]
-    counters = db.execute("SELECT status, nfiles, nfilestobeused, nevents FROM doma_panda.jedi_datasets "
-                          "WHERE jeditaskid = %s AND type = 'pseudo_input'", (task_id,)).fetchone()
+    files = db.execute(
+        "SELECT lfn, type, status, nevents, startevent, endevent, firstevent, maxattempt "
+        "FROM doma_panda.jedi_dataset_contents WHERE jeditaskid = %s ORDER BY fileid",
+        (task_id,),
+    ).fetchall()
+    assert files == [
+        ("pseudo_lfn.000001", "pseudo_input", "ready", 100, 0, 99, 1, 4),
+        ("pseudo_lfn.000002", "pseudo_input", "ready", 100, 100, 199, 101, 4),
+        ("pseudo_lfn.000003", "pseudo_input", "ready", 50, 200, 249, 201, 4),
+    ]
+    counters = db.execute(
+        "SELECT status, nfiles, nfilestobeused, nevents FROM doma_panda.jedi_datasets "
+        "WHERE jeditaskid = %s AND type = 'pseudo_input'",
+        (task_id,),
+    ).fetchone()
     assert counters == ("ready", 3, 3, 250)
     assert status_path(db, task_id) == ["registered", "defined", "ready"]
     with pytest.raises(IllegalTransition):
@@ -187,25 +266,34 @@ def doma_resource_type(db, cores: int, ram: int) -> str:
     return db.execute("SELECT doma_panda.job_resource_type(%s, %s)", (cores, ram)).fetchone()[0]
 
 
-@pytest.mark.parametrize("extra, word", [
-    ({"nEventsPerJob": -5}, "nEventsPerJob"),
-    ({"coreCount": "many"}, "coreCount"),
-    ({"jobParameters": "run.sh"}, "jobParameters"),
-    ({"log": None}, "log"),
-    ({"nEvents": None, "pfnList": None}, "noInput"),
-    ({"site": "NO_SUCH_QUEUE"}, "site"),
-    ({"ramCountUnit": "GB"}, "ramCountUnit"),
-    ({"noInput": False}, "no input dataset"),
-])
+@pytest.mark.parametrize(
+    "extra, word",
+    [
+        ({"nEventsPerJob": -5}, "nEventsPerJob"),
+        ({"coreCount": "many"}, "coreCount"),
+        ({"jobParameters": "run.sh"}, "jobParameters"),
+        ({"log": None}, "log"),
+        ({"nEvents": None, "pfnList": None}, "noInput"),
+        ({"site": "NO_SUCH_QUEUE"}, "site"),
+        ({"ramCountUnit": "GB"}, "ramCountUnit"),
+        ({"noInput": False}, "no input dataset"),
+    ],
+)
 def test_bad_parameters_break_the_task_naming_the_parameter(db, extra, word):
     params = {k: v for k, v in noinput_params(**extra).items() if v is not None}
     task_id = submit(db, params)["jediTaskID"]
     result = call(db, "refine_task", p_jeditaskid=task_id)
     assert result["status"] == "broken" and word in result["errorDialog"]
     assert status_path(db, task_id) == ["registered", "broken"]
-    assert db.execute("SELECT count(*) FROM doma_panda.jedi_datasets WHERE jeditaskid = %s", (task_id,)).fetchone()[0] == 0
-    assert db.execute("SELECT count(*) FROM doma_panda.jedi_jobparams_template WHERE jeditaskid = %s",
-                      (task_id,)).fetchone()[0] == 0
+    assert (
+        db.execute("SELECT count(*) FROM doma_panda.jedi_datasets WHERE jeditaskid = %s", (task_id,)).fetchone()[0] == 0
+    )
+    assert (
+        db.execute(
+            "SELECT count(*) FROM doma_panda.jedi_jobparams_template WHERE jeditaskid = %s", (task_id,)
+        ).fetchone()[0]
+        == 0
+    )
 
 
 def test_input_task_waits_pending_for_missing_input_then_gets_the_catalogue_files(db):
@@ -213,22 +301,33 @@ def test_input_task_waits_pending_for_missing_input_then_gets_the_catalogue_file
     assert call(db, "refine_tasks", p_max_tasks=10) == {"refined": 1, "broken": 0}
     assert call(db, "feed_contents", p_max_tasks=10, p_retry_seconds=0) == {"ready": 0, "pending": 1, "broken": 0}
     row = task_row(db, task_id)
-    assert row["status"] == "pending" and "data.raw.1" in row["errordialog"] and "replica catalogue" in row["errordialog"]
+    assert (
+        row["status"] == "pending" and "data.raw.1" in row["errordialog"] and "replica catalogue" in row["errordialog"]
+    )
     register_files(db, "data.raw.1", ["f1.root", "f2.root", "f2.log.tgz", "f3.root", "f4.root"])
     assert call(db, "feed_contents", p_max_tasks=10, p_retry_seconds=0) == {"ready": 1, "pending": 0, "broken": 0}
-    files = db.execute("SELECT lfn, scope, status, fsize, checksum, nevents, keeptrack FROM doma_panda.jedi_dataset_contents "
-                       "WHERE jeditaskid = %s ORDER BY fileid", (task_id,)).fetchall()
+    files = db.execute(
+        "SELECT lfn, scope, status, fsize, checksum, nevents, keeptrack FROM doma_panda.jedi_dataset_contents "
+        "WHERE jeditaskid = %s ORDER BY fileid",
+        (task_id,),
+    ).fetchall()
     # catalogue order, the exclude filter, at most nFiles
     assert [f[0] for f in files] == ["f1.root", "f2.root", "f3.root"]
     assert files[0][1:] == ("data", "ready", 1000, "ad:00000000", 50, 1)
-    assert db.execute("SELECT status, nfiles, nevents, state FROM doma_panda.jedi_datasets WHERE jeditaskid = %s "
-                      "AND type = 'input'", (task_id,)).fetchone() == ("ready", 3, 150, "open")
+    assert db.execute(
+        "SELECT status, nfiles, nevents, state FROM doma_panda.jedi_datasets WHERE jeditaskid = %s AND type = 'input'",
+        (task_id,),
+    ).fetchone() == ("ready", 3, 150, "open")
     row = task_row(db, task_id)
     assert row["status"] == "ready" and row["errordialog"] is None
     assert status_path(db, task_id) == ["registered", "defined", "pending", "ready"]
     assert dict(r.split("=") for r in row["splitrule"].split(","))["NF"] == "2"
-    assert db.execute("SELECT jobparamstemplate FROM doma_panda.jedi_jobparams_template WHERE jeditaskid = %s",
-                      (task_id,)).fetchone()[0] == '-i "${IN/T}" -o "hist.root"'
+    assert (
+        db.execute(
+            "SELECT jobparamstemplate FROM doma_panda.jedi_jobparams_template WHERE jeditaskid = %s", (task_id,)
+        ).fetchone()[0]
+        == '-i "${IN/T}" -o "hist.root"'
+    )
 
 
 def test_two_refiners_and_two_feeders_at_once_handle_each_task_once(db, database_url):
@@ -252,9 +351,16 @@ def test_two_refiners_and_two_feeders_at_once_handle_each_task_once(db, database
     assert sum(r["ready"] for s, r in results if s == "feed") == 12
     for task_id in ids:
         assert status_path(db, task_id) == ["registered", "defined", "ready"]
-    assert db.execute("SELECT count(*) FROM doma_panda.jedi_datasets WHERE jeditaskid = ANY(%s)", (ids,)).fetchone()[0] == 36
-    assert db.execute("SELECT count(*) FROM doma_panda.jedi_dataset_contents WHERE jeditaskid = ANY(%s)",
-                      (ids,)).fetchone()[0] == 36
+    assert (
+        db.execute("SELECT count(*) FROM doma_panda.jedi_datasets WHERE jeditaskid = ANY(%s)", (ids,)).fetchone()[0]
+        == 36
+    )
+    assert (
+        db.execute(
+            "SELECT count(*) FROM doma_panda.jedi_dataset_contents WHERE jeditaskid = ANY(%s)", (ids,)
+        ).fetchone()[0]
+        == 36
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,18 +368,26 @@ def test_two_refiners_and_two_feeders_at_once_handle_each_task_once(db, database
 # ---------------------------------------------------------------------------------------------
 
 
-
 def test_task_submit_api_answers_as_panda(api, db):
-    answer = api.post("/api/v1/task/submit", {"task_parameters": noinput_params("api")}, user="alice", vo="wlcg", groups=())
+    answer = api.post(
+        "/api/v1/task/submit", {"task_parameters": noinput_params("api")}, user="alice", vo="wlcg", groups=()
+    )
     assert answer.status_code == 200 and answer.json["success"], answer.json
     task_id = answer.json["data"]
     assert re.search(r"jediTaskID=(\d+)", answer.json["message"]).group(1) == str(task_id)
     assert task_row(db, task_id)["username"] == "alice"
     # the parameters as a JSON string (the seed's type) and the parent task
-    child = api.post("/api/v1/task/submit", {"task_parameters": json.dumps(noinput_params("child")), "parent_tid": task_id},
-                     user="alice", vo="wlcg", groups=())
+    child = api.post(
+        "/api/v1/task/submit",
+        {"task_parameters": json.dumps(noinput_params("child")), "parent_tid": task_id},
+        user="alice",
+        vo="wlcg",
+        groups=(),
+    )
     assert child.json["success"] and task_row(db, child.json["data"])["parent_tid"] == task_id
-    duplicate = api.post("/api/v1/task/submit", {"task_parameters": noinput_params("api")}, user="alice", vo="wlcg", groups=())
+    duplicate = api.post(
+        "/api/v1/task/submit", {"task_parameters": noinput_params("api")}, user="alice", vo="wlcg", groups=()
+    )
     assert duplicate.status_code == 200 and duplicate.json["success"] is False and duplicate.json["data"] == 2
     assert f"jediTaskID={task_id}" in duplicate.json["message"]
     status = api.get("/api/v1/task/get_status", {"task_id": task_id}, user="alice", vo="wlcg", groups=())
@@ -282,26 +396,49 @@ def test_task_submit_api_answers_as_panda(api, db):
 
 def test_task_submit_api_refusals_leave_the_database_unchanged(api, db):
     missing = api.post("/api/v1/task/submit", {}, user="alice", vo="wlcg", groups=())
-    assert missing.status_code == 400 and missing.json["success"] is False and "task_parameters" in missing.json["message"]
+    assert (
+        missing.status_code == 400 and missing.json["success"] is False and "task_parameters" in missing.json["message"]
+    )
     not_json = api.post("/api/v1/task/submit", {"task_parameters": "{not json"}, user="alice", vo="wlcg", groups=())
     assert not_json.status_code == 400 and not_json.json["success"] is False
     bad = api.post("/api/v1/task/submit", {"task_parameters": {"vo": "wlcg"}}, user="alice", vo="wlcg", groups=())
     assert bad.status_code == 200 and bad.json["success"] is False and "taskName" in bad.json["message"]
-    managed = api.post("/api/v1/task/submit", {"task_parameters": noinput_params(prodSourceLabel="managed")},
-                       user="alice", vo="wlcg", groups=())
+    managed = api.post(
+        "/api/v1/task/submit",
+        {"task_parameters": noinput_params(prodSourceLabel="managed")},
+        user="alice",
+        vo="wlcg",
+        groups=(),
+    )
     assert managed.status_code == 403 and managed.json["success"] is False and "production" in managed.json["message"]
     assert db.execute("SELECT count(*) FROM doma_panda.jedi_tasks").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM doma_panda.tasks_statuslog").fetchone()[0] == 0
     unknown = api.get("/api/v1/task/get_status", {"task_id": 424242}, user="alice", vo="wlcg", groups=())
     assert unknown.json["success"] is False and "424242" in unknown.json["message"]
     # with the production role the same managed task is accepted
-    accepted = api.post("/api/v1/task/submit", {"task_parameters": noinput_params(prodSourceLabel="managed")},
-                        user="alice", vo="wlcg", groups=("production",))
+    accepted = api.post(
+        "/api/v1/task/submit",
+        {"task_parameters": noinput_params(prodSourceLabel="managed")},
+        user="alice",
+        vo="wlcg",
+        groups=("production",),
+    )
     assert accepted.json["success"] and task_row(db, accepted.json["data"])["prodsourcelabel"] == "managed"
 
 
-PANDA_CLIENT_ENVIRONMENT = ("PANDA_URL", "PANDA_URL_SSL", "PANDACACHE_URL", "PANDA_BEHIND_REAL_LB", "PANDA_AUTH", "PANDA_AUTH_VO", "PANDA_VERIFY_HOST",
-                            "PANDA_CONFIG_ROOT", "PANDA_AUTH_ID_TOKEN", "OIDC_AUTH_TOKEN_FILE", "OIDC_AUTH_ID_TOKEN")
+PANDA_CLIENT_ENVIRONMENT = (
+    "PANDA_URL",
+    "PANDA_URL_SSL",
+    "PANDACACHE_URL",
+    "PANDA_BEHIND_REAL_LB",
+    "PANDA_AUTH",
+    "PANDA_AUTH_VO",
+    "PANDA_VERIFY_HOST",
+    "PANDA_CONFIG_ROOT",
+    "PANDA_AUTH_ID_TOKEN",
+    "OIDC_AUTH_TOKEN_FILE",
+    "OIDC_AUTH_ID_TOKEN",
+)
 
 
 def test_panda_client_insert_task_params_over_https(module_database_url, services_home, tmp_path):
@@ -312,14 +449,25 @@ def test_panda_client_insert_task_params_over_https(module_database_url, service
         saved = {name: os.environ.get(name) for name in PANDA_CLIENT_ENVIRONMENT}
         os.environ.pop("OIDC_AUTH_TOKEN_FILE", None)
         os.environ.pop("OIDC_AUTH_ID_TOKEN", None)
-        os.environ.update({"PANDA_URL": f"{server.base_url}/server/panda", "PANDA_URL_SSL": f"{server.base_url}/server/panda",
-                           "PANDACACHE_URL": f"{server.base_url}/server/panda", "PANDA_BEHIND_REAL_LB": "1",
-                           "PANDA_AUTH": "oidc", "PANDA_AUTH_VO": "wlcg", "PANDA_VERIFY_HOST": "off",
-                           "PANDA_CONFIG_ROOT": str(tmp_path),
-                           "PANDA_AUTH_ID_TOKEN": server.token(user="carol", vo="wlcg", groups=())})
+        os.environ.update(
+            {
+                "PANDA_URL": f"{server.base_url}/server/panda",
+                "PANDA_URL_SSL": f"{server.base_url}/server/panda",
+                "PANDACACHE_URL": f"{server.base_url}/server/panda",
+                "PANDA_BEHIND_REAL_LB": "1",
+                "PANDA_AUTH": "oidc",
+                "PANDA_AUTH_VO": "wlcg",
+                "PANDA_VERIFY_HOST": "off",
+                "PANDA_CONFIG_ROOT": str(tmp_path),
+                "PANDA_AUTH_ID_TOKEN": server.token(user="carol", vo="wlcg", groups=()),
+            }
+        )
         try:
-            client = importlib.reload(sys.modules["pandaclient.Client"]) if "pandaclient.Client" in sys.modules \
+            client = (
+                importlib.reload(sys.modules["pandaclient.Client"])
+                if "pandaclient.Client" in sys.modules
                 else importlib.import_module("pandaclient.Client")
+            )
             status, output = client.insertTaskParams(noinput_params("via-panda-client"))
             assert status == 0 and isinstance(output, tuple), (status, output, server.log()[-6000:])
             code, message = output
@@ -340,29 +488,63 @@ def test_panda_client_insert_task_params_over_https(module_database_url, service
 
 
 def test_refine_maps_secondary_inputs_merge_build_and_split_flags(db):
-    params = input_params("rich", dataset="data.a,data.b", mergeOutput=True, buildSpec={"prodSourceLabel": "panda"},
-                          includedSite="Q1", excludedSite=["Q2"], ipConnectivity="http", allowInputLAN="only",
-                          nGBPerJob="MAX", disableAutoRetry=1, waitInput=True, skipScout=True, taskPriority=700)
-    params["jobParameters"].append({"type": "template", "param_type": "input", "dataset": "db.release",
-                                    "value": "--dbrFile=${DBR}"})
+    params = input_params(
+        "rich",
+        dataset="data.a,data.b",
+        mergeOutput=True,
+        buildSpec={"prodSourceLabel": "panda"},
+        includedSite="Q1",
+        excludedSite=["Q2"],
+        ipConnectivity="http",
+        allowInputLAN="only",
+        nGBPerJob="MAX",
+        disableAutoRetry=1,
+        waitInput=True,
+        skipScout=True,
+        taskPriority=700,
+    )
+    params["jobParameters"].append(
+        {"type": "template", "param_type": "input", "dataset": "db.release", "value": "--dbrFile=${DBR}"}
+    )
     task_id = submit(db, params)["jediTaskID"]
     assert call(db, "refine_task", p_jeditaskid=task_id)["status"] == "defined"
     row = task_row(db, task_id)
     rules = dict(rule.split("=") for rule in row["splitrule"].split(","))
-    assert {k: rules.get(k) for k in ("NF", "US", "LS", "IP", "IL", "MO", "UB", "DR", "WI", "NG")} == \
-        {"NF": "2", "US": "1", "LS": "3", "IP": "2", "IL": "2", "MO": "1", "UB": "1", "DR": "1", "WI": "1", "NG": None}
+    assert {k: rules.get(k) for k in ("NF", "US", "LS", "IP", "IL", "MO", "UB", "DR", "WI", "NG")} == {
+        "NF": "2",
+        "US": "1",
+        "LS": "3",
+        "IP": "2",
+        "IL": "2",
+        "MO": "1",
+        "UB": "1",
+        "DR": "1",
+        "WI": "1",
+        "NG": None,
+    }
     assert (row["taskpriority"], row["currentpriority"]) == (700, 700)
-    datasets = db.execute("SELECT datasetid, type, datasetname, streamname, masterid FROM doma_panda.jedi_datasets "
-                          "WHERE jeditaskid = %s ORDER BY datasetid", (task_id,)).fetchall()
+    datasets = db.execute(
+        "SELECT datasetid, type, datasetname, streamname, masterid FROM doma_panda.jedi_datasets "
+        "WHERE jeditaskid = %s ORDER BY datasetid",
+        (task_id,),
+    ).fetchall()
     master = datasets[0][0]
     assert [d[1:] for d in datasets] == [
-        ("input", "data.a", "IN", None), ("input", "data.b", "IN", master),
-        ("output", "user.alice.ana.out/", "OUTPUT0", None), ("tmpl_output", "user.alice.ana.out/", "OUTPUT0", None),
+        ("input", "data.a", "IN", None),
+        ("input", "data.b", "IN", master),
+        ("output", "user.alice.ana.out/", "OUTPUT0", None),
+        ("tmpl_output", "user.alice.ana.out/", "OUTPUT0", None),
         ("input", "db.release", "DBR", master),
-        ("log", "user.alice.ana.log/", "LOG", None), ("tmpl_log", "user.alice.ana.log/", "LOG", None),
-        ("lib", "user.alice.ana.log.lib", "LIB", None)]
-    assert db.execute("SELECT jobparamstemplate FROM doma_panda.jedi_jobparams_template WHERE jeditaskid = %s",
-                      (task_id,)).fetchone()[0] == '-i "${IN/T}" -o "hist.root" --dbrFile=${DBR}'
+        ("log", "user.alice.ana.log/", "LOG", None),
+        ("tmpl_log", "user.alice.ana.log/", "LOG", None),
+        ("lib", "user.alice.ana.log.lib", "LIB", None),
+    ]
+    assert (
+        db.execute(
+            "SELECT jobparamstemplate FROM doma_panda.jedi_jobparams_template WHERE jeditaskid = %s", (task_id,)
+        ).fetchone()[0]
+        == '-i "${IN/T}" -o "hist.root" --dbrFile=${DBR}'
+    )
 
 
 def test_files_given_with_the_task_are_registered_and_fed(db):
@@ -371,9 +553,16 @@ def test_files_given_with_the_task_are_registered_and_fed(db):
     params["jobParameters"][0]["site"] = "SITE_X"
     task_id = submit(db, params)["jediTaskID"]
     call(db, "refine_task", p_jeditaskid=task_id)
-    assert call(db, "feed_task_contents", p_jeditaskid=task_id) == {"jediTaskID": task_id, "status": "ready",
-                                                                     "errorDialog": None, "nFiles": 2}
-    assert [f["sites"] for f in call(db, "get_dataset_files", p_datasetname="user.alice.given")] == [["SITE_X"], ["SITE_X"]]
+    assert call(db, "feed_task_contents", p_jeditaskid=task_id) == {
+        "jediTaskID": task_id,
+        "status": "ready",
+        "errorDialog": None,
+        "nFiles": 2,
+    }
+    assert [f["sites"] for f in call(db, "get_dataset_files", p_datasetname="user.alice.given")] == [
+        ["SITE_X"],
+        ["SITE_X"],
+    ]
     bad = input_params("given-bad", dataset="user.alice.bad")
     bad["jobParameters"][0]["files"] = [{"lfn": "b1.root", "size": "huge"}]
     bad_id = submit(db, bad)["jediTaskID"]
@@ -429,8 +618,11 @@ def test_bad_file_filters_break_at_refinement_and_feeding_errors_break_only_thei
     spoiled = submit(db, noinput_params("spoiled"))["jediTaskID"]
     fine = submit(db, noinput_params("fine"))["jediTaskID"]
     call(db, "refine_tasks", p_max_tasks=10)
-    db.execute("UPDATE doma_panda.jedi_taskparams SET taskparams = jsonb_set(taskparams::jsonb, '{maxAttempt}', '\"x\"')::text "
-               "WHERE jeditaskid = %s", (spoiled,))
+    db.execute(
+        "UPDATE doma_panda.jedi_taskparams SET taskparams = jsonb_set(taskparams::jsonb, '{maxAttempt}', '\"x\"')::text "
+        "WHERE jeditaskid = %s",
+        (spoiled,),
+    )
     assert call(db, "feed_contents", p_max_tasks=10, p_retry_seconds=0) == {"ready": 1, "pending": 0, "broken": 1}
     row = task_row(db, spoiled)
     assert row["status"] == "broken" and row["errordialog"].startswith("contents feeder: maxAttempt")

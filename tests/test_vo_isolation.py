@@ -14,18 +14,24 @@ CMS_PRODUCTION = {"user": "cmsprod", "vo": "cms", "groups": ("production",)}
 
 def alices_job(db) -> int:
     register_queue(db, "VO_Q")
-    [pandaid] = submit(db, job_spec("VO_Q", prodSourceLabel="user", prodUserName="alice", prodUserID="alice", VO="atlas",
-                                    jobStatus="activated"))
+    [pandaid] = submit(
+        db,
+        job_spec(
+            "VO_Q", prodSourceLabel="user", prodUserName="alice", prodUserID="alice", VO="atlas", jobStatus="activated"
+        ),
+    )
     return pandaid
 
 
 def test_another_vos_production_role_cannot_touch_a_job(api, db, database_url):
     pandaid = alices_job(db)
     before = table_counts(database_url)
-    for path, body in [("/api/v1/job/kill", {"job_ids": [pandaid]}),
-                       ("/api/v1/job/reassign", {"job_ids": [pandaid]}),
-                       ("/api/v1/job/set_command", {"job_id": pandaid, "command": "tobekilled"}),
-                       ("/api/v1/job/set_debug_mode", {"job_id": pandaid, "mode": True})]:
+    for path, body in [
+        ("/api/v1/job/kill", {"job_ids": [pandaid]}),
+        ("/api/v1/job/reassign", {"job_ids": [pandaid]}),
+        ("/api/v1/job/set_command", {"job_id": pandaid, "command": "tobekilled"}),
+        ("/api/v1/job/set_debug_mode", {"job_id": pandaid, "mode": True}),
+    ]:
         answer = api.post(path, body, **CMS_PRODUCTION)
         assert answer.status_code == 403, (path, answer.text)
         assert "belongs to VO atlas" in answer.json["message"] and answer.json["data"]["sqlstate"] == "PD005"
@@ -54,7 +60,9 @@ def test_a_queue_serves_its_vo_only(api, db):
     [pandaid] = submit(db, job_spec("ATLAS_Q", prodSourceLabel="managed"))
     refused = api.post("/api/v1/pilot/acquire_jobs", {"site_name": "ATLAS_Q", "n_jobs": 5}, **CMS_PRODUCTION)
     assert refused.status_code == 403 and "serves VO atlas" in refused.json["message"]
-    assert db.execute("SELECT jobstatus FROM doma_panda.jobsactive4 WHERE pandaid = %s", (pandaid,)).fetchone() == ("activated",)
+    assert db.execute("SELECT jobstatus FROM doma_panda.jobsactive4 WHERE pandaid = %s", (pandaid,)).fetchone() == (
+        "activated",
+    )
     mine = api.post("/api/v1/pilot/acquire_jobs", {"site_name": "ATLAS_Q", "n_jobs": 5}, **ATLAS_PRODUCTION)
     assert [job["PandaID"] for job in mine.json["data"]["jobs"]] == [pandaid]
 
@@ -65,7 +73,9 @@ def test_jobs_of_another_vo_are_not_handed_out_at_a_shared_queue(api, db):
     [atlas_job] = submit(db, job_spec("SHARED_Q", VO="atlas"))
     got = api.post("/api/v1/pilot/acquire_jobs", {"site_name": "SHARED_Q", "n_jobs": 5}, **ATLAS_PRODUCTION)
     assert [job["PandaID"] for job in got.json["data"]["jobs"]] == [atlas_job]
-    assert db.execute("SELECT jobstatus FROM doma_panda.jobsactive4 WHERE pandaid = %s", (cms_job,)).fetchone() == ("activated",)
+    assert db.execute("SELECT jobstatus FROM doma_panda.jobsactive4 WHERE pandaid = %s", (cms_job,)).fetchone() == (
+        "activated",
+    )
 
 
 def test_an_unregistered_queue_is_refused_naming_it(api):

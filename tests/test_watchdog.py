@@ -8,9 +8,20 @@ from datetime import datetime, timedelta
 from job_helpers import acquire, call, dispatched_job, job_row, job_spec, pin_clock, register_queue, submit, update
 
 T0 = datetime(2026, 1, 1, 0, 0, 0)
-RULES = {"pending_timeout", "defined_timeout", "assigned_timeout", "throttled_timeout", "activated_hp_timeout",
-         "activated_timeout", "sent_timeout", "lost_heartbeat", "running_timeout", "holding_hp_timeout", "holding_timeout",
-         "transferring_timeout"}
+RULES = {
+    "pending_timeout",
+    "defined_timeout",
+    "assigned_timeout",
+    "throttled_timeout",
+    "activated_hp_timeout",
+    "activated_timeout",
+    "sent_timeout",
+    "lost_heartbeat",
+    "running_timeout",
+    "holding_hp_timeout",
+    "holding_timeout",
+    "transferring_timeout",
+}
 
 
 def at(db, minutes: float) -> str:
@@ -38,15 +49,29 @@ def test_queued_jobs_expire_and_are_closed(db):
     register_queue(db, "Q_PAUSED", {"status": "paused"})
     register_queue(db, "Q_NO_REASSIGN", {"catchall": "something,disableReassign"})
     at(db, 0)
-    ids = dict(zip(["pending", "defined", "assigned", "activated", "throttled"], submit(
-        db, *[job_spec("Q_WATCH", jobStatus=status) for status in ("pending", "defined", "assigned", "activated", "throttled")])))
+    ids = dict(
+        zip(
+            ["pending", "defined", "assigned", "activated", "throttled"],
+            submit(
+                db,
+                *[
+                    job_spec("Q_WATCH", jobStatus=status)
+                    for status in ("pending", "defined", "assigned", "activated", "throttled")
+                ],
+            ),
+            strict=False,
+        )
+    )
     protected = submit(db, job_spec("Q_PAUSED", jobStatus="defined"), job_spec("Q_NO_REASSIGN", jobStatus="activated"))
 
     assert watchdog(db, 59) == {}
     assert watchdog(db, 61) == {"pending_timeout": 1}
     job = ended(db, ids["pending"])
     assert (job["jobstatus"], job["taskbuffererrorcode"], job["taskbuffererrordiag"]) == (
-        "closed", 102, "expired in pending. status unchanged since 2026-01-01 00:00:00")
+        "closed",
+        102,
+        "expired in pending. status unchanged since 2026-01-01 00:00:00",
+    )
     assert watchdog(db, 239) == {}
     assert watchdog(db, 241) == {"defined_timeout": 1}
     assert watchdog(db, 719) == {}
@@ -83,16 +108,25 @@ def test_dispatched_jobs_without_news_fail(db):
     assert watchdog(db, 29) == {}
     assert watchdog(db, 31) == {"sent_timeout": 1, "lost_heartbeat": 2}
     job = ended(db, sent)
-    [(requeued, attempt)] = db.execute("SELECT pandaid, attemptnr FROM doma_panda.jobsactive4 WHERE parentid = %s "
-                                       "AND jobstatus = 'activated'", (sent,)).fetchall()
+    [(requeued, attempt)] = db.execute(
+        "SELECT pandaid, attemptnr FROM doma_panda.jobsactive4 WHERE parentid = %s AND jobstatus = 'activated'", (sent,)
+    ).fetchall()
     assert (job["jobstatus"], job["jobdispatchererrorcode"], job["jobdispatchererrordiag"]) == (
-        "failed", 102, f"Sent job didn't receive reply from pilot within 30 min: re-queued as job {requeued}")
+        "failed",
+        102,
+        f"Sent job didn't receive reply from pilot within 30 min: re-queued as job {requeued}",
+    )
     assert attempt == 1  # the job never ran: it is tried again, whatever its maxattempt (0 here)
     for pandaid in (ups_running, ups_transferring):
         job = ended(db, pandaid)
         assert (job["jobstatus"], job["jobdispatchererrorcode"], job["jobdispatchererrordiag"]) == (
-            "failed", 100, "lost heartbeat : 2026-01-01 00:00:00")
-    assert job_row(db, plain_transferring)[0] == "jobsactive4"  # no own stage-out: the transferring rule, not heartbeats
+            "failed",
+            100,
+            "lost heartbeat : 2026-01-01 00:00:00",
+        )
+    assert (
+        job_row(db, plain_transferring)[0] == "jobsactive4"
+    )  # no own stage-out: the transferring rule, not heartbeats
 
     at(db, 100)
     update(db, running, None, max_rss=1)
@@ -104,9 +138,14 @@ def test_dispatched_jobs_without_news_fail(db):
     assert watchdog(db, 221) == {"lost_heartbeat": 1}
     job = ended(db, running)
     assert (job["jobdispatchererrorcode"], job["jobdispatchererrordiag"], job["endtime"]) == (
-        100, "lost heartbeat : 2026-01-01 01:40:00", "2026-01-01T01:40:00")
+        100,
+        "lost heartbeat : 2026-01-01 01:40:00",
+        "2026-01-01T01:40:00",
+    )
     # the failure went through the retry module: a new attempt is queued
-    [retry] = db.execute("SELECT pandaid, attemptnr FROM doma_panda.jobsactive4 WHERE parentid = %s", (running,)).fetchall()
+    [retry] = db.execute(
+        "SELECT pandaid, attemptnr FROM doma_panda.jobsactive4 WHERE parentid = %s", (running,)
+    ).fetchall()
     assert retry[1] == 1
 
     at(db, 30239)
@@ -115,7 +154,9 @@ def test_dispatched_jobs_without_news_fail(db):
     assert watchdog(db, 30241) == {"running_timeout": 1, "activated_timeout": 2}
     job = ended(db, long_running)
     assert (job["jobdispatchererrorcode"], job["jobdispatchererrordiag"]) == (
-        105, "timeout in running : status unchanged since 2026-01-01 00:00:00")
+        105,
+        "timeout in running : status unchanged since 2026-01-01 00:00:00",
+    )
     assert ended(db, retry[0])["jobstatus"] == "closed"
     pin_clock(db, None)
 
@@ -139,7 +180,10 @@ def test_holding_transferring_and_high_priority_jobs(db):
     assert watchdog(db, 181) == {"holding_hp_timeout": 1}
     job = ended(db, holding_hp)
     assert (job["jobstatus"], job["jobdispatchererrorcode"], job["jobdispatchererrordiag"]) == (
-        "failed", 103, "timeout in holding : last heartbeat at 2026-01-01 00:00:00")
+        "failed",
+        103,
+        "timeout in holding : last heartbeat at 2026-01-01 00:00:00",
+    )
     assert watchdog(db, 241) == {"activated_hp_timeout": 1}
     job = ended(db, idle_queue_job)
     assert (job["jobstatus"], job["taskbuffererrorcode"]) == ("closed", 102)
@@ -150,7 +194,9 @@ def test_holding_transferring_and_high_priority_jobs(db):
     assert watchdog(db, 1441) == {"transferring_timeout": 1}
     job = ended(db, transferring_hp)
     assert (job["jobdispatchererrorcode"], job["jobdispatchererrordiag"]) == (
-        104, "timeout in transferring : last heartbeat at 2026-01-01 00:00:00")
+        104,
+        "timeout in transferring : last heartbeat at 2026-01-01 00:00:00",
+    )
     assert watchdog(db, 2879) == {}
     assert watchdog(db, 2881) == {"transferring_timeout": 1}
     assert ended(db, transferring)["jobdispatchererrorcode"] == 104

@@ -156,25 +156,42 @@ TARGET_TABLE = {
 
 def prepare(url: str, active_jobs: int, archived_jobs: int) -> dict[str, int]:
     """Load queues, work queues, tasks, active/defined/archived jobs and harvester workers; returns the sizes."""
-    sizes = {"active jobs": active_jobs, "defined jobs": max(1, active_jobs // 4), "archived jobs": archived_jobs,
-             "tasks": max(100, active_jobs // 100), "harvester workers": max(100, active_jobs // 2)}
+    sizes = {
+        "active jobs": active_jobs,
+        "defined jobs": max(1, active_jobs // 4),
+        "archived jobs": archived_jobs,
+        "tasks": max(100, active_jobs // 100),
+        "harvester workers": max(100, active_jobs // 2),
+    }
     with psycopg.connect(url) as conn:
-        conn.execute("INSERT INTO doma_panda.schedconfig_json (panda_queue, data, last_update) "
-                     "SELECT 'BENCH_Q' || lpad(q::text, 4, '0'), json_build_object('corepower', 8 + mod(q, 5)), "
-                     "now() AT TIME ZONE 'UTC' FROM generate_series(0, %s) AS q", (QUEUES - 1,))
-        conn.execute("INSERT INTO doma_panda.jedi_work_queue (queue_id, queue_name, queue_type, vo, queue_function) "
-                     "VALUES (11, 'bench_managed', 'managed', 'atlas', NULL), (12, 'bench_user', 'user', 'atlas', NULL), "
-                     "(13, 'bench_resource', 'managed', 'atlas', 'Resource') ON CONFLICT DO NOTHING")
+        conn.execute(
+            "INSERT INTO doma_panda.schedconfig_json (panda_queue, data, last_update) "
+            "SELECT 'BENCH_Q' || lpad(q::text, 4, '0'), json_build_object('corepower', 8 + mod(q, 5)), "
+            "now() AT TIME ZONE 'UTC' FROM generate_series(0, %s) AS q",
+            (QUEUES - 1,),
+        )
+        conn.execute(
+            "INSERT INTO doma_panda.jedi_work_queue (queue_id, queue_name, queue_type, vo, queue_function) "
+            "VALUES (11, 'bench_managed', 'managed', 'atlas', NULL), (12, 'bench_user', 'user', 'atlas', NULL), "
+            "(13, 'bench_resource', 'managed', 'atlas', 'Resource') ON CONFLICT DO NOTHING"
+        )
         for harvester in range(4):
             conn.execute("SELECT doma_panda.register_harvester_instance(%s)", (f"bench_harvester_{harvester}",))
         conn.commit()
         params = {"tasks": sizes["tasks"]}
         load_in_chunks(conn, sizes["tasks"], 50_000, LOAD_TASKS_SQL, "tasks", params)
         load_in_chunks(conn, active_jobs, 50_000, LOAD_ACTIVE_SQL, "active jobs", params)
-        load_in_chunks(conn, sizes["defined jobs"], 50_000, LOAD_DEFINED_SQL, "defined jobs",
-                       {**params, "offset": active_jobs})
-        load_in_chunks(conn, archived_jobs, 50_000, LOAD_ARCHIVED_SQL, "archived jobs",
-                       {**params, "offset": active_jobs + sizes["defined jobs"]})
+        load_in_chunks(
+            conn, sizes["defined jobs"], 50_000, LOAD_DEFINED_SQL, "defined jobs", {**params, "offset": active_jobs}
+        )
+        load_in_chunks(
+            conn,
+            archived_jobs,
+            50_000,
+            LOAD_ARCHIVED_SQL,
+            "archived jobs",
+            {**params, "offset": active_jobs + sizes["defined jobs"]},
+        )
         load_in_chunks(conn, sizes["harvester workers"], 50_000, LOAD_WORKERS_SQL, "harvester workers")
     with psycopg.connect(url, autocommit=True) as conn:
         click.echo("vacuum analyze ...")
@@ -195,23 +212,35 @@ def best_time(conn: psycopg.Connection, sql: str, repeat: int) -> float:
 
 
 @click.command("aggregates")
-@click.option("--active-jobs", default=1_000_000, show_default=True, help="jobs in jobsactive4 (jobsdefined4 gets a quarter)")
+@click.option(
+    "--active-jobs", default=1_000_000, show_default=True, help="jobs in jobsactive4 (jobsdefined4 gets a quarter)"
+)
 @click.option("--archived-jobs", default=10_000_000, show_default=True, help="jobs in jobsarchived4")
 @click.option("--repeat", default=3, show_default=True, help="runs of each measurement; the best is reported")
-@click.option("--database", default="pandadb_bench_aggregates", show_default=True,
-              help="scratch database on the PANDADB_URL / embedded server (dropped and recreated)")
+@click.option(
+    "--database",
+    default="pandadb_bench_aggregates",
+    show_default=True,
+    help="scratch database on the PANDADB_URL / embedded server (dropped and recreated)",
+)
 def command(active_jobs: int, archived_jobs: int, repeat: int, database: str) -> None:
     """Time of each aggregate procedure vs. the plain GROUP BY SELECT of the same aggregation."""
-    click.echo(f"scratch database {database} (dropped and recreated, migrated to head) on the PANDADB_URL / embedded server")
+    click.echo(
+        f"scratch database {database} (dropped and recreated, migrated to head) on the PANDADB_URL / embedded server"
+    )
     url = scratch_database(database)
     sizes = prepare(url, active_jobs, archived_jobs)
     click.echo("loaded: " + ", ".join(f"{name} {count:,}" for name, count in sizes.items()))
-    click.echo(f"\n{'procedure':<32} {'rows':>8}  {'procedure':>12}  {'reference':>12}  ratio (procedure / GROUP BY SELECT, best of {repeat})")
+    click.echo(
+        f"\n{'procedure':<32} {'rows':>8}  {'procedure':>12}  {'reference':>12}  ratio (procedure / GROUP BY SELECT, best of {repeat})"
+    )
     with psycopg.connect(url, autocommit=True) as conn:
         for procedure, reference_sql in REFERENCE_SQL.items():
             procedure_seconds = best_time(conn, f"CALL doma_panda.{procedure}()", repeat)
             reference_seconds = best_time(conn, reference_sql, repeat)
             n_rows = scalar(conn, f"SELECT count(*) FROM doma_panda.{TARGET_TABLE[procedure]}")
             ratio = procedure_seconds / reference_seconds if reference_seconds > 0 else float("inf")
-            click.echo(f"{procedure:<32} {n_rows:>8,}  {procedure_seconds * 1000:>9.1f} ms  "
-                       f"{reference_seconds * 1000:>9.1f} ms  ratio {ratio:.2f}")
+            click.echo(
+                f"{procedure:<32} {n_rows:>8,}  {procedure_seconds * 1000:>9.1f} ms  "
+                f"{reference_seconds * 1000:>9.1f} ms  ratio {ratio:.2f}"
+            )

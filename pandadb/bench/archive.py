@@ -34,8 +34,10 @@ TABLES = {  # live table -> archive table
 }
 
 # job g of a set lives on day (first_day_ago + g % days) days ago, at a minute of that day
-MODIFICATION_TIME = ("date_trunc('day', doma_panda.panda_now()) - make_interval(days => %(first_day_ago)s::int + (g %% %(days)s)::int)"
-                     " + make_interval(secs => (g * 7 %% 86400)::int)")
+MODIFICATION_TIME = (
+    "date_trunc('day', doma_panda.panda_now()) - make_interval(days => %(first_day_ago)s::int + (g %% %(days)s)::int)"
+    " + make_interval(secs => (g * 7 %% 86400)::int)"
+)
 LOAD_SQL = {
     "jobsarchived4": f"""
         INSERT INTO doma_panda.jobsarchived4 (pandaid, modificationtime, creationtime, jobstatus, computingsite, prodsourcelabel,
@@ -64,7 +66,9 @@ LOAD_SQL = {
 
 def drop_database(url: str) -> None:
     parts = urlsplit(url)
-    with psycopg.connect(urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, "")), autocommit=True) as conn:
+    with psycopg.connect(
+        urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, "")), autocommit=True
+    ) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
@@ -72,8 +76,11 @@ def prepare_days(conn: psycopg.Connection, first_day_ago: int, days: int) -> Non
     """The daily partitions of every archived table for `days` days from `first_day_ago` days ago backwards."""
     for day in range(first_day_ago, first_day_ago + days):
         for table in TABLES:
-            conn.execute("SELECT doma_panda.create_partition_for_value(%s, (date_trunc('day', doma_panda.panda_now())"
-                         " - make_interval(days => %s))::text)", (f"doma_panda.{table}", day))
+            conn.execute(
+                "SELECT doma_panda.create_partition_for_value(%s, (date_trunc('day', doma_panda.panda_now())"
+                " - make_interval(days => %s))::text)",
+                (f"doma_panda.{table}", day),
+            )
     conn.commit()
 
 
@@ -95,20 +102,34 @@ def reference_archive(conn: psycopg.Connection, first_day_ago: int, days: int) -
     for day in range(first_day_ago, first_day_ago + days):
         for table, archive in TABLES.items():
             bounds = {"day": day}
-            where = ("modificationtime >= date_trunc('day', doma_panda.panda_now()) - make_interval(days => %(day)s)"
-                     " AND modificationtime < date_trunc('day', doma_panda.panda_now()) - make_interval(days => %(day)s - 1)")
-            conn.execute(f"INSERT INTO {archive} ({columns[table]}) SELECT {columns[table]} FROM doma_panda.{table} WHERE {where}",
-                         bounds)
+            where = (
+                "modificationtime >= date_trunc('day', doma_panda.panda_now()) - make_interval(days => %(day)s)"
+                " AND modificationtime < date_trunc('day', doma_panda.panda_now()) - make_interval(days => %(day)s - 1)"
+            )
+            conn.execute(
+                f"INSERT INTO {archive} ({columns[table]}) SELECT {columns[table]} FROM doma_panda.{table} WHERE {where}",
+                bounds,
+            )
             conn.execute(f"DELETE FROM doma_panda.{table} WHERE {where}", bounds)
             conn.commit()
     return time.perf_counter() - started
 
 
 @click.command("archive")
-@click.option("--jobs", type=click.IntRange(min=1), default=1_000_000, show_default=True,
-              help="archived jobs for each side (each with 2 files, metadata and parameters)")
-@click.option("--days", type=click.IntRange(min=1), default=10, show_default=True,
-              help="old daily partitions the jobs of each side are spread over")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1_000_000,
+    show_default=True,
+    help="archived jobs for each side (each with 2 files, metadata and parameters)",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="old daily partitions the jobs of each side are spread over",
+)
 @click.option("--keep", is_flag=True, help=f"keep the scratch database {DATABASE}")
 def command(jobs: int, days: int, keep: bool) -> None:
     """Jobs/s archived by archive_old_partitions vs plain INSERT ... SELECT + DELETE."""

@@ -11,8 +11,8 @@ import click
 import psycopg
 from tqdm import tqdm
 
-from pandadb.migrations.runner import migrate_to_head
 from pandadb.db import resolve_database_url
+from pandadb.migrations.runner import migrate_to_head
 
 
 def scratch_database(name: str) -> str:
@@ -29,8 +29,9 @@ def scratch_database(name: str) -> str:
     return url
 
 
-def load_in_chunks(conn: psycopg.Connection, total: int, chunk: int, sql: str, label: str,
-                   params: dict | None = None) -> None:
+def load_in_chunks(
+    conn: psycopg.Connection, total: int, chunk: int, sql: str, label: str, params: dict | None = None
+) -> None:
     """Run `sql` with parameters (first, last, **params) over [1, total] in chunks, committing each, with a progress bar."""
     with tqdm(total=total, desc=label, unit="rows", unit_scale=True) as bar:
         for first in range(1, total + 1, chunk):

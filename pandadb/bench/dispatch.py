@@ -77,18 +77,24 @@ def free_port() -> int:
 def prepare(url: str, jobs: int, queues: int, shares: int) -> None:
     with psycopg.connect(url) as conn:
         for share in range(shares):
-            conn.execute("INSERT INTO doma_panda.global_shares (name, value, parent, prodsourcelabel, vo) "
-                         "VALUES (%s, %s, 'Production', 'managed', 'wlcg') ON CONFLICT DO NOTHING",
-                         (f"BenchShare{share}", max(1, 100 // shares)))
+            conn.execute(
+                "INSERT INTO doma_panda.global_shares (name, value, parent, prodsourcelabel, vo) "
+                "VALUES (%s, %s, 'Production', 'managed', 'wlcg') ON CONFLICT DO NOTHING",
+                (f"BenchShare{share}", max(1, 100 // shares)),
+            )
         conn.execute("SELECT doma_panda.register_site('BENCH_SITE')")
         for queue in range(queues):
-            conn.execute("SELECT doma_panda.register_panda_queue(%s, 'BENCH_SITE', %s)",
-                         (f"BENCH_Q{queue:04d}", Jsonb({"status": "online"})))
+            conn.execute(
+                "SELECT doma_panda.register_panda_queue(%s, 'BENCH_SITE', %s)",
+                (f"BENCH_Q{queue:04d}", Jsonb({"status": "online"})),
+            )
         conn.commit()
         params = {"queues": queues, "shares": shares}
         load_in_chunks(conn, jobs, 50_000, LOAD_JOBS_SQL, "activated jobs", params)
-        conn.execute("CREATE TABLE bench_raw_jobs (id bigint PRIMARY KEY, queue text NOT NULL, priority integer NOT NULL, "
-                     "status text NOT NULL)")
+        conn.execute(
+            "CREATE TABLE bench_raw_jobs (id bigint PRIMARY KEY, queue text NOT NULL, priority integer NOT NULL, "
+            "status text NOT NULL)"
+        )
         conn.commit()
         load_in_chunks(conn, jobs, 100_000, LOAD_RAW_SQL, "raw reference rows", params)
         conn.execute("CREATE INDEX bench_raw_jobs_queue_idx ON bench_raw_jobs (queue, status, priority DESC)")
@@ -102,7 +108,10 @@ def measure_raw(url: str, clients: int, seconds: float, queues: int) -> float:
     def make_worker(index: int):
         conn = psycopg.connect(url, autocommit=True)
         rng = random.Random(index)
-        return lambda: len(conn.execute(RAW_ACQUIRE_SQL, (f"BENCH_Q{rng.randrange(queues):04d}",), prepare=True).fetchall())
+        return lambda: len(
+            conn.execute(RAW_ACQUIRE_SQL, (f"BENCH_Q{rng.randrange(queues):04d}",), prepare=True).fetchall()
+        )
+
     return run_clients(clients, seconds, make_worker)
 
 
@@ -110,9 +119,14 @@ def measure_table(url: str, clients: int, seconds: float, queues: int, shares: i
     def make_worker(index: int):
         conn = psycopg.connect(url, autocommit=True)
         rng = random.Random(500 + index)
-        return lambda: len(conn.execute(TABLE_ACQUIRE_SQL, (f"BENCH_Q{rng.randrange(queues):04d}",
-                                                            f"BenchShare{rng.randrange(shares)}"),
-                                        prepare=True).fetchall())
+        return lambda: len(
+            conn.execute(
+                TABLE_ACQUIRE_SQL,
+                (f"BENCH_Q{rng.randrange(queues):04d}", f"BenchShare{rng.randrange(shares)}"),
+                prepare=True,
+            ).fetchall()
+        )
+
     return run_clients(clients, seconds, make_worker)
 
 
@@ -123,10 +137,15 @@ def measure_direct(url: str, clients: int, seconds: float, queues: int) -> float
         request = Jsonb({"node": f"bench-node-{index}"})
 
         def acquire() -> int:
-            data = scalar(conn, "SELECT doma_panda.acquire_jobs(p_site_name => %s, p_n_jobs => 1, p_request => %s)",
-                                (f"BENCH_Q{rng.randrange(queues):04d}", request))
+            data = scalar(
+                conn,
+                "SELECT doma_panda.acquire_jobs(p_site_name => %s, p_n_jobs => 1, p_request => %s)",
+                (f"BENCH_Q{rng.randrange(queues):04d}", request),
+            )
             return len(data or [])
+
         return acquire
+
     return run_clients(clients, seconds, make_worker)
 
 
@@ -137,10 +156,19 @@ def api_server(url: str, groups: str = "wlcg/pilot") -> Iterator[tuple[str, str]
     home = os.environ.get("PANDADB_HOME") or str(Path(".pandadb").resolve())
     env = {**os.environ, "PANDADB_URL": url, "PANDADB_HOME": home}
     pandadb = str(Path(sys.executable).parent / "pandadb")
-    token = subprocess.run([pandadb, "token", "issue", "--user", "bench", "--vo", "wlcg", "--groups", groups],
-                           env=env, capture_output=True, text=True, check=True).stdout.strip()
-    server = subprocess.Popen([pandadb, "serve", "--insecure", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    token = subprocess.run(
+        [pandadb, "token", "issue", "--user", "bench", "--vo", "wlcg", "--groups", groups],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    server = subprocess.Popen(
+        [pandadb, "serve", "--insecure", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -176,6 +204,7 @@ class ApiClient:
 
 def measure_http(url: str, clients: int, seconds: float, queues: int) -> float:
     with api_server(url) as (base, token):
+
         def make_worker(index: int):
             client = ApiClient(base, token)
             rng = random.Random(2000 + index)
@@ -186,7 +215,9 @@ def measure_http(url: str, clients: int, seconds: float, queues: int) -> float:
                 if not envelope.get("success"):
                     raise RuntimeError(f"acquire_jobs over HTTP failed: {envelope.get('message')}")
                 return 1 if envelope["data"].get("StatusCode") == 0 else 0
+
             return acquire
+
         return run_clients(clients, seconds, make_worker)
 
 
@@ -199,14 +230,18 @@ def measure_pgqueuer(url: str, clients: int, seconds: float, jobs: int) -> float
         queries = Queries.from_psycopg_connection(conn)
         await queries.install()
         from tqdm import tqdm
+
         with tqdm(total=jobs, desc="pgqueuer jobs", unit="rows", unit_scale=True) as bar:
             for first in range(0, jobs, 10_000):
                 n = min(10_000, jobs - first)
                 await queries.enqueue(["bench"] * n, [None] * n, [(first + i) * 7919 % 1000 for i in range(n)])
                 bar.update(n)
         # fresh statistics for pgqueuer's tables too, as for ours: otherwise its dequeue plans blind
-        tables = await (await conn.execute("SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables "
-                                           "WHERE relname LIKE 'pgqueuer%'")).fetchall()
+        tables = await (
+            await conn.execute(
+                "SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables WHERE relname LIKE 'pgqueuer%'"
+            )
+        ).fetchall()
         for (table,) in tables:
             await conn.execute(f"VACUUM ANALYZE {table}")
         await conn.close()
@@ -221,8 +256,13 @@ def measure_pgqueuer(url: str, clients: int, seconds: float, jobs: int) -> float
             queries = Queries.from_psycopg_connection(conn)
             manager = uuid.uuid4()
             while time.monotonic() < deadline:
-                picked = await queries.dequeue(1, {"bench": EntrypointExecutionParameter(concurrency_limit=0)},
-                                               manager, None, timedelta(seconds=300))
+                picked = await queries.dequeue(
+                    1,
+                    {"bench": EntrypointExecutionParameter(concurrency_limit=0)},
+                    manager,
+                    None,
+                    timedelta(seconds=300),
+                )
                 done += len(picked)
             await conn.close()
 
@@ -244,16 +284,23 @@ SCENARIOS = ("a", "a'", "b", "c", "d")
 @click.option("--shares", default=5, show_default=True)
 @click.option("--clients", default=8, show_default=True, help="concurrent acquirers in every scenario")
 @click.option("--seconds", default=10.0, show_default=True, help="measured time per scenario")
-@click.option("--database", default="pandadb_bench_dispatch", show_default=True, help="scratch database (dropped and recreated)")
-@click.option("--scenarios", default=",".join(SCENARIOS), show_default=True,
-              help="which scenarios to run, comma-separated (ratios are printed for those measured)")
+@click.option(
+    "--database", default="pandadb_bench_dispatch", show_default=True, help="scratch database (dropped and recreated)"
+)
+@click.option(
+    "--scenarios",
+    default=",".join(SCENARIOS),
+    show_default=True,
+    help="which scenarios to run, comma-separated (ratios are printed for those measured)",
+)
 def command(jobs: int, queues: int, shares: int, clients: int, seconds: float, database: str, scenarios: str) -> None:
     """Jobs/s acquired: raw SKIP LOCKED update, the same on jobsactive4, acquire_jobs, over HTTP, pgqueuer dequeue."""
     wanted = [name.strip() for name in scenarios.split(",") if name.strip()]
     unknown = sorted(set(wanted) - set(SCENARIOS))
     if unknown or not wanted:
-        raise click.BadParameter(f"scenarios are {', '.join(SCENARIOS)}, not {', '.join(unknown) or 'none'}",
-                                 param_hint="--scenarios")
+        raise click.BadParameter(
+            f"scenarios are {', '.join(SCENARIOS)}, not {', '.join(unknown) or 'none'}", param_hint="--scenarios"
+        )
     url = scratch_database(database)
     prepare(url, jobs, queues, shares)
     measures = {
@@ -279,8 +326,13 @@ def command(jobs: int, queues: int, shares: int, clients: int, seconds: float, d
 
     click.echo(f"\njobs={jobs} queues={queues} shares={shares} clients={clients} (ratios are of this run)")
     labels = {"a": "raw", "a'": "table", "b": "direct", "c": "http", "d": "pgqueuer"}
-    ratios = {"a": [], "a'": [("a'", "a")], "b": [("b", "a"), ("b", "a'")], "c": [("c", "a"), ("c", "b")],
-              "d": [("b", "d")]}
+    ratios = {
+        "a": [],
+        "a'": [("a'", "a")],
+        "b": [("b", "a"), ("b", "a'")],
+        "c": [("c", "a"), ("c", "b")],
+        "d": [("b", "d")],
+    }
     for key in SCENARIOS:
         if key in results:
             text = "".join(ratio(top, bottom) for top, bottom in ratios[key])

@@ -53,27 +53,41 @@ def prepare(url: str, ranges: int, clients: int) -> list[int]:
     """The task, the consumer jobs (one per client, running), their input files, the ranges; the raw table."""
     n_files = (ranges + RANGES_PER_FILE - 1) // RANGES_PER_FILE
     with psycopg.connect(url) as conn:
-        conn.execute("INSERT INTO doma_panda.jedi_tasks (jeditaskid, status, username, creationdate, modificationtime, "
-                     "vo, eventservice) VALUES (%s, 'running', 'bench', now(), now(), 'wlcg', 1)", (TASK,))
-        pandaids = [row[0] for row in conn.execute(
-            "INSERT INTO doma_panda.jobsactive4 (pandaid, jobdefinitionid, creationtime, modificationtime, statechangetime, "
-            "jobstatus, computingsite, prodsourcelabel, currentpriority, assignedpriority, transformation, jobname, "
-            "produsername, attemptnr, maxattempt, vo, jeditaskid, jobsetid, eventservice) "
-            "SELECT nextval('doma_panda.jobsdefined4_pandaid_seq'), g, now(), now(), now(), 'running', 'BENCH_ES', "
-            "'managed', 100, 100, '/bin/true', 'bench.es.' || g, 'bench', 1, 3, 'wlcg', %s, %s, 1 "
-            "FROM generate_series(1, %s) g RETURNING pandaid", (TASK, JOBSET, clients)).fetchall()]
-        conn.execute("INSERT INTO doma_panda.jedi_dataset_contents (jeditaskid, datasetid, fileid, creationdate, lfn, guid, "
-                     "type, status, scope, nevents) SELECT %s, %s, f, now(), 'EVNT.bench._' || f || '.pool.root', "
-                     "md5(f::text), 'input', 'running', 'bench', %s FROM generate_series(0, %s) f",
-                     (TASK, DATASET, RANGES_PER_FILE * 10, n_files))
+        conn.execute(
+            "INSERT INTO doma_panda.jedi_tasks (jeditaskid, status, username, creationdate, modificationtime, "
+            "vo, eventservice) VALUES (%s, 'running', 'bench', now(), now(), 'wlcg', 1)",
+            (TASK,),
+        )
+        pandaids = [
+            row[0]
+            for row in conn.execute(
+                "INSERT INTO doma_panda.jobsactive4 (pandaid, jobdefinitionid, creationtime, modificationtime, statechangetime, "
+                "jobstatus, computingsite, prodsourcelabel, currentpriority, assignedpriority, transformation, jobname, "
+                "produsername, attemptnr, maxattempt, vo, jeditaskid, jobsetid, eventservice) "
+                "SELECT nextval('doma_panda.jobsdefined4_pandaid_seq'), g, now(), now(), now(), 'running', 'BENCH_ES', "
+                "'managed', 100, 100, '/bin/true', 'bench.es.' || g, 'bench', 1, 3, 'wlcg', %s, %s, 1 "
+                "FROM generate_series(1, %s) g RETURNING pandaid",
+                (TASK, JOBSET, clients),
+            ).fetchall()
+        ]
+        conn.execute(
+            "INSERT INTO doma_panda.jedi_dataset_contents (jeditaskid, datasetid, fileid, creationdate, lfn, guid, "
+            "type, status, scope, nevents) SELECT %s, %s, f, now(), 'EVNT.bench._' || f || '.pool.root', "
+            "md5(f::text), 'input', 'running', 'bench', %s FROM generate_series(0, %s) f",
+            (TASK, DATASET, RANGES_PER_FILE * 10, n_files),
+        )
         conn.commit()
         params = {"task": TASK, "jobset": JOBSET, "dataset": DATASET, "per_file": RANGES_PER_FILE}
         load_in_chunks(conn, ranges, 100_000, LOAD_EVENTS_SQL, "event ranges", params)
-        conn.execute("CREATE TABLE bench_raw_events (fileid bigint NOT NULL, job_processid bigint NOT NULL, "
-                     "jobset bigint NOT NULL, status smallint NOT NULL, PRIMARY KEY (fileid, job_processid))")
+        conn.execute(
+            "CREATE TABLE bench_raw_events (fileid bigint NOT NULL, job_processid bigint NOT NULL, "
+            "jobset bigint NOT NULL, status smallint NOT NULL, PRIMARY KEY (fileid, job_processid))"
+        )
         conn.commit()
         load_in_chunks(conn, ranges, 100_000, LOAD_RAW_SQL, "raw reference rows", params)
-        conn.execute("CREATE INDEX bench_raw_events_jobset_idx ON bench_raw_events (jobset, status, fileid, job_processid)")
+        conn.execute(
+            "CREATE INDEX bench_raw_events_jobset_idx ON bench_raw_events (jobset, status, fileid, job_processid)"
+        )
         conn.commit()
         conn.autocommit = True  # VACUUM cannot run in a transaction block
         conn.execute("VACUUM ANALYZE bench_raw_events")
@@ -85,6 +99,7 @@ def measure_raw(url: str, clients: int, seconds: float, per_call: int) -> float:
     def make_worker(index: int):
         conn = psycopg.connect(url, autocommit=True)
         return lambda: len(conn.execute(RAW_ACQUIRE_SQL, (JOBSET, per_call)).fetchall())
+
     return run_clients(clients, seconds, make_worker)
 
 
@@ -93,19 +108,28 @@ def measure_direct(url: str, pandaids: list[int], seconds: float, per_call: int)
         conn = psycopg.connect(url, autocommit=True)
 
         def acquire() -> int:
-            data = scalar(conn, "SELECT doma_panda.acquire_event_ranges(p_pandaid => %s, p_jobsetid => %s, "
-                                "p_n_ranges => %s)", (pandaids[index], JOBSET, per_call))
+            data = scalar(
+                conn,
+                "SELECT doma_panda.acquire_event_ranges(p_pandaid => %s, p_jobsetid => %s, p_n_ranges => %s)",
+                (pandaids[index], JOBSET, per_call),
+            )
             return len(data or [])
+
         return acquire
+
     return run_clients(len(pandaids), seconds, make_worker)
 
 
 @click.command("events")
-@click.option("--ranges", default=1_000_000, show_default=True, help="ready event ranges loaded (and rows in the reference)")
+@click.option(
+    "--ranges", default=1_000_000, show_default=True, help="ready event ranges loaded (and rows in the reference)"
+)
 @click.option("--clients", default=8, show_default=True, help="concurrent pilots in both scenarios")
 @click.option("--per-call", default=10, show_default=True, help="ranges asked for in each call (n_ranges)")
 @click.option("--seconds", default=10.0, show_default=True, help="measured time per scenario")
-@click.option("--database", default="pandadb_bench_events", show_default=True, help="scratch database (dropped and recreated)")
+@click.option(
+    "--database", default="pandadb_bench_events", show_default=True, help="scratch database (dropped and recreated)"
+)
 def command(ranges: int, clients: int, per_call: int, seconds: float, database: str) -> None:
     """Event ranges/s acquired: raw SKIP LOCKED update vs acquire_event_ranges, same ranges, same run."""
     url = scratch_database(database)

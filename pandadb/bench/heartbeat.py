@@ -40,9 +40,14 @@ UPDATE doma_panda.jobsactive4
 
 def heartbeat_values(rng: random.Random, index: int) -> dict:
     """One heartbeat's values by their API names."""
-    return {"node": f"bench-node-{index}", "cpu_consumption_time": rng.randrange(1, 100_000),
-            "max_rss": rng.randrange(1, 4_000_000), "max_pss": rng.randrange(1, 4_000_000),
-            "n_events": rng.randrange(0, 1000), "core_count": 1}
+    return {
+        "node": f"bench-node-{index}",
+        "cpu_consumption_time": rng.randrange(1, 100_000),
+        "max_rss": rng.randrange(1, 4_000_000),
+        "max_pss": rng.randrange(1, 4_000_000),
+        "n_events": rng.randrange(0, 1000),
+        "core_count": 1,
+    }
 
 
 def own_job(rng: random.Random, index: int, clients: int, jobs: int) -> int:
@@ -64,11 +69,23 @@ def measure_bare(url: str, clients: int, seconds: float, jobs: int) -> float:
 
         def beat() -> int:
             values = heartbeat_values(rng, index)
-            cursor = conn.execute(BARE_UPDATE_SQL, (values["node"], values["cpu_consumption_time"], values["max_rss"],
-                                                    values["max_pss"], values["n_events"], values["core_count"],
-                                                    own_job(rng, index, clients, jobs)), prepare=True)
+            cursor = conn.execute(
+                BARE_UPDATE_SQL,
+                (
+                    values["node"],
+                    values["cpu_consumption_time"],
+                    values["max_rss"],
+                    values["max_pss"],
+                    values["n_events"],
+                    values["core_count"],
+                    own_job(rng, index, clients, jobs),
+                ),
+                prepare=True,
+            )
             return cursor.rowcount
+
         return beat
+
     return run_clients(clients, seconds, make_worker)
 
 
@@ -78,28 +95,38 @@ def measure_direct(url: str, clients: int, seconds: float, jobs: int) -> float:
         rng = random.Random(1000 + index)
 
         def beat() -> int:
-            row = conn.execute("SELECT doma_panda.update_job(p_pandaid => %s, p_job_status => 'running', p_request => %s)",
-                               (own_job(rng, index, clients, jobs), Jsonb(heartbeat_values(rng, index))),
-                               prepare=True).fetchone()
+            row = conn.execute(
+                "SELECT doma_panda.update_job(p_pandaid => %s, p_job_status => 'running', p_request => %s)",
+                (own_job(rng, index, clients, jobs), Jsonb(heartbeat_values(rng, index))),
+                prepare=True,
+            ).fetchone()
             return 1 if row is not None and row[0].get("StatusCode") == 0 else 0
+
         return beat
+
     return run_clients(clients, seconds, make_worker)
 
 
 def measure_http(url: str, clients: int, seconds: float, jobs: int) -> float:
     with api_server(url) as (base, token):
+
         def make_worker(index: int):
             client = ApiClient(base, token)
             rng = random.Random(2000 + index)
 
             def beat() -> int:
-                body = {"job_id": own_job(rng, index, clients, jobs), "job_status": "running",
-                        **heartbeat_values(rng, index)}
+                body = {
+                    "job_id": own_job(rng, index, clients, jobs),
+                    "job_status": "running",
+                    **heartbeat_values(rng, index),
+                }
                 envelope = client.post("/api/v1/pilot/update_job", body)
                 if not envelope.get("success"):
                     raise RuntimeError(f"update_job over HTTP failed: {envelope.get('message')}")
                 return 1 if envelope["data"].get("StatusCode") == 0 else 0
+
             return beat
+
         return run_clients(clients, seconds, make_worker)
 
 
@@ -108,15 +135,19 @@ def measure_http(url: str, clients: int, seconds: float, jobs: int) -> float:
 @click.option("--queues", default=200, show_default=True)
 @click.option("--clients", default=8, show_default=True, help="concurrent pilots in every scenario")
 @click.option("--seconds", default=10.0, show_default=True, help="measured time per scenario")
-@click.option("--database", default="pandadb_bench_heartbeat", show_default=True, help="scratch database (dropped and recreated)")
+@click.option(
+    "--database", default="pandadb_bench_heartbeat", show_default=True, help="scratch database (dropped and recreated)"
+)
 def command(jobs: int, queues: int, clients: int, seconds: float, database: str) -> None:
     """Heartbeats/s: a bare UPDATE of jobsactive4, update_job direct, update_job over HTTP."""
     url = scratch_database(database)
     prepare(url, jobs, queues)
     results: dict[str, float] = {}
-    for key, name, measure in (("r", "r bare UPDATE of jobsactive4", measure_bare),
-                               ("h", "h update_job (direct)", measure_direct),
-                               ("s", "s update_job (HTTP)", measure_http)):
+    for key, name, measure in (
+        ("r", "r bare UPDATE of jobsactive4", measure_bare),
+        ("h", "h update_job (direct)", measure_direct),
+        ("s", "s update_job (HTTP)", measure_http),
+    ):
         click.echo(f"measuring {name} for {seconds:g}s with {clients} clients ...")
         results[key] = measure(url, clients, seconds, jobs)
         click.echo(f"  {name}: {results[key]:,.0f} heartbeats/s")

@@ -63,10 +63,19 @@ def main() -> None:
     except ClusterError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
-    except (psycopg.OperationalError, psycopg.ProgrammingError, psycopg_pool.PoolTimeout,
-            sqlalchemy.exc.OperationalError, sqlalchemy.exc.ArgumentError, sqlalchemy.exc.NoSuchModuleError) as error:
+    except (
+        psycopg.OperationalError,
+        psycopg.ProgrammingError,
+        psycopg_pool.PoolTimeout,
+        sqlalchemy.exc.OperationalError,
+        sqlalchemy.exc.ArgumentError,
+        sqlalchemy.exc.NoSuchModuleError,
+    ) as error:
         url = load_settings().database_url
         where = f" at {_without_password(url)}" if url else ""
-        click.echo(f"error: cannot use the database{where}: {_first_line(error)}. Check PANDADB_URL (or unset it "
-                   "and run 'pandadb db start' for the embedded cluster).", err=True)
+        click.echo(
+            f"error: cannot use the database{where}: {_first_line(error)}. Check PANDADB_URL (or unset it "
+            "and run 'pandadb db start' for the embedded cluster).",
+            err=True,
+        )
         sys.exit(1)

@@ -44,7 +44,9 @@ def db_status() -> None:
         click.echo(f"embedded cluster: not created under {settings.home} (run 'pandadb db start')")
         raise SystemExit(3)
     state = "running" if cluster.is_running() else "stopped"
-    click.echo(f"embedded cluster: {state}\n  data: {cluster.data_dir}\n  log:  {cluster.log_file}\n  url:  {cluster.url()}")
+    click.echo(
+        f"embedded cluster: {state}\n  data: {cluster.data_dir}\n  log:  {cluster.log_file}\n  url:  {cluster.url()}"
+    )
     if state != "running":
         raise SystemExit(3)
 

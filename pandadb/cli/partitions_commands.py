@@ -9,8 +9,8 @@ import psycopg
 from tqdm import tqdm
 
 from pandadb.db import connect
-from pandadb.partitions import maintain_table, maintenance_tables, partition_engine, partition_report, run_maintenance
 from pandadb.errors import ProcedureError
+from pandadb.partitions import maintain_table, maintenance_tables, partition_engine, partition_report, run_maintenance
 
 
 def _describe(result: dict[str, Any]) -> str:
@@ -46,6 +46,7 @@ def partitions_maintain(parent_table: str | None, include_manual: bool) -> None:
             tables = maintenance_tables(conn, include_manual)
             click.echo(f"engine {engine}: maintaining {len(tables)} tables")
             with tqdm(total=len(tables), unit="table", desc="partition maintenance", disable=None) as bar:
+
                 def table_done(result: dict[str, Any]) -> None:
                     bar.write(_describe(result))
                     bar.update(1)

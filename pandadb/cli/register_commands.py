@@ -77,33 +77,57 @@ def register_site(site_name: str, role: str | None, tier_level: int | None) -> N
 @click.argument("panda_queue")
 @click.option("--site", "site_name", required=True, help="the registered site the queue belongs to")
 @click.option("--cloud", help="registered cloud/resource group (sets 'cloud')")
-@click.option("--status", type=click.Choice(["online", "offline", "test", "brokeroff", "paused"]), help="queue status (default online)")
-@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="a schedconfig attribute; VALUE is JSON or a string")
+@click.option(
+    "--status",
+    type=click.Choice(["online", "offline", "test", "brokeroff", "paused"]),
+    help="queue status (default online)",
+)
+@click.option(
+    "--set", "settings", multiple=True, metavar="KEY=VALUE", help="a schedconfig attribute; VALUE is JSON or a string"
+)
 @click.option("--json", "config_file", type=click.File(), help="a JSON file with the queue's schedconfig attributes")
-@click.option("--allow-unknown", is_flag=True,
-              help="accept attributes this project does not know (e.g. a whole CRIC document); known ones are still checked")
-def register_queue(panda_queue: str, site_name: str, cloud: str | None, status: str | None,
-                   settings: tuple[str, ...], config_file, allow_unknown: bool) -> None:
+@click.option(
+    "--allow-unknown",
+    is_flag=True,
+    help="accept attributes this project does not know (e.g. a whole CRIC document); known ones are still checked",
+)
+def register_queue(
+    panda_queue: str,
+    site_name: str,
+    cloud: str | None,
+    status: str | None,
+    settings: tuple[str, ...],
+    config_file,
+    allow_unknown: bool,
+) -> None:
     """Add or update a PanDA queue (panda_site + schedconfig_json)."""
     config = _parse_settings(settings, config_file)
     if cloud:
         config["cloud"] = cloud
     if status:
         config["status"] = status
-    registered = _register("register_panda_queue", p_panda_queue=panda_queue, p_site_name=site_name, p_queue_config=config,
-                           p_allow_unknown_attributes=allow_unknown)
+    registered = _register(
+        "register_panda_queue",
+        p_panda_queue=panda_queue,
+        p_site_name=site_name,
+        p_queue_config=config,
+        p_allow_unknown_attributes=allow_unknown,
+    )
     click.echo(f"queue {panda_queue} registered at {site_name}: {json.dumps(registered, sort_keys=True)}")
 
 
 @register_group.command("cloud")
 @click.argument("cloud_name")
 @click.option("--description", default="", help="free text")
-@click.option("--status", type=click.Choice(["online", "offline", "test", "brokeroff"]), default="online", show_default=True)
+@click.option(
+    "--status", type=click.Choice(["online", "offline", "test", "brokeroff"]), default="online", show_default=True
+)
 @click.option("--vo", help="the organisation, e.g. wlcg")
 def register_cloud(cloud_name: str, description: str, status: str, vo: str | None) -> None:
     """Add or update a cloud / resource group (doma_pandameta.cloudconfig)."""
-    row = _register("doma_pandameta.register_cloud", p_cloud_name=cloud_name, p_description=description, p_status=status,
-                    p_vo=vo)
+    row = _register(
+        "doma_pandameta.register_cloud", p_cloud_name=cloud_name, p_description=description, p_status=status, p_vo=vo
+    )
     click.echo(f"cloud {row['name']} registered (status={row['status']}, vo={row['vo']})")
 
 
@@ -114,8 +138,13 @@ def register_cloud(cloud_name: str, description: str, status: str, vo: str | Non
 @click.option("--hostname", help="where it runs")
 def register_harvester(harvester_id: str, description: str | None, owner: str | None, hostname: str | None) -> None:
     """Add or update a harvester instance (doma_panda.harvester_instances)."""
-    row = _register("register_harvester_instance", p_harvester_id=harvester_id, p_description=description,
-                    p_owner=owner, p_hostname=hostname)
+    row = _register(
+        "register_harvester_instance",
+        p_harvester_id=harvester_id,
+        p_description=description,
+        p_owner=owner,
+        p_hostname=hostname,
+    )
     click.echo(f"harvester {row['harvester_id']} registered")
 
 
@@ -123,13 +152,21 @@ def register_harvester(harvester_id: str, description: str | None, owner: str | 
 @click.argument("dataset")
 @click.option("--site", required=True, help="the site (storage or queue name) that holds the files")
 @click.option("--scope", help="the dataset's scope (default: the SCOPE of SCOPE:NAME, else the name's first field)")
-@click.option("--file", "file_texts", multiple=True, metavar="lfn=NAME,size=N,checksum=ad:HEX,events=N[,guid=..][,scope=..]",
-              help="a file of the dataset (repeatable)")
-@click.option("--json", "files_file", type=click.File(), help="a JSON file: a list of file objects (or {\"files\": [...]})")
+@click.option(
+    "--file",
+    "file_texts",
+    multiple=True,
+    metavar="lfn=NAME,size=N,checksum=ad:HEX,events=N[,guid=..][,scope=..]",
+    help="a file of the dataset (repeatable)",
+)
+@click.option(
+    "--json", "files_file", type=click.File(), help="a JSON file: a list of file objects (or {\"files\": [...]})"
+)
 @click.option("--close", "state", flag_value="closed", default=None, help="mark the dataset closed (complete)")
 @click.option("--open", "state", flag_value="open", help="mark the dataset open (more files may come)")
-def register_dataset(dataset: str, site: str, scope: str | None, file_texts: tuple[str, ...], files_file,
-                     state: str | None) -> None:
+def register_dataset(
+    dataset: str, site: str, scope: str | None, file_texts: tuple[str, ...], files_file, state: str | None
+) -> None:
     """Register files of a dataset and their replicas at a site in the replica catalogue (idempotent)."""
     files = [_parse_file(text) for text in file_texts]
     if files_file is not None:
@@ -144,12 +181,21 @@ def register_dataset(dataset: str, site: str, scope: str | None, file_texts: tup
         files += loaded
     with connect() as conn:
         try:
-            answer = call(conn, "register_dataset_files", p_datasetname=dataset, p_site=site, p_files=files,
-                          p_scope=scope, p_state=state)
+            answer = call(
+                conn,
+                "register_dataset_files",
+                p_datasetname=dataset,
+                p_site=site,
+                p_files=files,
+                p_scope=scope,
+                p_state=state,
+            )
         except ProcedureError as error:
             raise click.ClickException(error.message) from error
-    click.echo(f"dataset {answer['dataset']} (scope {answer['scope']}, {answer['state']}): {answer['nfiles']} files, "
-               f"{answer['files_added']} new; {answer['replicas_added']} new replicas at {answer['site']}")
+    click.echo(
+        f"dataset {answer['dataset']} (scope {answer['scope']}, {answer['state']}): {answer['nfiles']} files, "
+        f"{answer['files_added']} new; {answer['replicas_added']} new replicas at {answer['site']}"
+    )
 
 
 @register_group.command("show")
@@ -159,13 +205,13 @@ def register_show() -> None:
         "clouds": "SELECT name, status, vo FROM doma_pandameta.cloudconfig ORDER BY name",
         "sites": "SELECT site_name, role, tier_level FROM doma_panda.site ORDER BY site_name",
         "queues": "SELECT p.panda_site_name, p.site_name, s.data->>'status' AS status, s.data->>'cloud' AS cloud "
-                  "FROM doma_panda.panda_site p LEFT JOIN doma_panda.schedconfig_json s ON s.panda_queue = p.panda_site_name "
-                  "ORDER BY 1",
+        "FROM doma_panda.panda_site p LEFT JOIN doma_panda.schedconfig_json s ON s.panda_queue = p.panda_site_name "
+        "ORDER BY 1",
         "harvesters": "SELECT harvester_id, description FROM doma_panda.harvester_instances ORDER BY 1",
         "resource types": "SELECT resource_name, mincore, maxcore, minrampercore, maxrampercore FROM doma_panda.resource_types ORDER BY 1",
         "global shares": "SELECT name, value, parent, prodsourcelabel FROM doma_panda.global_shares ORDER BY coalesce(parent, ''), name",
         "datasets": "SELECT d.datasetname AS dataset, d.scope, d.state, count(f.lfn) AS files FROM doma_panda.pandadb_datasets d "
-                    "LEFT JOIN doma_panda.pandadb_dataset_files f ON f.datasetname = d.datasetname GROUP BY 1, 2, 3 ORDER BY 1",
+        "LEFT JOIN doma_panda.pandadb_dataset_files f ON f.datasetname = d.datasetname GROUP BY 1, 2, 3 ORDER BY 1",
     }
     with connect() as conn:
         for title, sql in queries.items():
@@ -179,7 +225,9 @@ def register_show() -> None:
             table += [["-" if value is None else str(value) for value in row] for row in found]
             widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
             for row in table:
-                click.echo("  " + "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
+                click.echo(
+                    "  " + "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip()
+                )
 
 
 commands = [register_group]

@@ -26,8 +26,14 @@ from pandadb.migrations.runner import migrate_to_head
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address the API listens on.")
 @click.option("--http-port", type=int, default=25080, show_default=True, help="Plain HTTP (insecure development mode).")
 @click.option("--https-port", type=int, default=25443, show_default=True, help="HTTPS (development certificate).")
-@click.option("--scheduler", "scheduler_mode", type=click.Choice(["auto", "pg_cron", "builtin", "off"]), default="auto",
-              show_default=True, help="who runs the scheduled jobs: pg_cron when usable (auto), or `pandadb scheduler` in-process")
+@click.option(
+    "--scheduler",
+    "scheduler_mode",
+    type=click.Choice(["auto", "pg_cron", "builtin", "off"]),
+    default="auto",
+    show_default=True,
+    help="who runs the scheduled jobs: pg_cron when usable (auto), or `pandadb scheduler` in-process",
+)
 def run(host: str, http_port: int, https_port: int, scheduler_mode: str) -> None:
     """Bring the PanDA database up, migrate it, and serve the API until interrupted."""
     for port in (http_port, https_port):
@@ -41,8 +47,10 @@ def run(host: str, http_port: int, https_port: int, scheduler_mode: str) -> None
         signal.signal(sig, lambda *_: stop.set())
     scheduler = start_scheduled_jobs(url, scheduler_mode)
     servers = start_development_servers(url, host, http_port, https_port)
-    click.echo(f"API: http://{host}:{http_port}/api/v1/ (insecure development mode) and "
-               f"https://{host}:{https_port}/api/v1/ (development certificate); press Ctrl-C to stop")
+    click.echo(
+        f"API: http://{host}:{http_port}/api/v1/ (insecure development mode) and "
+        f"https://{host}:{https_port}/api/v1/ (development certificate); press Ctrl-C to stop"
+    )
     exit_code = supervise(servers, stop.is_set)
     if scheduler is not None:
         scheduler[0].stop()
@@ -84,9 +92,11 @@ def refuse_busy_port(host: str, port: int) -> None:
         try:
             probe.bind((host, port))
         except OSError as error:
-            raise click.ClickException(f"cannot listen on {host}:{port} ({error.strerror}): is another pandadb run or "
-                                       "serve using it? Stop it, or choose other ports (--http-port/--https-port, "
-                                       "--port)") from None
+            raise click.ClickException(
+                f"cannot listen on {host}:{port} ({error.strerror}): is another pandadb run or "
+                "serve using it? Stop it, or choose other ports (--http-port/--https-port, "
+                "--port)"
+            ) from None
 
 
 def spawn_serve(arguments: list[str], env: dict[str, str]) -> subprocess.Popen:
@@ -94,13 +104,16 @@ def spawn_serve(arguments: list[str], env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "pandadb", "serve", *arguments], env=env)
 
 
-def start_development_servers(database_url: str, host: str = "127.0.0.1", http_port: int = 25080,
-                              https_port: int = 25443) -> list[subprocess.Popen]:
+def start_development_servers(
+    database_url: str, host: str = "127.0.0.1", http_port: int = 25080, https_port: int = 25443
+) -> list[subprocess.Popen]:
     """Plain HTTP in insecure development mode and HTTPS with the development certificate: two gunicorn
     masters (TLS applies to every address one master binds)."""
     env = {**os.environ, "PANDADB_URL": database_url}
-    return [spawn_serve(["--host", host, "--port", str(http_port), "--insecure"], env),
-            spawn_serve(["--host", host, "--port", str(https_port), "--tls"], env)]
+    return [
+        spawn_serve(["--host", host, "--port", str(http_port), "--insecure"], env),
+        spawn_serve(["--host", host, "--port", str(https_port), "--tls"], env),
+    ]
 
 
 def supervise(children: list[subprocess.Popen], stop_requested: Callable[[], bool]) -> int:

@@ -19,8 +19,17 @@ from psycopg_pool import PoolTimeout
 from pandadb.db import resolve_database_url
 from pandadb.errors import ProcedureError
 from pandadb.scheduler import (
-    DEFAULT_MAX_CONNECTIONS, REGISTRY_FILE, CronSyncReport, PgCronUnavailable,
-    RegistryFileError, Scheduler, cron_install, cron_listing, cron_uninstall, default_host_id, load_registry,
+    DEFAULT_MAX_CONNECTIONS,
+    REGISTRY_FILE,
+    CronSyncReport,
+    PgCronUnavailable,
+    RegistryFileError,
+    Scheduler,
+    cron_install,
+    cron_listing,
+    cron_uninstall,
+    default_host_id,
+    load_registry,
     read_registry_file,
 )
 
@@ -38,8 +47,10 @@ def _print_sync_report(report: CronSyncReport, verb: str) -> None:
         click.echo(f"  scheduled    {name}")
     for name in report.unscheduled:
         click.echo(f"  unscheduled  {name}")
-    click.echo(f"{verb}: {len(report.scheduled)} scheduled, {len(report.unscheduled)} removed, "
-               f"{len(report.unchanged)} unchanged")
+    click.echo(
+        f"{verb}: {len(report.scheduled)} scheduled, {len(report.unscheduled)} removed, "
+        f"{len(report.unchanged)} unchanged"
+    )
 
 
 @click.group("cron")
@@ -90,20 +101,40 @@ def cron_list_command(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"jobs": [line.as_json() for line in listing], "pg_cron": note or "available"}, indent=1))
         return
-    header = ("name", "schedule", "enabled", "exclusive", "pg_cron", "last run (UTC)", "by", "duration", "status", "error")
+    header = (
+        "name",
+        "schedule",
+        "enabled",
+        "exclusive",
+        "pg_cron",
+        "last run (UTC)",
+        "by",
+        "duration",
+        "status",
+        "error",
+    )
     rows = [header]
     for line in listing:
         last_error = " ".join((line.last_error or "").split())
-        rows.append((
-            line.name, line.schedule, "yes" if line.enabled else "no", "yes" if line.exclusive else "no",
-            line.cron_schedule or "not installed",
-            line.last_started.isoformat(sep=" ", timespec="seconds") if line.last_started else "-",
-            line.last_by or "-", _format_seconds(line.last_duration_seconds), line.last_status or "-",
-            (last_error[:77] + "...") if len(last_error) > 80 else (last_error or "-"),
-        ))
+        rows.append(
+            (
+                line.name,
+                line.schedule,
+                "yes" if line.enabled else "no",
+                "yes" if line.exclusive else "no",
+                line.cron_schedule or "not installed",
+                line.last_started.isoformat(sep=" ", timespec="seconds") if line.last_started else "-",
+                line.last_by or "-",
+                _format_seconds(line.last_duration_seconds),
+                line.last_status or "-",
+                (last_error[:77] + "...") if len(last_error) > 80 else (last_error or "-"),
+            )
+        )
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(header) - 1)]
     for row in rows:
-        click.echo("  ".join(str(value).ljust(width) for value, width in zip(row, widths)) + "  " + str(row[-1]))
+        click.echo(
+            "  ".join(str(value).ljust(width) for value, width in zip(row, widths, strict=False)) + "  " + str(row[-1])
+        )
     if note:
         click.echo(f"pg_cron: {note}")
 
@@ -127,33 +158,56 @@ def cron_load_command(registry_file: Path, keep_missing: bool) -> None:
 @click.command("scheduler")
 @click.option("--once", is_flag=True, help="Run each selected job once now, then exit (status 1 if any failed).")
 @click.option("--jobs", "job_names", default=None, metavar="NAME,...", help="Only these registry jobs.")
-@click.option("--host-id", default=None, help="This scheduler's host id (default: the host name). Exclusive jobs "
-              "run on one host at a time; other jobs never overlap on one host id.")
-@click.option("--max-connections", default=DEFAULT_MAX_CONNECTIONS, show_default=True,
-              help="Size of the connection pool, i.e. how many jobs may run at the same time.")
-@click.option("--shutdown-grace", default=30.0, show_default=True,
-              help="Seconds to let running jobs finish on SIGINT/SIGTERM before cancelling them.")
+@click.option(
+    "--host-id",
+    default=None,
+    help="This scheduler's host id (default: the host name). Exclusive jobs "
+    "run on one host at a time; other jobs never overlap on one host id.",
+)
+@click.option(
+    "--max-connections",
+    default=DEFAULT_MAX_CONNECTIONS,
+    show_default=True,
+    help="Size of the connection pool, i.e. how many jobs may run at the same time.",
+)
+@click.option(
+    "--shutdown-grace",
+    default=30.0,
+    show_default=True,
+    help="Seconds to let running jobs finish on SIGINT/SIGTERM before cancelling them.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Also log skipped attempts (busy elsewhere, not due).")
-def scheduler_command(once: bool, job_names: str | None, host_id: str | None, max_connections: int,
-                      shutdown_grace: float, verbose: bool) -> None:
+def scheduler_command(
+    once: bool, job_names: str | None, host_id: str | None, max_connections: int, shutdown_grace: float, verbose: bool
+) -> None:
     """Run the scheduled-job registry where pg_cron is absent (PanDA daemon semantics, seconds granularity).
 
     A job never overlaps itself; an exclusive job runs on one host at a time across every scheduler
     of the database and its period counts across hosts. Each run is logged in
     doma_panda.pandadb_scheduler_runs (see `pandadb cron list`). Stops cleanly on SIGINT/SIGTERM.
     """
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(message)s", stream=sys.stdout)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stdout,
+    )
     logging.getLogger("psycopg.pool").setLevel(logging.WARNING)
     names = [name.strip() for name in job_names.split(",") if name.strip()] if job_names else None
-    scheduler = Scheduler(resolve_database_url(), host_id=host_id or default_host_id(), job_names=names,
-                          max_connections=max_connections, shutdown_grace_seconds=shutdown_grace)
+    scheduler = Scheduler(
+        resolve_database_url(),
+        host_id=host_id or default_host_id(),
+        job_names=names,
+        max_connections=max_connections,
+        shutdown_grace_seconds=shutdown_grace,
+    )
     try:
         if once:
             results = scheduler.run_once()
             for result in results:
                 if result.outcome in ("busy", "disabled"):
-                    click.echo(f"{result.job_name}: skipped ({'running on another scheduler' if result.outcome == 'busy' else 'disabled'})")
+                    click.echo(
+                        f"{result.job_name}: skipped ({'running on another scheduler' if result.outcome == 'busy' else 'disabled'})"
+                    )
             failed = [result for result in results if result.outcome in ("failed", "error")]
             click.echo(f"{len(results)} jobs, {len(failed)} failed")
             sys.exit(1 if failed else 0)

@@ -53,10 +53,14 @@ def upgrade_of_a_database_with_stored_logic(connection) -> bool:
     if not isinstance(destination, str):  # None = base (a downgrade), a tuple = several heads
         return False
     order = [revision.revision for revision in reversed(list(script.walk_revisions()))]
-    current = MigrationContext.configure(connection, opts={"version_table_schema": VERSION_TABLE_SCHEMA}).get_current_revision()
+    current = MigrationContext.configure(
+        connection, opts={"version_table_schema": VERSION_TABLE_SCHEMA}
+    ).get_current_revision()
     if current not in order or destination not in order:
         return False
-    return order.index(current) >= order.index(STORED_LOGIC_REVISION) and order.index(destination) >= order.index(current)
+    return order.index(current) >= order.index(STORED_LOGIC_REVISION) and order.index(destination) >= order.index(
+        current
+    )
 
 
 def run_migrations_online() -> None:

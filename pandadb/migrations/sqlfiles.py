@@ -67,16 +67,21 @@ def apply_schema_file_marking_new_tables(path: Path, tables: tuple[str, ...], re
     apply_sql_files([path])
     if created_here:
         for table in tables:
-            apply_sql_text(f"DO $mark$ BEGIN EXECUTE format('COMMENT ON TABLE {table} IS %L', "
-                           f"obj_description('{table}'::regclass, 'pg_class') || ' {_created_mark(revision)}'); END $mark$;",
-                           f"mark {table} as created by {revision}")
+            apply_sql_text(
+                f"DO $mark$ BEGIN EXECUTE format('COMMENT ON TABLE {table} IS %L', "
+                f"obj_description('{table}'::regclass, 'pg_class') || ' {_created_mark(revision)}'); END $mark$;",
+                f"mark {table} as created by {revision}",
+            )
 
 
 def tables_created_by(revision: str, probe_table: str) -> bool:
     """Whether `revision` created `probe_table` (apply_schema_file_marking_new_tables marked it)."""
-    return not op.get_context().as_sql and bool(_scalar(
-        f"SELECT strpos(coalesce(obj_description(to_regclass('{probe_table}'), 'pg_class'), ''), "
-        f"'{_created_mark(revision)}') > 0"))
+    return not op.get_context().as_sql and bool(
+        _scalar(
+            f"SELECT strpos(coalesce(obj_description(to_regclass('{probe_table}'), 'pg_class'), ''), "
+            f"'{_created_mark(revision)}') > 0"
+        )
+    )
 
 
 def drop_tables(tables: tuple[str, ...]) -> None:

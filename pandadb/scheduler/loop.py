@@ -36,6 +36,7 @@ FAILURE_RETRY_SECONDS = 5.0
 @dataclass
 class RunResult:
     """The outcome of one attempt to run a job."""
+
     job_name: str
     outcome: str  # succeeded, failed, busy, not_due, disabled, error
     run_id: int | None = None
@@ -89,10 +90,16 @@ class Scheduler:
     Thread-safe `stop()`; `run()` blocks. One small connection pool is shared by every run.
     """
 
-    def __init__(self, database_url: str, host_id: str | None = None, job_names: Iterable[str] | None = None,
-                 max_connections: int = DEFAULT_MAX_CONNECTIONS, shutdown_grace_seconds: float = 30.0,
-                 registry_refresh_seconds: float = REGISTRY_REFRESH_SECONDS,
-                 on_result: Callable[[RunResult], None] | None = None):
+    def __init__(
+        self,
+        database_url: str,
+        host_id: str | None = None,
+        job_names: Iterable[str] | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        shutdown_grace_seconds: float = 30.0,
+        registry_refresh_seconds: float = REGISTRY_REFRESH_SECONDS,
+        on_result: Callable[[RunResult], None] | None = None,
+    ):
         self.database_url = database_url
         self.host_id = host_id or default_host_id()
         self.job_names = sorted(set(job_names)) if job_names else None
@@ -113,13 +120,20 @@ class Scheduler:
         # with the driver's own reason, instead of after the pool's wait
         psycopg.connect(self.database_url, connect_timeout=5).close()
         pool = ConnectionPool(
-            self.database_url, min_size=1, max_size=self.max_connections, open=False,
+            self.database_url,
+            min_size=1,
+            max_size=self.max_connections,
+            open=False,
             name=f"pandadb-scheduler-{self.host_id}",
             # autocommit: the advisory lock must outlive scheduler_run_started's transaction, and
             # commands run as pg_cron runs them (a CALL may COMMIT; several statements allowed)
-            kwargs={"autocommit": True, "application_name": f"pandadb scheduler {self.host_id}"[:63],
-                    "prepare_threshold": None},
-            reset=_reset_session)
+            kwargs={
+                "autocommit": True,
+                "application_name": f"pandadb scheduler {self.host_id}"[:63],
+                "prepare_threshold": None,
+            },
+            reset=_reset_session,
+        )
         pool.open(wait=True, timeout=30)
         return pool
 
@@ -135,15 +149,26 @@ class Scheduler:
     # -- registry ----------------------------------------------------------------------------
     def _read_registry(self, pool: ConnectionPool) -> list[ScheduledJob]:
         with pool.connection() as conn:
-            registered = rows(conn, "scheduler_jobs",
-                              p_job_names=None if self.job_names is None else text_array(self.job_names))
+            registered = rows(
+                conn, "scheduler_jobs", p_job_names=None if self.job_names is None else text_array(self.job_names)
+            )
         jobs = []
         for row in registered:
             if row["cron_expression"] and not croniter.is_valid(row["cron_expression"]):
-                log.error("job %s: cron expression %r cannot be evaluated; skipped", row["name"], row["cron_expression"])
+                log.error(
+                    "job %s: cron expression %r cannot be evaluated; skipped", row["name"], row["cron_expression"]
+                )
                 continue
-            jobs.append(ScheduledJob(row["name"], row["schedule"], row["period_seconds"], row["cron_expression"],
-                                     row["command"], row["exclusive"]))
+            jobs.append(
+                ScheduledJob(
+                    row["name"],
+                    row["schedule"],
+                    row["period_seconds"],
+                    row["cron_expression"],
+                    row["command"],
+                    row["exclusive"],
+                )
+            )
         return jobs
 
     def _apply_registry(self, fresh: list[ScheduledJob]) -> None:
@@ -157,7 +182,10 @@ class Scheduler:
                         # changed in place: a run in progress reschedules the same object when it ends
                         current.schedule, current.period_seconds = job.schedule, job.period_seconds
                         current.cron_expression, current.command, current.exclusive = (
-                            job.cron_expression, job.command, job.exclusive)
+                            job.cron_expression,
+                            job.command,
+                            job.exclusive,
+                        )
                         if not current.running:
                             self._first_due(current, now)
                     merged[job.name] = current
@@ -183,8 +211,14 @@ class Scheduler:
         """Try one run of the job on a pooled connection: lock, log, execute, log, unlock."""
         assert self._pool is not None
         with self._pool.connection() as conn:
-            [started] = rows(conn, "scheduler_run_started", p_job_name=job.name, p_host=self.host_id,
-                             p_cron_slot=None if force else job.cron_slot, p_force=force)
+            [started] = rows(
+                conn,
+                "scheduler_run_started",
+                p_job_name=job.name,
+                p_host=self.host_id,
+                p_cron_slot=None if force else job.cron_slot,
+                p_force=force,
+            )
             run_id, outcome, retry_after = started["run_id"], started["outcome"], started["retry_after_seconds"]
             if outcome != "started":
                 return RunResult(job.name, outcome, retry_after_seconds=retry_after)
@@ -210,8 +244,10 @@ class Scheduler:
             except psycopg.OperationalError:
                 # the run's connection broke, and its lock went with it: record the end elsewhere
                 with self._pool.connection() as other:
-                    other.execute("SELECT doma_panda.scheduler_run_finished(%s, %s, false)",
-                                  (run_id, error or "the connection broke during the run"))
+                    other.execute(
+                        "SELECT doma_panda.scheduler_run_finished(%s, %s, false)",
+                        (run_id, error or "the connection broke during the run"),
+                    )
             return RunResult(job.name, "failed" if error else "succeeded", run_id, error, seconds)
 
     def _attempt(self, job: ScheduledJob, force: bool) -> RunResult:

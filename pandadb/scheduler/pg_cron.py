@@ -42,6 +42,7 @@ def _cron_job_prefix(database: str) -> str:
 @dataclass(frozen=True)
 class CronTarget:
     """The database whose registry is installed, and pg_cron's database on the same server."""
+
     database_url: str
     database: str
     cron_database: str
@@ -65,7 +66,8 @@ def find_cron_target(database_url: str) -> CronTarget:
     if not cron_database:
         raise PgCronUnavailable(
             "pg_cron is not loaded on this server (add pg_cron to shared_preload_libraries and set "
-            "cron.database_name, then restart PostgreSQL); run the registry with `pandadb scheduler` instead")
+            "cron.database_name, then restart PostgreSQL); run the registry with `pandadb scheduler` instead"
+        )
     return CronTarget(database_url, database, cron_database)
 
 
@@ -74,8 +76,10 @@ def connect_to_cron(target: CronTarget, create_extension: bool) -> psycopg.Conne
     try:
         conn = psycopg.connect(target.cron_url, autocommit=True)
     except psycopg.OperationalError as error:
-        raise PgCronUnavailable(f"cannot connect to pg_cron's database {target.cron_database!r} ({error}); "
-                                "run the registry with `pandadb scheduler` instead") from error
+        raise PgCronUnavailable(
+            f"cannot connect to pg_cron's database {target.cron_database!r} ({error}); "
+            "run the registry with `pandadb scheduler` instead"
+        ) from error
     try:
         present = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'").fetchone()
         if present is None and create_extension:
@@ -83,16 +87,21 @@ def connect_to_cron(target: CronTarget, create_extension: bool) -> psycopg.Conne
             present = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'").fetchone()
         if present is None:
             raise PgCronUnavailable(f"the pg_cron extension is not created in database {target.cron_database!r}")
-        has_schedule_in_database = scalar(conn,
-            "SELECT to_regprocedure('cron.schedule_in_database(text,text,text,text,text,boolean)') IS NOT NULL")
+        has_schedule_in_database = scalar(
+            conn, "SELECT to_regprocedure('cron.schedule_in_database(text,text,text,text,text,boolean)') IS NOT NULL"
+        )
         if not has_schedule_in_database:
-            raise PgCronUnavailable(f"pg_cron {present[0]} has no cron.schedule_in_database (needs 1.4 or later): "
-                                    "ALTER EXTENSION pg_cron UPDATE, or run the registry with `pandadb scheduler`")
+            raise PgCronUnavailable(
+                f"pg_cron {present[0]} has no cron.schedule_in_database (needs 1.4 or later): "
+                "ALTER EXTENSION pg_cron UPDATE, or run the registry with `pandadb scheduler`"
+            )
         return conn
     except psycopg.Error as error:
         conn.close()
-        raise PgCronUnavailable(f"pg_cron cannot be used in database {target.cron_database!r}: "
-                                f"{error.diag.message_primary or error}; run the registry with `pandadb scheduler` instead") from error
+        raise PgCronUnavailable(
+            f"pg_cron cannot be used in database {target.cron_database!r}: "
+            f"{error.diag.message_primary or error}; run the registry with `pandadb scheduler` instead"
+        ) from error
     except PgCronUnavailable:
         conn.close()
         raise
@@ -101,13 +110,18 @@ def connect_to_cron(target: CronTarget, create_extension: bool) -> psycopg.Conne
 @dataclass
 class CronSyncReport:
     """What `cron install` / `cron uninstall` changed in cron.job."""
+
     scheduled: list[str] = field(default_factory=list)
     unscheduled: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
 
 
-def _sync_cron_jobs(cron_conn: psycopg.Connection, target: CronTarget, wanted: dict[str, tuple[str, str]],
-                    remove_cleanup_if_unused: bool) -> CronSyncReport:
+def _sync_cron_jobs(
+    cron_conn: psycopg.Connection,
+    target: CronTarget,
+    wanted: dict[str, tuple[str, str]],
+    remove_cleanup_if_unused: bool,
+) -> CronSyncReport:
     """Make our entries of the target database in cron.job exactly `wanted` (cron job name -> schedule, command).
 
     One transaction, serialised by an advisory lock so that concurrent installs cannot interleave;
@@ -119,7 +133,8 @@ def _sync_cron_jobs(cron_conn: psycopg.Connection, target: CronTarget, wanted: d
         existing = cron_conn.execute(
             "SELECT jobid, jobname, schedule, command, database, active FROM cron.job "
             "WHERE (starts_with(jobname, %s) AND database = %s) OR jobname = %s ORDER BY jobname",
-            (_cron_job_prefix(target.database), target.database, CRON_CLEANUP_JOB_NAME)).fetchall()
+            (_cron_job_prefix(target.database), target.database, CRON_CLEANUP_JOB_NAME),
+        ).fetchall()
         kept = set()
         for jobid, jobname, schedule, command, database, active in existing:
             if jobname == CRON_CLEANUP_JOB_NAME and jobname not in wanted:
@@ -137,13 +152,19 @@ def _sync_cron_jobs(cron_conn: psycopg.Connection, target: CronTarget, wanted: d
             if jobname in kept:
                 continue
             database = target.cron_database if jobname == CRON_CLEANUP_JOB_NAME else target.database
-            cron_conn.execute("SELECT cron.schedule_in_database(%s, %s, %s, %s)", (jobname, schedule, command, database))
+            cron_conn.execute(
+                "SELECT cron.schedule_in_database(%s, %s, %s, %s)", (jobname, schedule, command, database)
+            )
             report.scheduled.append(jobname)
         if remove_cleanup_if_unused:
-            others = scalar(cron_conn,
+            others = scalar(
+                cron_conn,
                 "SELECT count(*) FROM cron.job WHERE starts_with(jobname, %s) AND jobname <> %s",
-                (CRON_JOB_PREFIX, CRON_CLEANUP_JOB_NAME))
-            cleanup = cron_conn.execute("SELECT jobid FROM cron.job WHERE jobname = %s", (CRON_CLEANUP_JOB_NAME,)).fetchall()
+                (CRON_JOB_PREFIX, CRON_CLEANUP_JOB_NAME),
+            )
+            cleanup = cron_conn.execute(
+                "SELECT jobid FROM cron.job WHERE jobname = %s", (CRON_CLEANUP_JOB_NAME,)
+            ).fetchall()
             if others == 0:
                 for (jobid,) in cleanup:
                     cron_conn.execute("SELECT cron.unschedule(%s::bigint)", (jobid,))
@@ -160,8 +181,10 @@ def cron_install(database_url: str) -> CronSyncReport:
         wanted = {cron_job_name(target.database, job["name"]): (job["cron_schedule"], job["command"]) for job in jobs}
         too_long = [name for name in wanted if len(name.encode()) > CRON_JOB_NAME_MAX_BYTES]
         if too_long:
-            raise ValueError(f"pg_cron job names are at most {CRON_JOB_NAME_MAX_BYTES} bytes: "
-                             f"{', '.join(too_long)}; shorten the registry job names (nothing was installed)")
+            raise ValueError(
+                f"pg_cron job names are at most {CRON_JOB_NAME_MAX_BYTES} bytes: "
+                f"{', '.join(too_long)}; shorten the registry job names (nothing was installed)"
+            )
         wanted[CRON_CLEANUP_JOB_NAME] = (CRON_CLEANUP_SCHEDULE, CRON_CLEANUP_COMMAND)
         return _sync_cron_jobs(cron_conn, target, wanted, remove_cleanup_if_unused=False)
 
@@ -176,6 +199,7 @@ def cron_uninstall(database_url: str) -> CronSyncReport:
 @dataclass
 class JobListing:
     """One line of `pandadb cron list`."""
+
     name: str
     schedule: str
     enabled: bool
@@ -211,23 +235,37 @@ def cron_listing(database_url: str) -> tuple[list[JobListing], str | None]:
     note = None
     try:
         target = find_cron_target(database_url)
-        with connect_to_cron(target, create_extension=False) as cron_conn, \
-                cron_conn.cursor(row_factory=dict_row) as cursor:
-            for row in cursor.execute("""
+        with (
+            connect_to_cron(target, create_extension=False) as cron_conn,
+            cron_conn.cursor(row_factory=dict_row) as cursor,
+        ):
+            for row in cursor.execute(
+                """
                     SELECT j.jobname, j.schedule, j.active, d.status, d.return_message, d.start_time, d.end_time
                       FROM cron.job j
                       LEFT JOIN LATERAL (SELECT * FROM cron.job_run_details d WHERE d.jobid = j.jobid
                                           ORDER BY d.start_time DESC NULLS LAST, d.runid DESC LIMIT 1) d ON true
                      WHERE starts_with(j.jobname, %s) AND j.database = %s""",
-                    (_cron_job_prefix(target.database), target.database)):
-                cron_rows[row["jobname"][len(_cron_job_prefix(target.database)):]] = row
+                (_cron_job_prefix(target.database), target.database),
+            ):
+                cron_rows[row["jobname"][len(_cron_job_prefix(target.database)) :]] = row
     except PgCronUnavailable as error:
         note = str(error)
     listing = []
     for job in registry:
         cron = cron_rows.get(job["name"])
-        line = JobListing(job["name"], job["schedule"], job["enabled"], job["exclusive"],
-                          cron["schedule"] if cron else None, None, None, None, None, None)
+        line = JobListing(
+            job["name"],
+            job["schedule"],
+            job["enabled"],
+            job["exclusive"],
+            cron["schedule"] if cron else None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
         if job["last_started"] is not None:
             line.last_by = f"scheduler@{job['last_host']}"
             line.last_started = job["last_started"]

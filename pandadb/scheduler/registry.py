@@ -32,24 +32,32 @@ def _yes_no(value: str, column: str, line_number: int, path: Path) -> bool:
 
 def read_registry_file(path: Path = REGISTRY_FILE) -> list[dict[str, Any]]:
     """The jobs of a registry TSV ('#' comment lines, a header line, tab-separated rows) as JSON-ready dicts."""
-    lines = [(number, line) for number, line in enumerate(path.read_text().splitlines(), start=1)
-             if line.strip() and not line.lstrip().startswith("#")]
+    lines = [
+        (number, line)
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     if not lines:
         raise RegistryFileError(f"{path}: no header line")
     header = next(csv.reader([lines[0][1]], delimiter="\t", quoting=csv.QUOTE_NONE))
     missing = [column for column in ("name", "schedule", "command") if column not in header]
     unknown = [column for column in header if column not in REGISTRY_COLUMNS]
     if missing or unknown:
-        raise RegistryFileError(f"{path}:{lines[0][0]}: header needs {', '.join(REGISTRY_COLUMNS)}"
-                                f" (missing: {', '.join(missing) or '-'}; unknown: {', '.join(unknown) or '-'})")
+        raise RegistryFileError(
+            f"{path}:{lines[0][0]}: header needs {', '.join(REGISTRY_COLUMNS)}"
+            f" (missing: {', '.join(missing) or '-'}; unknown: {', '.join(unknown) or '-'})"
+        )
     jobs = []
     for number, line in lines[1:]:
         values = line.split("\t")
         if len(values) > len(header):
             raise RegistryFileError(f"{path}:{number}: {len(values)} fields, the header has {len(header)}")
         row = dict(zip(header, (value.strip() for value in values), strict=False))  # short lines: defaults
-        job: dict[str, Any] = {"name": row.get("name", ""), "schedule": row.get("schedule", ""),
-                               "command": row.get("command", "")}
+        job: dict[str, Any] = {
+            "name": row.get("name", ""),
+            "schedule": row.get("schedule", ""),
+            "command": row.get("command", ""),
+        }
         for column in ("exclusive", "enabled"):
             if row.get(column):
                 job[column] = _yes_no(row[column], column, number, path)
@@ -66,7 +74,9 @@ def load_registry_sql(jobs: list[dict[str, Any]], remove_missing: bool = True) -
     tag = "$pandadb_scheduled_jobs$"
     if tag in document:
         raise RegistryFileError(f"the registry must not contain {tag}")
-    return f"SELECT doma_panda.load_scheduled_jobs({tag}{document}{tag}::jsonb, {'true' if remove_missing else 'false'});"
+    return (
+        f"SELECT doma_panda.load_scheduled_jobs({tag}{document}{tag}::jsonb, {'true' if remove_missing else 'false'});"
+    )
 
 
 def load_registry(conn: psycopg.Connection, jobs: list[dict[str, Any]], remove_missing: bool = True) -> dict[str, int]:

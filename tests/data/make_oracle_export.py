@@ -20,13 +20,26 @@ from ora2pg.export import split_top_level  # noqa: E402
 from ora2pg.oracle_ddl import read_oracle_ddl  # noqa: E402
 
 OUTPUT = Path(__file__).with_name("oracle_export_panda.sql")
-TABLES = ["JOBSACTIVE4", "JEDI_TASKS", "FILESTABLE4", "JOBPARAMSTABLE", "JEDI_AUX_STATUS_MINTASKID", "TABLEPART4COPYING"]
-STORAGE = ("STORAGE(INITIAL 65536 NEXT 1048576 MINEXTENTS 1 MAXEXTENTS 2147483645\n"
-           "  PCTINCREASE 0 FREELISTS 1 FREELIST GROUPS 1\n"
-           "  BUFFER_POOL DEFAULT FLASH_CACHE DEFAULT CELL_FLASH_CACHE DEFAULT)")
-INDEX_ATTRIBUTES = f"PCTFREE 10 INITRANS 2 MAXTRANS 255 COMPUTE STATISTICS\n  {STORAGE}\n  TABLESPACE \"ATLAS_PANDA_INDX01\""
-TABLE_ATTRIBUTES = (f"SEGMENT CREATION IMMEDIATE\n  PCTFREE 10 PCTUSED 40 INITRANS 1 MAXTRANS 255\n NOCOMPRESS LOGGING\n"
-                    f"  {STORAGE}\n  TABLESPACE \"ATLAS_PANDA_DATA01\"")
+TABLES = [
+    "JOBSACTIVE4",
+    "JEDI_TASKS",
+    "FILESTABLE4",
+    "JOBPARAMSTABLE",
+    "JEDI_AUX_STATUS_MINTASKID",
+    "TABLEPART4COPYING",
+]
+STORAGE = (
+    "STORAGE(INITIAL 65536 NEXT 1048576 MINEXTENTS 1 MAXEXTENTS 2147483645\n"
+    "  PCTINCREASE 0 FREELISTS 1 FREELIST GROUPS 1\n"
+    "  BUFFER_POOL DEFAULT FLASH_CACHE DEFAULT CELL_FLASH_CACHE DEFAULT)"
+)
+INDEX_ATTRIBUTES = (
+    f"PCTFREE 10 INITRANS 2 MAXTRANS 255 COMPUTE STATISTICS\n  {STORAGE}\n  TABLESPACE \"ATLAS_PANDA_INDX01\""
+)
+TABLE_ATTRIBUTES = (
+    f"SEGMENT CREATION IMMEDIATE\n  PCTFREE 10 PCTUSED 40 INITRANS 1 MAXTRANS 255\n NOCOMPRESS LOGGING\n"
+    f"  {STORAGE}\n  TABLESPACE \"ATLAS_PANDA_DATA01\""
+)
 
 
 def q(name: str) -> str:
@@ -51,8 +64,10 @@ def oracle_type(definition: str) -> str:
 def render_item(item: str) -> str:
     constraint = re.match(r"CONSTRAINT\s+(\S+)\s+(PRIMARY KEY|UNIQUE)\s*\(([^)]*)\)", item)
     if constraint:
-        return (f"CONSTRAINT {q(constraint.group(1))} {constraint.group(2)} ({column_list(constraint.group(3))})\n"
-                f"  USING INDEX {INDEX_ATTRIBUTES}  ENABLE")
+        return (
+            f"CONSTRAINT {q(constraint.group(1))} {constraint.group(2)} ({column_list(constraint.group(3))})\n"
+            f"  USING INDEX {INDEX_ATTRIBUTES}  ENABLE"
+        )
     if item.startswith("CONSTRAINT"):
         return item + " ENABLE"
     name, rest = item.split(None, 1)
@@ -67,49 +82,72 @@ def render_table(statement) -> str:
         depth += {"(": 1, ")": -1}.get(text[end], 0)
         if depth == 0:
             break
-    items = [render_item(item) for item in split_top_level(text[start + 1:end])]
+    items = [render_item(item) for item in split_top_level(text[start + 1 : end])]
     name = statement.table.upper()
     if name == "JEDI_TASKS":  # a virtual column (Oracle only)
-        items.insert(-1, "\"IS_ACTIVE\" NUMBER(1,0) GENERATED ALWAYS AS (CASE WHEN \"STATUS\" IN ('running','ready','scouting') "
-                         "THEN 1 ELSE 0 END) VIRTUAL")
+        items.insert(
+            -1,
+            "\"IS_ACTIVE\" NUMBER(1,0) GENERATED ALWAYS AS (CASE WHEN \"STATUS\" IN ('running','ready','scouting') "
+            "THEN 1 ELSE 0 END) VIRTUAL",
+        )
     if name == "JOBSACTIVE4":
         items.append("SUPPLEMENTAL LOG DATA (ALL) COLUMNS")
     head = f"CREATE TABLE {qualified(statement.schema + '.' + name)}\n   (\t" + ",\n\t".join(items) + "\n   )"
-    tail = text[end + 1:]
+    tail = text[end + 1 :]
     if name == "JEDI_AUX_STATUS_MINTASKID":  # index-organised, as upstream's
-        return (f"{head} ORGANIZATION INDEX NOCOMPRESS PCTFREE 10 INITRANS 2 MAXTRANS 255 LOGGING\n  {STORAGE}\n"
-                f"  TABLESPACE \"ATLAS_PANDA_DATA01\"\n PCTTHRESHOLD 50")
+        return (
+            f"{head} ORGANIZATION INDEX NOCOMPRESS PCTFREE 10 INITRANS 2 MAXTRANS 255 LOGGING\n  {STORAGE}\n"
+            f"  TABLESPACE \"ATLAS_PANDA_DATA01\"\n PCTTHRESHOLD 50"
+        )
     lobs = [c for c in re.findall(r"^\s*(\w+) CLOB", text[:end], re.M)]
-    lob = "".join(f"\n LOB (\"{c}\") STORE AS SECUREFILE (\n  TABLESPACE \"ATLAS_PANDA_LOB01\" ENABLE STORAGE IN ROW CHUNK 8192\n"
-                  f"  NOCACHE LOGGING  NOCOMPRESS  KEEP_DUPLICATES\n  {STORAGE})" for c in lobs)
+    lob = "".join(
+        f"\n LOB (\"{c}\") STORE AS SECUREFILE (\n  TABLESPACE \"ATLAS_PANDA_LOB01\" ENABLE STORAGE IN ROW CHUNK 8192\n"
+        f"  NOCACHE LOGGING  NOCOMPRESS  KEEP_DUPLICATES\n  {STORAGE})"
+        for c in lobs
+    )
     partition = re.search(r"PARTITION BY (RANGE|LIST) \((\w+)\)(?: INTERVAL \((.*?\)?)\))?", tail)
     if not partition:
         return f"{head} {TABLE_ATTRIBUTES}{lob}"
     kind, key, interval = partition.groups()
     clause = f"\n  PARTITION BY {kind} (\"{key}\")" + (f" INTERVAL ({interval})" if interval else "")
     if name == "FILESTABLE4":
-        clause += ("\n  SUBPARTITION BY LIST (\"TYPE\")\n  SUBPARTITION TEMPLATE (\n    SUBPARTITION \"SP_INPUT\" VALUES ('input'),\n"
-                   "    SUBPARTITION \"SP_OTHER\" VALUES (DEFAULT))")
+        clause += (
+            "\n  SUBPARTITION BY LIST (\"TYPE\")\n  SUBPARTITION TEMPLATE (\n    SUBPARTITION \"SP_INPUT\" VALUES ('input'),\n"
+            "    SUBPARTITION \"SP_OTHER\" VALUES (DEFAULT))"
+        )
     if kind == "RANGE":
         bounds = [("P_INITIAL", "TO_DATE(' 2020-01-01 00:00:00', 'SYYYY-MM-DD HH24:MI:SS', 'NLS_CALENDAR=GREGORIAN')")]
         if key == "JEDITASKID":
             bounds = [("P_INITIAL", "1")]
         else:
-            bounds += [("SYS_P183041", "TO_DATE(' 2026-11-29 00:00:00', 'SYYYY-MM-DD HH24:MI:SS', 'NLS_CALENDAR=GREGORIAN')"),
-                       ("SYS_P183062", "TO_DATE(' 2026-11-30 00:00:00', 'SYYYY-MM-DD HH24:MI:SS', 'NLS_CALENDAR=GREGORIAN')")]
-        parts = [f"PARTITION \"{p}\"  VALUES LESS THAN ({v}) SEGMENT CREATION IMMEDIATE\n  PCTFREE 10 PCTUSED 40 INITRANS 1 "
-                 f"MAXTRANS 255\n NOCOMPRESS LOGGING\n  {STORAGE}\n  TABLESPACE \"ATLAS_PANDA_DATA01\"" for p, v in bounds]
+            bounds += [
+                ("SYS_P183041", "TO_DATE(' 2026-11-29 00:00:00', 'SYYYY-MM-DD HH24:MI:SS', 'NLS_CALENDAR=GREGORIAN')"),
+                ("SYS_P183062", "TO_DATE(' 2026-11-30 00:00:00', 'SYYYY-MM-DD HH24:MI:SS', 'NLS_CALENDAR=GREGORIAN')"),
+            ]
+        parts = [
+            f"PARTITION \"{p}\"  VALUES LESS THAN ({v}) SEGMENT CREATION IMMEDIATE\n  PCTFREE 10 PCTUSED 40 INITRANS 1 "
+            f"MAXTRANS 255\n NOCOMPRESS LOGGING\n  {STORAGE}\n  TABLESPACE \"ATLAS_PANDA_DATA01\""
+            for p, v in bounds
+        ]
     else:
         parts = []
         for p, v in re.findall(r"PARTITION (\w+) VALUES \(([^)]*)\)", tail):
-            subs = (f"\n ( SUBPARTITION \"{p}_SP1\" VALUES LESS THAN (TO_DATE(' 2020-01-01 00:00:00', 'SYYYY-MM-DD HH24:MI:SS')) "
-                    f"SEGMENT CREATION DEFERRED\n  TABLESPACE \"ATLAS_PANDA_DATA01\"\n NOCOMPRESS )")
-            parts.append(f"PARTITION \"{p}\"  VALUES ({v}) SEGMENT CREATION DEFERRED\n  PCTFREE 10 PCTUSED 40 INITRANS 1 "
-                         f"MAXTRANS 255\n NOCOMPRESS LOGGING\n  TABLESPACE \"ATLAS_PANDA_DATA01\" {subs}")
-        clause = clause.replace(f"PARTITION BY LIST (\"{key}\")",
-                                f"PARTITION BY LIST (\"{key}\")\n  SUBPARTITION BY RANGE (\"COPYING_DONE_ON\")")
-    return (f"{head} PCTFREE 10 PCTUSED 40 INITRANS 1 MAXTRANS 255\n  {STORAGE}\n  TABLESPACE \"ATLAS_PANDA_DATA01\"{lob}"
-            f"{clause}\n (" + ",\n ".join(parts) + ")  ENABLE ROW MOVEMENT")
+            subs = (
+                f"\n ( SUBPARTITION \"{p}_SP1\" VALUES LESS THAN (TO_DATE(' 2020-01-01 00:00:00', 'SYYYY-MM-DD HH24:MI:SS')) "
+                f"SEGMENT CREATION DEFERRED\n  TABLESPACE \"ATLAS_PANDA_DATA01\"\n NOCOMPRESS )"
+            )
+            parts.append(
+                f"PARTITION \"{p}\"  VALUES ({v}) SEGMENT CREATION DEFERRED\n  PCTFREE 10 PCTUSED 40 INITRANS 1 "
+                f"MAXTRANS 255\n NOCOMPRESS LOGGING\n  TABLESPACE \"ATLAS_PANDA_DATA01\" {subs}"
+            )
+        clause = clause.replace(
+            f"PARTITION BY LIST (\"{key}\")",
+            f"PARTITION BY LIST (\"{key}\")\n  SUBPARTITION BY RANGE (\"COPYING_DONE_ON\")",
+        )
+    return (
+        f"{head} PCTFREE 10 PCTUSED 40 INITRANS 1 MAXTRANS 255\n  {STORAGE}\n  TABLESPACE \"ATLAS_PANDA_DATA01\"{lob}"
+        f"{clause}\n (" + ",\n ".join(parts) + ")  ENABLE ROW MOVEMENT"
+    )
 
 
 def render_index(statement) -> str:
@@ -118,13 +156,21 @@ def render_index(statement) -> str:
     keywords = {"CASE", "WHEN", "THEN", "ELSE", "END", "DESC", "ASC", "IN", "AND", "OR", "NOT", "NULL", "IS"}
 
     def quote_columns(expression: str) -> str:
-        return re.sub(r"\b([A-Z][A-Z0-9_]+)\b(?!\()", lambda m: m.group(1) if m.group(1) in keywords else f'"{m.group(1)}"',
-                      expression)
-    columns = ", ".join(q(c) if re.fullmatch(r"\w+", c) else quote_columns(c)
-                        for c in (c.strip() for c in split_top_level(columns)))
+        return re.sub(
+            r"\b([A-Z][A-Z0-9_]+)\b(?!\()",
+            lambda m: m.group(1) if m.group(1) in keywords else f'"{m.group(1)}"',
+            expression,
+        )
+
+    columns = ", ".join(
+        q(c) if re.fullmatch(r"\w+", c) else quote_columns(c) for c in (c.strip() for c in split_top_level(columns))
+    )
     text = f"CREATE {unique or ''}INDEX {qualified(name)} ON {qualified(table)} ({columns})\n  {INDEX_ATTRIBUTES}"
-    return text + ("  LOCAL\n (PARTITION \"P_INITIAL\"\n  PCTFREE 10 INITRANS 2 MAXTRANS 255 LOGGING\n  TABLESPACE \"ATLAS_PANDA_INDX01\")"
-                   if local else "")
+    return text + (
+        "  LOCAL\n (PARTITION \"P_INITIAL\"\n  PCTFREE 10 INITRANS 2 MAXTRANS 255 LOGGING\n  TABLESPACE \"ATLAS_PANDA_INDX01\")"
+        if local
+        else ""
+    )
 
 
 def render_alter(statement) -> str:
@@ -246,15 +292,21 @@ def main() -> None:
     wanted = {name.lower() for name in TABLES}
     out = [HEADER]
     for name in ("FILESTABLE4_ROW_ID_SEQ", "JOBSDEFINED4_PANDAID_SEQ"):
-        out.append(f"CREATE SEQUENCE  \"ATLAS_PANDA\".\"{name}\"  MINVALUE 1 MAXVALUE 9999999999999999999999999999 "
-                   f"INCREMENT BY 1 START WITH 2251471093 CACHE 1000 NOORDER  NOCYCLE  NOKEEP  NOSCALE  GLOBAL ;\n")
+        out.append(
+            f"CREATE SEQUENCE  \"ATLAS_PANDA\".\"{name}\"  MINVALUE 1 MAXVALUE 9999999999999999999999999999 "
+            f"INCREMENT BY 1 START WITH 2251471093 CACHE 1000 NOORDER  NOCYCLE  NOKEEP  NOSCALE  GLOBAL ;\n"
+        )
     out.append("PROMPT Creating tables ...\n-- new object type path: SCHEMA_EXPORT/TABLE/TABLE\n")
     for statement in oracle.of_schema("ATLAS_PANDA", "table"):
         if statement.table in wanted:
             out.append(render_table(statement) + " ;\n\n")
     out.append("-- new object type path: SCHEMA_EXPORT/TABLE/COMMENT\n")
-    out.append("COMMENT ON TABLE \"ATLAS_PANDA\".\"JOBSACTIVE4\"  IS 'Jobs dispatched to pilots (activated to transferring)';\n")
-    out.append("COMMENT ON COLUMN \"ATLAS_PANDA\".\"JEDI_TASKS\".\"JEDITASKID\" IS 'JEDI task id; the site''s \"task\" number';\n")
+    out.append(
+        "COMMENT ON TABLE \"ATLAS_PANDA\".\"JOBSACTIVE4\"  IS 'Jobs dispatched to pilots (activated to transferring)';\n"
+    )
+    out.append(
+        "COMMENT ON COLUMN \"ATLAS_PANDA\".\"JEDI_TASKS\".\"JEDITASKID\" IS 'JEDI task id; the site''s \"task\" number';\n"
+    )
     out.append("-- new object type path: SCHEMA_EXPORT/TABLE/INDEX/INDEX\n")
     for statement in oracle.of_schema("ATLAS_PANDA", "index"):
         if statement.table in wanted:

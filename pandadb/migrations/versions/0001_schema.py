@@ -28,10 +28,13 @@ def downgrade() -> None:
         for schema in ORACLE_SCHEMAS:
             apply_sql_text(
                 "BEGIN\n  FOR obj IN (SELECT object_name, object_type FROM all_objects WHERE owner = '"
-                + schema + "' AND object_type IN ('TABLE','SEQUENCE','VIEW','MATERIALIZED VIEW')) LOOP\n"
+                + schema
+                + "' AND object_type IN ('TABLE','SEQUENCE','VIEW','MATERIALIZED VIEW')) LOOP\n"
                 "    EXECUTE IMMEDIATE 'DROP ' || obj.object_type || ' " + schema + ".\"' || obj.object_name || '\"'"
                 " || CASE WHEN obj.object_type = 'TABLE' THEN ' CASCADE CONSTRAINTS PURGE' END;\n"
-                "  END LOOP;\nEND;\n/", f"drop objects of {schema}")
+                "  END LOOP;\nEND;\n/",
+                f"drop objects of {schema}",
+            )
         return
     for schema in reversed(PANDA_SCHEMAS):
         op.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")

@@ -22,6 +22,7 @@ down_revision = "0001_schema"
 branch_labels = None
 depends_on = None
 
+
 def upgrade() -> None:
     if dialect_directory_name() == "postgres":
         # bodies are checked when called, so files may reference each other in any order

@@ -130,20 +130,28 @@ def sql_literal(value: str) -> str:
 
 def policy_insert_sql(rows: list[dict[str, str]]) -> str:
     values = ",\n    ".join(
-        "(" + ", ".join(sql_literal(row[column]) for column in
-                        ("schema", "table", "partition_key", "interval", "premake", "retention", "handled")) + ")"
-        for row in rows)
+        "("
+        + ", ".join(
+            sql_literal(row[column])
+            for column in ("schema", "table", "partition_key", "interval", "premake", "retention", "handled")
+        )
+        + ")"
+        for row in rows
+    )
     return (
         "INSERT INTO doma_panda.partition_policy (schema_name, table_name, partition_key, partition_interval, premake, retention, handled)\n"
         f"VALUES\n    {values}\n"
         "ON CONFLICT (schema_name, table_name) DO UPDATE SET partition_key = EXCLUDED.partition_key,\n"
         "    partition_interval = EXCLUDED.partition_interval, premake = EXCLUDED.premake,\n"
-        "    retention = EXCLUDED.retention, handled = EXCLUDED.handled;\n")
+        "    retention = EXCLUDED.retention, handled = EXCLUDED.handled;\n"
+    )
 
 
 def partman_wanted() -> bool:
     """False when PANDADB_PARTMAN=off or `-x partman=off`: the pandadb engine does the work."""
-    setting = alembic_context.get_x_argument(as_dictionary=True).get("partman") or os.environ.get("PANDADB_PARTMAN", "auto")
+    setting = alembic_context.get_x_argument(as_dictionary=True).get("partman") or os.environ.get(
+        "PANDADB_PARTMAN", "auto"
+    )
     return setting.strip().lower() not in ("off", "no", "false", "0")
 
 

@@ -32,8 +32,12 @@ depends_on = None
 
 REPLICAS_SCHEMA_FILE = SCHEMA_DIR / "postgres" / "35_replicas.sql"
 # children first
-REPLICA_TABLES = ("doma_panda.pandadb_file_replicas", "doma_panda.pandadb_dataset_files", "doma_panda.pandadb_files",
-                  "doma_panda.pandadb_datasets")
+REPLICA_TABLES = (
+    "doma_panda.pandadb_file_replicas",
+    "doma_panda.pandadb_dataset_files",
+    "doma_panda.pandadb_files",
+    "doma_panda.pandadb_datasets",
+)
 
 
 def upgrade() -> None:

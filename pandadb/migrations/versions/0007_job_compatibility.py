@@ -50,8 +50,12 @@ CREATE UNIQUE INDEX ux_mv_wn_summary ON doma_panda.mv_worker_node_summary (site,
 
 def summary_statements() -> str:
     """The CREATE MATERIALIZED VIEW ... mv_worker_node_summary and its unique index, from the schema file."""
-    match = re.search(r"^CREATE MATERIALIZED VIEW doma_panda\.mv_worker_node_summary AS.*?^CREATE UNIQUE INDEX "
-                      r"ux_mv_wn_summary [^;]*;", SITES_SCHEMA_FILE.read_text(), re.S | re.M)
+    match = re.search(
+        r"^CREATE MATERIALIZED VIEW doma_panda\.mv_worker_node_summary AS.*?^CREATE UNIQUE INDEX "
+        r"ux_mv_wn_summary [^;]*;",
+        SITES_SCHEMA_FILE.read_text(),
+        re.S | re.M,
+    )
     if match is None:
         raise RuntimeError(f"{SITES_SCHEMA_FILE} does not define doma_panda.mv_worker_node_summary")
     return match.group(0) + "\n"
@@ -60,8 +64,10 @@ def summary_statements() -> str:
 def upgrade() -> None:
     if dialect_directory_name() != "postgres":
         return
-    apply_sql_text("DROP MATERIALIZED VIEW IF EXISTS doma_panda.mv_worker_node_summary;\n" + summary_statements(),
-                   "mv_worker_node_summary with PanDA's columns")
+    apply_sql_text(
+        "DROP MATERIALIZED VIEW IF EXISTS doma_panda.mv_worker_node_summary;\n" + summary_statements(),
+        "mv_worker_node_summary with PanDA's columns",
+    )
     upsert_scheduled_jobs(SCHEDULED_JOBS)
 
 
@@ -69,5 +75,7 @@ def downgrade() -> None:
     if dialect_directory_name() != "postgres":
         return
     delete_scheduled_jobs(SCHEDULED_JOBS)
-    apply_sql_text("DROP MATERIALIZED VIEW IF EXISTS doma_panda.mv_worker_node_summary;\n" + PREVIOUS_SUMMARY,
-                   "mv_worker_node_summary as before 0007_job_compatibility")
+    apply_sql_text(
+        "DROP MATERIALIZED VIEW IF EXISTS doma_panda.mv_worker_node_summary;\n" + PREVIOUS_SUMMARY,
+        "mv_worker_node_summary as before 0007_job_compatibility",
+    )
