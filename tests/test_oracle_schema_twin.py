@@ -30,12 +30,13 @@ import re
 
 from sqlglot import exp
 
+from ora2pg.oracle_words import ORACLE_RESERVED_WORDS
+
 from oracle_sql import (
     ORACLE_MAX_IDENTIFIER_BYTES,
     ORACLE_MAX_INDEX_KEY_BYTES,
     ORACLE_ONLY_PARTITIONED,
     ORACLE_PROCEDURES,
-    ORACLE_RESERVED_WORDS,
     ORACLE_SCHEMA,
     POSTGRES_FILES_AWAITING_AN_ORACLE_TWIN,
     POSTGRES_SCHEMA,
