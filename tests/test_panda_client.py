@@ -12,34 +12,20 @@ server's auth configuration /auth/<vo>_auth_config.json.
 from __future__ import annotations
 
 import datetime
-import importlib
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import psycopg
 import pytest
+from panda_client_helpers import panda_client
 from psycopg.types.json import Jsonb
 
 from http_helpers import running_server
 
 PANDAPILOT = str(Path(sys.executable).parent / "pandapilot")
 QUEUE = "CLIENT_QUEUE"
-CLIENT_ENVIRONMENT = (
-    "PANDA_URL",
-    "PANDA_URL_SSL",
-    "PANDACACHE_URL",
-    "PANDA_AUTH",
-    "PANDA_AUTH_VO",
-    "PANDA_VERIFY_HOST",
-    "PANDA_CONFIG_ROOT",
-    "PANDA_BEHIND_REAL_LB",
-    "PANDA_AUTH_ID_TOKEN",
-    "OIDC_AUTH_TOKEN_FILE",
-    "OIDC_AUTH_ID_TOKEN",
-)
 
 
 @pytest.fixture(scope="module")
@@ -59,34 +45,8 @@ def client(server, tmp_path_factory):
     config_root = tmp_path_factory.mktemp("panda-config")
     token = server.token(user="alice", vo="atlas", groups=("production",))
     (config_root / ".token").write_text(json.dumps({"id_token": token}))
-    saved = {name: os.environ.get(name) for name in CLIENT_ENVIRONMENT}
-    for name in ("PANDA_AUTH_ID_TOKEN", "OIDC_AUTH_TOKEN_FILE", "OIDC_AUTH_ID_TOKEN"):
-        os.environ.pop(name, None)
-    os.environ.update(
-        {
-            "PANDA_URL": f"{server.base_url}/server/panda",
-            "PANDA_URL_SSL": f"{server.base_url}/server/panda",
-            "PANDACACHE_URL": f"{server.base_url}/server/panda",
-            "PANDA_AUTH": "oidc",
-            "PANDA_AUTH_VO": "atlas",
-            "PANDA_VERIFY_HOST": "off",
-            "PANDA_CONFIG_ROOT": str(config_root),
-            "PANDA_BEHIND_REAL_LB": "1",
-        }
-    )
-    try:
-        module = (
-            importlib.reload(sys.modules["pandaclient.Client"])
-            if "pandaclient.Client" in sys.modules
-            else importlib.import_module("pandaclient.Client")
-        )
+    with panda_client(server.base_url, None, config_root) as module:
         yield module
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def job_spec(name: str, command: str, label: str = "managed"):

@@ -11,28 +11,12 @@ Origin: <vo>); PANDA_VERIFY_HOST=off accepts the development certificate.
 from __future__ import annotations
 
 import gzip
-import importlib
-import os
-import sys
 
 import pytest
 from cryptography.fernet import Fernet
+from panda_client_helpers import panda_client
 
 from http_helpers import running_server
-
-CLIENT_ENVIRONMENT = (
-    "PANDA_URL",
-    "PANDA_URL_SSL",
-    "PANDACACHE_URL",
-    "PANDA_AUTH",
-    "PANDA_AUTH_VO",
-    "PANDA_VERIFY_HOST",
-    "PANDA_CONFIG_ROOT",
-    "PANDA_BEHIND_REAL_LB",
-    "PANDA_AUTH_ID_TOKEN",
-    "OIDC_AUTH_TOKEN_FILE",
-    "OIDC_AUTH_ID_TOKEN",
-)
 
 
 @pytest.fixture
@@ -43,37 +27,11 @@ def client(database_url, tmp_path):
         "PANDADB_FILE_STORE_HOST": "127.0.0.1",
         "PANDADB_FILE_STORE": str(tmp_path / "filestore"),
     }
-    with running_server(database_url, tmp_path / "home", tls=True, insecure=False, env=env) as server:
-        saved = {name: os.environ.get(name) for name in CLIENT_ENVIRONMENT}
-        for name in ("OIDC_AUTH_TOKEN_FILE", "OIDC_AUTH_ID_TOKEN"):
-            os.environ.pop(name, None)
-        url = f"{server.base_url}/server/panda"
-        os.environ.update(
-            {
-                "PANDA_URL": url,
-                "PANDA_URL_SSL": url,
-                "PANDACACHE_URL": url,
-                "PANDA_AUTH": "oidc",
-                "PANDA_AUTH_VO": "atlas",
-                "PANDA_VERIFY_HOST": "off",
-                "PANDA_BEHIND_REAL_LB": "1",
-                "PANDA_CONFIG_ROOT": str(tmp_path / "panda-config"),
-                "PANDA_AUTH_ID_TOKEN": server.token(user="alice", vo="atlas"),
-            }
-        )
-        try:
-            module = (
-                importlib.reload(sys.modules["pandaclient.Client"])
-                if "pandaclient.Client" in sys.modules
-                else importlib.import_module("pandaclient.Client")
-            )
-            yield module, server
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+    with (
+        running_server(database_url, tmp_path / "home", tls=True, insecure=False, env=env) as server,
+        panda_client(server.base_url, server.token(user="alice", vo="atlas"), tmp_path / "panda-config") as module,
+    ):
+        yield module, server
 
 
 def test_secrets_files_and_file_recovery_with_the_real_client(client, tmp_path, monkeypatch):

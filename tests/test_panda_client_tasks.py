@@ -11,14 +11,12 @@ cached ID token of the local issuer under PANDA_CONFIG_ROOT.
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
 import re
-import sys
 
 import psycopg
 import pytest
+from panda_client_helpers import panda_client
 from psycopg.types.json import Jsonb
 from task_helpers import end_job, status_path
 
@@ -27,19 +25,6 @@ from pandadb.procedures import call
 from http_helpers import running_server
 
 QUEUE = "CLIENT_TASK_QUEUE"
-CLIENT_ENVIRONMENT = (
-    "PANDA_URL",
-    "PANDA_URL_SSL",
-    "PANDACACHE_URL",
-    "PANDA_AUTH",
-    "PANDA_AUTH_VO",
-    "PANDA_VERIFY_HOST",
-    "PANDA_CONFIG_ROOT",
-    "PANDA_BEHIND_REAL_LB",
-    "PANDA_AUTH_ID_TOKEN",
-    "OIDC_AUTH_TOKEN_FILE",
-    "OIDC_AUTH_ID_TOKEN",
-)
 
 
 @pytest.fixture(scope="module")
@@ -72,34 +57,8 @@ def client(server, tmp_path_factory):
     config_root = tmp_path_factory.mktemp("panda-config-tasks")
     token = server.token(user="alice", vo="atlas", groups=("production",))
     (config_root / ".token").write_text(json.dumps({"id_token": token}))
-    saved = {name: os.environ.get(name) for name in CLIENT_ENVIRONMENT}
-    for name in ("PANDA_AUTH_ID_TOKEN", "OIDC_AUTH_TOKEN_FILE", "OIDC_AUTH_ID_TOKEN"):
-        os.environ.pop(name, None)
-    os.environ.update(
-        {
-            "PANDA_URL": f"{server.base_url}/server/panda",
-            "PANDA_URL_SSL": f"{server.base_url}/server/panda",
-            "PANDACACHE_URL": f"{server.base_url}/server/panda",
-            "PANDA_AUTH": "oidc",
-            "PANDA_AUTH_VO": "atlas",
-            "PANDA_VERIFY_HOST": "off",
-            "PANDA_CONFIG_ROOT": str(config_root),
-            "PANDA_BEHIND_REAL_LB": "1",
-        }
-    )
-    try:
-        module = (
-            importlib.reload(sys.modules["pandaclient.Client"])
-            if "pandaclient.Client" in sys.modules
-            else importlib.import_module("pandaclient.Client")
-        )
+    with panda_client(server.base_url, None, config_root) as module:
         yield module
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def task_params(name: str) -> dict:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
 import re
-import sys
 import threading
 
 import psycopg
 import pytest
+from panda_client_helpers import panda_client
 
 from pandadb.errors import BadInput, IllegalTransition, NotAllowed, UnknownObject
 from pandadb.procedures import call
@@ -426,48 +424,13 @@ def test_task_submit_api_refusals_leave_the_database_unchanged(api, db):
     assert accepted.json["success"] and task_row(db, accepted.json["data"])["prodsourcelabel"] == "managed"
 
 
-PANDA_CLIENT_ENVIRONMENT = (
-    "PANDA_URL",
-    "PANDA_URL_SSL",
-    "PANDACACHE_URL",
-    "PANDA_BEHIND_REAL_LB",
-    "PANDA_AUTH",
-    "PANDA_AUTH_VO",
-    "PANDA_VERIFY_HOST",
-    "PANDA_CONFIG_ROOT",
-    "PANDA_AUTH_ID_TOKEN",
-    "OIDC_AUTH_TOKEN_FILE",
-    "OIDC_AUTH_ID_TOKEN",
-)
-
-
 def test_panda_client_insert_task_params_over_https(module_database_url, services_home, tmp_path):
     """panda-client 2.2.0's Client.insertTaskParams against a real server over HTTPS with an OIDC token of the
     local issuer (PANDA_AUTH=oidc, PANDA_AUTH_VO, PANDA_AUTH_ID_TOKEN); the answer carries the jediTaskID the
     way prun parses it, a duplicate gets code 2, and the task is then refined and fed."""
     with running_server(module_database_url, services_home, tls=True, insecure=False) as server:
-        saved = {name: os.environ.get(name) for name in PANDA_CLIENT_ENVIRONMENT}
-        os.environ.pop("OIDC_AUTH_TOKEN_FILE", None)
-        os.environ.pop("OIDC_AUTH_ID_TOKEN", None)
-        os.environ.update(
-            {
-                "PANDA_URL": f"{server.base_url}/server/panda",
-                "PANDA_URL_SSL": f"{server.base_url}/server/panda",
-                "PANDACACHE_URL": f"{server.base_url}/server/panda",
-                "PANDA_BEHIND_REAL_LB": "1",
-                "PANDA_AUTH": "oidc",
-                "PANDA_AUTH_VO": "wlcg",
-                "PANDA_VERIFY_HOST": "off",
-                "PANDA_CONFIG_ROOT": str(tmp_path),
-                "PANDA_AUTH_ID_TOKEN": server.token(user="carol", vo="wlcg", groups=()),
-            }
-        )
-        try:
-            client = (
-                importlib.reload(sys.modules["pandaclient.Client"])
-                if "pandaclient.Client" in sys.modules
-                else importlib.import_module("pandaclient.Client")
-            )
+        token = server.token(user="carol", vo="wlcg", groups=())
+        with panda_client(server.base_url, token, tmp_path, vo="wlcg") as client:
             status, output = client.insertTaskParams(noinput_params("via-panda-client"))
             assert status == 0 and isinstance(output, tuple), (status, output, server.log()[-6000:])
             code, message = output
@@ -475,12 +438,6 @@ def test_panda_client_insert_task_params_over_https(module_database_url, service
             task_id = int(re.search(r"jediTaskID=(\d+)", message).group(1))
             status, (code, message) = client.insertTaskParams(noinput_params("via-panda-client"))
             assert (status, code) == (0, 2) and f"jediTaskID={task_id}" in message
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
     with psycopg.connect(module_database_url, autocommit=True) as conn:
         assert task_row(conn, task_id)["username"] == "carol"
         assert call(conn, "refine_task", p_jeditaskid=task_id)["status"] == "defined"

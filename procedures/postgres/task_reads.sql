@@ -355,6 +355,7 @@ BEGIN
              WHERE t.usejumbo IS NOT NULL AND t.usejumbo <> 'N'
                AND (p_requester_vo IS NULL OR t.vo = p_requester_vo)
                AND t.modificationtime >= v_now - make_interval(days => p_from_offset)
-               AND t.modificationtime <= v_now - make_interval(days => coalesce(p_to_offset, 0)));
+               -- to_offset 0 is "up to now": no upper bound (now() and panda_now()'s whole seconds differ)
+               AND (coalesce(p_to_offset, 0) = 0 OR t.modificationtime <= v_now - make_interval(days => p_to_offset)));
 END;
 $$;
