@@ -154,81 +154,48 @@ AS
     v_parameters CLOB;
     v_io_intensity NUMBER;
     v_io_intensity_unit VARCHAR2(32);
-
-    -- string_agg: values joined by ',' (NULL values are left out, as string_agg leaves them out)
-    PROCEDURE add(p_list IN OUT NOCOPY CLOB, p_value IN VARCHAR2) IS
-    BEGIN
-        IF p_value IS NOT NULL THEN
-            p_list := CASE WHEN p_list IS NULL THEN TO_CLOB(p_value) ELSE p_list || ',' || p_value END;
-        END IF;
-    END add;
-
-    -- an endpoint per file: '' in PostgreSQL when the queue has none, so the separators stay
-    PROCEDURE add_endpoint(p_list IN OUT NOCOPY CLOB, p_count IN PLS_INTEGER, p_value IN VARCHAR2) IS
-    BEGIN
-        p_list := CASE WHEN p_count = 1 THEN TO_CLOB(p_value) ELSE p_list || ',' || p_value END;
-    END add_endpoint;
-
-    FUNCTION has_item(p_item IN VARCHAR2) RETURN BOOLEAN IS
-    BEGIN
-        RETURN INSTR(v_items, ',' || p_item || ',') > 0;
-    END has_item;
-
-    FUNCTION flag(p_item IN VARCHAR2) RETURN VARCHAR2 IS
-    BEGIN
-        RETURN CASE WHEN has_item(p_item) THEN 'True' ELSE 'False' END;
-    END flag;
-
-    -- split_part(<the first item starting with p_prefix>, ':', 2)
-    FUNCTION item_value(p_prefix IN VARCHAR2) RETURN VARCHAR2 IS
-        v_item VARCHAR2(4000);
-    BEGIN
-        FOR i IN 1 .. REGEXP_COUNT(p_job.SPECIALHANDLING, '[^,]+') LOOP
-            v_item := REGEXP_SUBSTR(p_job.SPECIALHANDLING, '[^,]+', 1, i);
-            IF v_item LIKE p_prefix || ':%' THEN
-                RETURN REGEXP_SUBSTR(v_item, '^[^:]*:([^:]*)', 1, 1, NULL, 1);
-            END IF;
-        END LOOP;
-        RETURN NULL;
-    END item_value;
 BEGIN
+    -- the lists as string_agg makes them: ',' between entries; lfn and fsize leave NULLs out, the other
+    -- entries are never NULL ('NULL' stands for an unset field)
     FOR f IN (SELECT * FROM ATLAS_PANDA.FILESTABLE4 f WHERE f.PANDAID = p_job.PANDAID AND f."TYPE" = 'input'
                ORDER BY f.ROW_ID) LOOP
         v_in_count := v_in_count + 1;
-        add(v_in_lfns, f.LFN);
-        add(v_in_guids, NVL(f.GUID, 'NULL'));
-        add(v_in_sizes, TO_CHAR(f.FSIZE));
-        add(v_in_checksums, CASE WHEN f.CHECKSUM IS NOT NULL AND f.CHECKSUM <> 'NULL' THEN f.CHECKSUM
-                                 ELSE NVL(f.MD5SUM, 'NULL') END);
-        add(v_in_scopes, NVL(f.SCOPE, 'NULL'));
-        add(v_in_datasets, NVL(f.DATASET, 'NULL'));
-        add(v_in_dispatch_blocks, NVL(f.DISPATCHDBLOCK, 'NULL'));
-        add(v_in_dispatch_tokens, NVL(f.DISPATCHDBLOCKTOKEN, 'NULL'));
-        add(v_in_prod_blocks, NVL(f.PRODDBLOCK, 'NULL'));
-        add(v_in_prod_tokens, NVL(f.PRODDBLOCKTOKEN, 'NULL'));
-        add_endpoint(v_in_endpoints, v_in_count, p_in_endpoint);
+        v_in_lfns := v_in_lfns || CASE WHEN f.LFN IS NOT NULL THEN CASE WHEN v_in_lfns IS NOT NULL THEN ',' END || f.LFN END;
+        v_in_guids := v_in_guids || CASE WHEN v_in_count > 1 THEN ',' END || NVL(f.GUID, 'NULL');
+        v_in_sizes := v_in_sizes || CASE WHEN f.FSIZE IS NOT NULL THEN CASE WHEN v_in_sizes IS NOT NULL THEN ',' END || TO_CHAR(f.FSIZE) END;
+        v_in_checksums := v_in_checksums || CASE WHEN v_in_count > 1 THEN ',' END
+                          || CASE WHEN f.CHECKSUM IS NOT NULL AND f.CHECKSUM <> 'NULL' THEN f.CHECKSUM ELSE NVL(f.MD5SUM, 'NULL') END;
+        v_in_scopes := v_in_scopes || CASE WHEN v_in_count > 1 THEN ',' END || NVL(f.SCOPE, 'NULL');
+        v_in_datasets := v_in_datasets || CASE WHEN v_in_count > 1 THEN ',' END || NVL(f.DATASET, 'NULL');
+        v_in_dispatch_blocks := v_in_dispatch_blocks || CASE WHEN v_in_count > 1 THEN ',' END || NVL(f.DISPATCHDBLOCK, 'NULL');
+        v_in_dispatch_tokens := v_in_dispatch_tokens || CASE WHEN v_in_count > 1 THEN ',' END || NVL(f.DISPATCHDBLOCKTOKEN, 'NULL');
+        v_in_prod_blocks := v_in_prod_blocks || CASE WHEN v_in_count > 1 THEN ',' END || NVL(f.PRODDBLOCK, 'NULL');
+        v_in_prod_tokens := v_in_prod_tokens || CASE WHEN v_in_count > 1 THEN ',' END || NVL(f.PRODDBLOCKTOKEN, 'NULL');
+        -- an endpoint per file: '' in PostgreSQL when the queue has none, so the separators stay
+        v_in_endpoints := v_in_endpoints || CASE WHEN v_in_count > 1 THEN ',' END || p_in_endpoint;
         v_short_name := NVL(REGEXP_SUBSTR(REGEXP_REPLACE(f.DATASET, '/$', ''), '[^:]*$'), ' ');
         IF NOT v_by_dataset.EXISTS(v_short_name) THEN
             v_dataset_order.EXTEND;
             v_dataset_order(v_dataset_order.COUNT) := v_short_name;
             v_by_dataset(v_short_name) := NULL;
         END IF;
-        add(v_by_dataset(v_short_name), f.LFN);
+        v_by_dataset(v_short_name) := v_by_dataset(v_short_name)
+            || CASE WHEN f.LFN IS NOT NULL THEN CASE WHEN v_by_dataset(v_short_name) IS NOT NULL THEN ',' END || f.LFN END;
     END LOOP;
     FOR f IN (SELECT * FROM ATLAS_PANDA.FILESTABLE4 f WHERE f.PANDAID = p_job.PANDAID AND f."TYPE" IN ('output', 'log')
                ORDER BY f.ROW_ID) LOOP
         v_out_count := v_out_count + 1;
-        add(v_out_lfns, f.LFN);
-        add(v_out_destination_blocks, NVL(f.DESTINATIONDBLOCK, 'NULL'));
-        add(v_out_datasets, NVL(f.DATASET, 'NULL'));
-        add(v_out_destination_ses, NVL(f.DESTINATIONSE, 'NULL'));
-        add(v_out_destination_tokens,
-            REGEXP_REPLACE(REGEXP_SUBSTR(NVL(f.DESTINATIONDBLOCKTOKEN, 'NULL'), '^[^,]*'), '^ddd:', 'dst:'));
-        add(v_out_dispatch_tokens, NVL(f.DISPATCHDBLOCKTOKEN, 'NULL'));
-        add(v_out_prod_tokens, NVL(f.PRODDBLOCKTOKEN, 'NULL'));
-        add_endpoint(v_out_endpoints, v_out_count, p_out_endpoint);
+        v_out_lfns := v_out_lfns || CASE WHEN f.LFN IS NOT NULL THEN CASE WHEN v_out_lfns IS NOT NULL THEN ',' END || f.LFN END;
+        v_out_destination_blocks := v_out_destination_blocks || CASE WHEN v_out_count > 1 THEN ',' END || NVL(f.DESTINATIONDBLOCK, 'NULL');
+        v_out_datasets := v_out_datasets || CASE WHEN v_out_count > 1 THEN ',' END || NVL(f.DATASET, 'NULL');
+        v_out_destination_ses := v_out_destination_ses || CASE WHEN v_out_count > 1 THEN ',' END || NVL(f.DESTINATIONSE, 'NULL');
+        v_out_destination_tokens := v_out_destination_tokens || CASE WHEN v_out_count > 1 THEN ',' END
+            || REGEXP_REPLACE(REGEXP_SUBSTR(NVL(f.DESTINATIONDBLOCKTOKEN, 'NULL'), '^[^,]*'), '^ddd:', 'dst:');
+        v_out_dispatch_tokens := v_out_dispatch_tokens || CASE WHEN v_out_count > 1 THEN ',' END || NVL(f.DISPATCHDBLOCKTOKEN, 'NULL');
+        v_out_prod_tokens := v_out_prod_tokens || CASE WHEN v_out_count > 1 THEN ',' END || NVL(f.PRODDBLOCKTOKEN, 'NULL');
+        v_out_endpoints := v_out_endpoints || CASE WHEN v_out_count > 1 THEN ',' END || p_out_endpoint;
         IF f."TYPE" = 'output' THEN
-            add(v_out_scopes, NVL(f.SCOPE, 'NULL'));
+            v_out_scopes := v_out_scopes || CASE WHEN v_out_scopes IS NOT NULL THEN ',' END || NVL(f.SCOPE, 'NULL');
         ELSE  -- max() over the log files (max ignores NULLs, Oracle's GREATEST does not)
             v_log_file := CASE WHEN f.LFN IS NULL THEN v_log_file ELSE GREATEST(NVL(v_log_file, f.LFN), f.LFN) END;
             v_log_guid := GREATEST(NVL(v_log_guid, NVL(f.GUID, 'NULL')), NVL(f.GUID, 'NULL'));
@@ -306,24 +273,27 @@ BEGIN
     v_description.put('nucleus', p_job.NUCLEUS);
     v_description.put('maxWalltime', p_job.MAXWALLTIME);
     v_description.put('resource_type', p_job.RESOURCE_TYPE);
-    v_description.put('loopingCheck', NOT has_item('lc'));
-    v_description.put('debug', CASE WHEN has_item('dm') OR has_item('debug') THEN 'True' ELSE 'False' END);
-    PANDADB_SUPPORT.put_string(v_description, 'cloneJob', CASE WHEN p_job.EVENTSERVICE = 3 THEN item_value('sc') END);
+    -- v_items is ',<item>,<item>,': an item is in it when ',<item>,' is; the value of 'sc:<value>:...' is the
+    -- text between the first and second ':' of the first item starting with 'sc:' (split_part(i, ':', 2))
+    v_description.put('loopingCheck', INSTR(v_items, ',lc,') = 0);
+    v_description.put('debug', CASE WHEN INSTR(v_items, ',dm,') > 0 OR INSTR(v_items, ',debug,') > 0 THEN 'True' ELSE 'False' END);
+    PANDADB_SUPPORT.put_string(v_description, 'cloneJob',
+                               CASE WHEN p_job.EVENTSERVICE = 3 THEN REGEXP_SUBSTR(v_items, ',sc:([^:,]*)', 1, 1, NULL, 1) END);
     v_description.put('eventService', CASE WHEN p_job.EVENTSERVICE IN (1, 4, 5, 6) THEN 'True' ELSE 'False' END);
     v_description.put('eventServiceMerge', CASE WHEN p_job.EVENTSERVICE = 2 THEN 'True' ELSE 'False' END);
-    PANDADB_SUPPORT.put_string(v_description, 'writeToFile', CASE WHEN has_item('wf') THEN v_write_to_file END);
+    PANDADB_SUPPORT.put_string(v_description, 'writeToFile', CASE WHEN INSTR(v_items, ',wf,') > 0 THEN v_write_to_file END);
     v_description.put('container_name', p_job.CONTAINER_NAME);
     PANDADB_SUPPORT.put_string(v_description, 'allowNoOutput', NULL);
-    PANDADB_SUPPORT.put_string(v_description, 'altStageOut', item_value('ao'));
-    v_description.put('putLogToOS', flag('po'));
-    v_description.put('noExecStrCnv', flag('nc'));
-    v_description.put('inFilePosEvtNum', flag('if'));
-    v_description.put('usePrefetcher', flag('up'));
+    PANDADB_SUPPORT.put_string(v_description, 'altStageOut', REGEXP_SUBSTR(v_items, ',ao:([^:,]*)', 1, 1, NULL, 1));
+    v_description.put('putLogToOS', CASE WHEN INSTR(v_items, ',po,') > 0 THEN 'True' ELSE 'False' END);
+    v_description.put('noExecStrCnv', CASE WHEN INSTR(v_items, ',nc,') > 0 THEN 'True' ELSE 'False' END);
+    v_description.put('inFilePosEvtNum', CASE WHEN INSTR(v_items, ',if,') > 0 THEN 'True' ELSE 'False' END);
+    v_description.put('usePrefetcher', CASE WHEN INSTR(v_items, ',up,') > 0 THEN 'True' ELSE 'False' END);
     v_description.put('ioIntensity', v_io_intensity);
     v_description.put('ioIntensityUnit', v_io_intensity_unit);
-    v_description.put('isHPO', flag('ho'));
+    v_description.put('isHPO', CASE WHEN INSTR(v_items, ',ho,') > 0 THEN 'True' ELSE 'False' END);
     v_description.put('useVP', 'False');
-    v_description.put('onSiteMerging', flag('om'));
+    v_description.put('onSiteMerging', CASE WHEN INSTR(v_items, ',om,') > 0 THEN 'True' ELSE 'False' END);
     PANDADB_SUPPORT.put_string(v_description, 'errorDialog', NULL);
     PANDADB_SUPPORT.put_string(v_description, 'pandaProxySecretKey', NULL);
     RETURN v_description.to_clob();
@@ -398,19 +368,7 @@ AS
     v_out_endpoint VARCHAR2(4000);
     v_job ATLAS_PANDA.JOBSACTIVE4%ROWTYPE;
     v_result JSON_ARRAY_T := JSON_ARRAY_T();
-
-    -- the labels of p_list that are in p_other too
-    FUNCTION intersection(p_list IN SYS.ODCIVARCHAR2LIST, p_other IN SYS.ODCIVARCHAR2LIST) RETURN SYS.ODCIVARCHAR2LIST IS
-        v_both SYS.ODCIVARCHAR2LIST := SYS.ODCIVARCHAR2LIST();
-    BEGIN
-        FOR i IN 1 .. p_list.COUNT LOOP
-            IF p_list(i) MEMBER OF p_other AND NOT p_list(i) MEMBER OF v_both THEN
-                v_both.EXTEND;
-                v_both(v_both.COUNT) := p_list(i);
-            END IF;
-        END LOOP;
-        RETURN v_both;
-    END intersection;
+    v_both SYS.ODCIVARCHAR2LIST;  -- an intersection of two label lists
 BEGIN
     IF p_site_name IS NULL THEN
         RAISE_APPLICATION_ERROR(-20002, 'site_name is required');
@@ -514,12 +472,20 @@ BEGIN
         WHEN PANDADB_SUPPORT.member_text(v_request, 'job_type') IN ('user', 'analysis', 'panda') THEN SYS.ODCIVARCHAR2LIST('user', 'panda')
         WHEN PANDADB_SUPPORT.member_text(v_request, 'job_type') IN ('managed', 'production') THEN SYS.ODCIVARCHAR2LIST('managed')
         END;
-    IF v_job_type_labels IS NOT NULL THEN
-        v_labels := CASE WHEN v_labels IS NULL THEN v_job_type_labels ELSE intersection(v_labels, v_job_type_labels) END;
+    -- intersections in SQL (MEMBER OF takes nested tables only, not a VARRAY as SYS.ODCIVARCHAR2LIST)
+    IF v_job_type_labels IS NOT NULL AND v_labels IS NULL THEN
+        v_labels := v_job_type_labels;
+    ELSIF v_job_type_labels IS NOT NULL THEN
+        SELECT DISTINCT l.COLUMN_VALUE BULK COLLECT INTO v_both FROM TABLE(v_labels) l
+         WHERE l.COLUMN_VALUE IN (SELECT t.COLUMN_VALUE FROM TABLE(v_job_type_labels) t);
+        v_labels := v_both;
     END IF;
-    IF v_queue_status = 'test' THEN
-        v_labels := intersection(NVL(v_labels, SYS.ODCIVARCHAR2LIST('test', 'ptest', 'prod_test', 'rc_test', 'rc_test2')),
-                                 SYS.ODCIVARCHAR2LIST('test', 'ptest', 'prod_test', 'rc_test', 'rc_test2'));
+    IF v_queue_status = 'test' AND v_labels IS NULL THEN
+        v_labels := SYS.ODCIVARCHAR2LIST('test', 'ptest', 'prod_test', 'rc_test', 'rc_test2');
+    ELSIF v_queue_status = 'test' THEN
+        SELECT l.COLUMN_VALUE BULK COLLECT INTO v_both FROM TABLE(v_labels) l
+         WHERE l.COLUMN_VALUE IN ('test', 'ptest', 'prod_test', 'rc_test', 'rc_test2');
+        v_labels := v_both;
     END IF;
     IF v_labels IS NOT NULL THEN
         v_any_label := 0;
@@ -555,6 +521,7 @@ BEGIN
                AND (v_user IS NULL OR PRODUSERID = v_user OR PRODUSERNAME = v_user)
                AND (v_remaining IS NULL OR NVL(MAXWALLTIME, 0) <= v_remaining)
                AND (COMMANDTOPILOT IS NULL OR COMMANDTOPILOT <> 'tobekilled')
+               AND (p_requester_vo IS NULL OR VO IS NULL OR VO = p_requester_vo)
              ORDER BY CASE WHEN JOBSTATUS = 'activated' THEN CURRENTPRIORITY END DESC,
                       CASE WHEN JOBSTATUS = 'activated' THEN PANDAID END
                FOR UPDATE SKIP LOCKED;

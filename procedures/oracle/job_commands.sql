@@ -26,7 +26,9 @@
 -- Subtransactions (update_jobs_bulk) are savepoints. Each PL/SQL unit ends with a line holding only '/'.
 
 -- kill_job: kill one job (see kill_jobs). Returns {"job_id", "killed", "message"} and, when refused, "sqlstate".
--- The caller's VO (p_requester_vo) is checked by PostgreSQL's job_access.sql only, until its twin exists.
+-- Who may kill is PostgreSQL's job_access_problem (job_access.sql, no twin yet), written out here: a job of
+-- another VO than p_requester_vo is refused, and (unless the production role; NULL counts as it when there
+-- is no requester, a SQL*Plus caller) a job whose produsername and produserid are not p_requester.
 CREATE OR REPLACE FUNCTION ATLAS_PANDA.KILL_JOB(p_pandaid IN NUMBER, p_requester IN VARCHAR2, p_is_production IN BOOLEAN,
                                                p_kill_code IN NUMBER, p_requester_vo IN VARCHAR2 DEFAULT NULL)
 RETURN CLOB
@@ -40,12 +42,9 @@ AS
     v_changes JSON_OBJECT_T := JSON_OBJECT_T();
     v_result JSON_OBJECT_T := JSON_OBJECT_T();
     v_done CLOB;
-
-    -- PostgreSQL's a IS DISTINCT FROM b
-    FUNCTION is_distinct(p_a IN VARCHAR2, p_b IN VARCHAR2) RETURN BOOLEAN IS
-    BEGIN
-        RETURN (p_a IS NULL AND p_b IS NOT NULL) OR (p_a IS NOT NULL AND p_b IS NULL) OR p_a <> p_b;
-    END is_distinct;
+    v_job_vo VARCHAR2(4000);
+    v_owner_name VARCHAR2(4000);
+    v_owner_id VARCHAR2(4000);
 BEGIN
     v_result.put('job_id', p_pandaid);
     ATLAS_PANDA.JOB_LOCK(p_pandaid, v_table, v_text);
@@ -56,13 +55,26 @@ BEGIN
         RETURN v_result.to_clob();
     END IF;
     v_job := JSON_OBJECT_T.parse(v_text);
-    IF NOT NVL(p_is_production, FALSE)
-       AND is_distinct(p_requester, PANDADB_SUPPORT.member_text(v_job, 'produsername'))
-       AND is_distinct(p_requester, PANDADB_SUPPORT.member_text(v_job, 'produserid')) THEN
+    v_job_vo := PANDADB_SUPPORT.member_text(v_job, 'vo');
+    v_owner_name := PANDADB_SUPPORT.member_text(v_job, 'produsername');
+    v_owner_id := PANDADB_SUPPORT.member_text(v_job, 'produserid');
+    -- job_visible_to: callers and jobs without a VO see and are seen by everyone
+    IF p_requester_vo IS NOT NULL AND v_job_vo IS NOT NULL AND v_job_vo <> p_requester_vo THEN
+        v_result.put('killed', FALSE);
+        v_result.put('message', 'job ' || p_pandaid || ' belongs to VO ' || v_job_vo || ': a caller of VO ' || p_requester_vo
+                                || ' may not kill it');
+        v_result.put('sqlstate', 'PD005');
+        RETURN v_result.to_clob();
+    END IF;
+    -- the requester IS DISTINCT FROM the owner's name and from the owner's id
+    IF NOT NVL(p_is_production, p_requester IS NULL)
+       AND ((p_requester IS NULL AND v_owner_name IS NOT NULL) OR (p_requester IS NOT NULL AND v_owner_name IS NULL)
+            OR p_requester <> v_owner_name)
+       AND ((p_requester IS NULL AND v_owner_id IS NOT NULL) OR (p_requester IS NOT NULL AND v_owner_id IS NULL)
+            OR p_requester <> v_owner_id) THEN
         v_result.put('killed', FALSE);
         v_result.put('message', NVL(p_requester, 'an anonymous requester') || ' may not kill job ' || p_pandaid || ' of '
-                                || NVL(PANDADB_SUPPORT.member_text(v_job, 'produsername'), 'nobody')
-                                || ': only its owner or the production role may');
+                                || NVL(v_owner_name, 'nobody') || ': only its owner or the production role may');
         v_result.put('sqlstate', 'PD005');
         RETURN v_result.to_clob();
     END IF;

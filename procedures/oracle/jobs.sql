@@ -312,20 +312,20 @@ END ACTIVATE_JOBS;
 CREATE OR REPLACE FUNCTION ATLAS_PANDA.JOB_TRANSITION_ALLOWED(p_from IN VARCHAR2, p_to IN VARCHAR2)
 RETURN BOOLEAN
 AS
-    FUNCTION position_of(p_status IN VARCHAR2) RETURN PLS_INTEGER IS
-    BEGIN
-        RETURN CASE p_status WHEN 'sent' THEN 1 WHEN 'starting' THEN 2 WHEN 'running' THEN 3 WHEN 'holding' THEN 4
-                             WHEN 'merging' THEN 5 WHEN 'transferring' THEN 6 END;
-    END position_of;
+    -- the positions of the statuses in the pilot's order (NULL: not a status a pilot reports from or to)
+    v_from_position PLS_INTEGER := CASE p_from WHEN 'sent' THEN 1 WHEN 'starting' THEN 2 WHEN 'running' THEN 3
+                                               WHEN 'holding' THEN 4 WHEN 'merging' THEN 5 WHEN 'transferring' THEN 6 END;
+    v_to_position PLS_INTEGER := CASE p_to WHEN 'sent' THEN 1 WHEN 'starting' THEN 2 WHEN 'running' THEN 3
+                                           WHEN 'holding' THEN 4 WHEN 'merging' THEN 5 WHEN 'transferring' THEN 6 END;
 BEGIN
-    IF position_of(p_from) IS NULL THEN
+    IF v_from_position IS NULL THEN
         RETURN FALSE;
     ELSIF p_to IN ('finished', 'failed', 'cancelled') THEN
         RETURN TRUE;
-    ELSIF position_of(p_to) IS NULL THEN
+    ELSIF v_to_position IS NULL THEN
         RETURN FALSE;
     END IF;
-    RETURN position_of(p_to) > position_of(p_from) OR (p_to = p_from AND p_from <> 'sent');
+    RETURN v_to_position > v_from_position OR (p_to = p_from AND p_from <> 'sent');
 END JOB_TRANSITION_ALLOWED;
 /
 
@@ -421,17 +421,6 @@ AS
     v_row_label VARCHAR2(64);
     v_row_task NUMBER;
     v_answer JSON_OBJECT_T := JSON_OBJECT_T();
-
-    FUNCTION refused RETURN VARCHAR2 IS
-    BEGIN
-        RETURN CASE WHEN p_job_status IS NULL THEN NULL ELSE ', refused ' || v_from || ' -> ' || p_job_status END;
-    END refused;
-
-    -- the request value as text, for the text tables (PostgreSQL's job_text_value(v_request -> p_key))
-    FUNCTION request_text(p_key IN VARCHAR2) RETURN CLOB IS
-    BEGIN
-        RETURN ATLAS_PANDA.JOB_TEXT_VALUE(v_request.get(p_key).to_clob());
-    END request_text;
 BEGIN
     IF p_pandaid IS NULL THEN
         RAISE_APPLICATION_ERROR(-20002, 'job_id is required');
@@ -453,7 +442,8 @@ BEGIN
         IF v_request.has(v_api_name) THEN
             v_type := PANDADB_SUPPORT.column_type('ATLAS_PANDA', 'jobsactive4', v_column);
             IF REGEXP_LIKE(v_type, '^VARCHAR2\([0-9]+\)$') AND PANDADB_SUPPORT.member_type(v_request, v_api_name) <> 'null' THEN
-                v_changes.put(v_column, SUBSTR(DBMS_LOB.SUBSTR(request_text(v_api_name), 32767, 1), 1,
+                v_changes.put(v_column, SUBSTR(DBMS_LOB.SUBSTR(
+                                                   ATLAS_PANDA.JOB_TEXT_VALUE(v_request.get(v_api_name).to_clob()), 32767, 1), 1,
                                                TO_NUMBER(REGEXP_SUBSTR(v_type, '[0-9]+'))));
             ELSE
                 v_changes.put(v_column, v_request.get(v_api_name));
@@ -489,12 +479,13 @@ BEGIN
     END IF;
     IF v_table = 'jobsarchived4' THEN
         RAISE_APPLICATION_ERROR(-20004, 'job ' || p_pandaid || ' is already ' || v_from
-                                        || ' (final): its status never changes' || refused());
+                                        || ' (final): its status never changes'
+                                        || CASE WHEN p_job_status IS NULL THEN NULL ELSE ', refused ' || v_from || ' -> ' || p_job_status END);
     END IF;
     IF v_from NOT IN ('sent', 'starting', 'running', 'holding', 'merging', 'transferring') THEN
         RAISE_APPLICATION_ERROR(-20004, 'job ' || p_pandaid || ' is ' || v_from
                                         || ': update_job applies to jobs dispatched to a pilot (sent to transferring)'
-                                        || refused());
+                                        || CASE WHEN p_job_status IS NULL THEN NULL ELSE ', refused ' || v_from || ' -> ' || p_job_status END);
     END IF;
     IF v_request.has('attempt_nr')
        AND PANDADB_SUPPORT.member_number(v_request, 'attempt_nr') <> PANDADB_SUPPORT.member_number(v_job, 'attemptnr') THEN
@@ -525,20 +516,20 @@ BEGIN
         v_row := JSON_OBJECT_T.parse(ATLAS_PANDA.JOB_UPDATE_ROW(v_table, p_pandaid, v_changes.to_clob()));
     END IF;
 
-    -- JSON_OBJECT_T values and local functions cannot appear in SQL: read into variables first
+    -- JSON_OBJECT_T values cannot appear in SQL: read into variables first
     v_attemptnr := PANDADB_SUPPORT.member_number(v_row, 'attemptnr');
     v_row_status := PANDADB_SUPPORT.member_text(v_row, 'jobstatus');
     v_row_label := PANDADB_SUPPORT.member_text(v_row, 'prodsourcelabel');
     v_row_task := PANDADB_SUPPORT.member_number(v_row, 'jeditaskid');
     IF v_request.has('meta_data') THEN
-        v_text_value := request_text('meta_data');
+        v_text_value := ATLAS_PANDA.JOB_TEXT_VALUE(v_request.get('meta_data').to_clob());
         UPDATE ATLAS_PANDA.METATABLE SET METADATA = v_text_value, MODIFICATIONTIME = v_now WHERE PANDAID = p_pandaid;
         IF SQL%ROWCOUNT = 0 THEN
             INSERT INTO ATLAS_PANDA.METATABLE (PANDAID, MODIFICATIONTIME, METADATA) VALUES (p_pandaid, v_now, v_text_value);
         END IF;
     END IF;
     IF v_request.has('job_metrics') THEN
-        v_text_value := request_text('job_metrics');
+        v_text_value := ATLAS_PANDA.JOB_TEXT_VALUE(v_request.get('job_metrics').to_clob());
         UPDATE ATLAS_PANDA.JOB_METRICS SET DATA = v_text_value, MODIFICATIONTIME = v_now WHERE PANDAID = p_pandaid;
         IF SQL%ROWCOUNT = 0 THEN
             INSERT INTO ATLAS_PANDA.JOB_METRICS (PANDAID, JEDITASKID, CREATIONTIME, MODIFICATIONTIME, DATA)
@@ -546,7 +537,7 @@ BEGIN
         END IF;
     END IF;
     IF v_request.has('job_output_report') THEN
-        v_text_value := request_text('job_output_report');
+        v_text_value := ATLAS_PANDA.JOB_TEXT_VALUE(v_request.get('job_output_report').to_clob());
         MERGE INTO ATLAS_PANDA.JOB_OUTPUT_REPORT r
         USING (SELECT p_pandaid AS PANDAID, v_attemptnr AS ATTEMPTNR FROM DUAL) s
            ON (r.PANDAID = s.PANDAID AND r.ATTEMPTNR = s.ATTEMPTNR)
@@ -557,13 +548,15 @@ BEGIN
             VALUES (s.PANDAID, v_row_label, v_row_status, s.ATTEMPTNR, v_text_value, v_now);
     END IF;
     IF v_request.has('pilot_log') THEN
-        v_text_value := SUBSTR('PandaID=' || p_pandaid || ' ' || DBMS_LOB.SUBSTR(request_text('pilot_log'), 4000, 1), 1, 4000);
+        v_text_value := SUBSTR('PandaID=' || p_pandaid || ' '
+                               || DBMS_LOB.SUBSTR(ATLAS_PANDA.JOB_TEXT_VALUE(v_request.get('pilot_log').to_clob()), 4000, 1),
+                               1, 4000);
         INSERT INTO ATLAS_PANDA.PANDALOG (BINTIME, NAME, MODULE, "TYPE", PID, LOGLEVEL, LEVELNAME, "TIME", FILENAME, LINE, MESSAGE)
         VALUES (v_now, 'panda.mon.prod', 'update_job', 'pilotLog', p_pandaid, 20, 'INFO',
                 TO_CHAR(v_now, 'YYYY-MM-DD HH24:MI:SS'), 'pilot', 0, v_text_value);
     END IF;
     IF v_request.has('stdout') THEN
-        v_text_value := DBMS_LOB.SUBSTR(request_text('stdout'), 2048, 1);
+        v_text_value := DBMS_LOB.SUBSTR(ATLAS_PANDA.JOB_TEXT_VALUE(v_request.get('stdout').to_clob()), 2048, 1);
         MERGE INTO ATLAS_PANDA.JOBSDEBUG d
         USING (SELECT p_pandaid AS PANDAID FROM DUAL) s
            ON (d.PANDAID = s.PANDAID)
@@ -715,66 +708,63 @@ END GET_JOB_STATUS;
 CREATE OR REPLACE FUNCTION ATLAS_PANDA.JOB_DESCRIPTION(p_pandaid IN NUMBER, p_include_archive IN BOOLEAN)
 RETURN CLOB
 AS
+    -- the tables searched in turn for the job (the archive schema's last, with p_include_archive only)
+    v_owners SYS.ODCIVARCHAR2LIST := SYS.ODCIVARCHAR2LIST('ATLAS_PANDA', 'ATLAS_PANDA', 'ATLAS_PANDA', 'ATLAS_PANDA',
+                                                          'ATLAS_PANDAARCH');
+    v_tables SYS.ODCIVARCHAR2LIST := SYS.ODCIVARCHAR2LIST('jobsactive4', 'jobsdefined4', 'jobswaiting4', 'jobsarchived4',
+                                                          'jobsarchived');
     v_text CLOB;
     v_job JSON_OBJECT_T;
     v_archived BOOLEAN := FALSE;
     v_parameters CLOB;
     v_metadata CLOB;
     v_files CLOB;
-    v_schema VARCHAR2(30);
-
-    FUNCTION row_of(p_owner IN VARCHAR2, p_table IN VARCHAR2) RETURN CLOB IS
-        v_row CLOB;
-    BEGIN
-        EXECUTE IMMEDIATE 'SELECT ' || PANDADB_SUPPORT.row_json_sql(p_owner, p_table, 'j') || ' FROM ' || p_owner || '.'
-            || UPPER(p_table) || ' j WHERE j.PANDAID = :1 ORDER BY j.MODIFICATIONTIME DESC FETCH FIRST 1 ROWS ONLY'
-            INTO v_row USING p_pandaid;
-        RETURN v_row;
-    EXCEPTION
-        WHEN NO_DATA_FOUND THEN
-            RETURN NULL;
-    END row_of;
-
-    FUNCTION newest_text(p_owner IN VARCHAR2, p_table IN VARCHAR2, p_column IN VARCHAR2) RETURN CLOB IS
-        v_value CLOB;
-    BEGIN
-        EXECUTE IMMEDIATE 'SELECT t.' || p_column || ' FROM ' || p_owner || '.' || p_table
-            || ' t WHERE t.PANDAID = :1 ORDER BY t.MODIFICATIONTIME DESC FETCH FIRST 1 ROWS ONLY' INTO v_value USING p_pandaid;
-        RETURN v_value;
-    EXCEPTION
-        WHEN NO_DATA_FOUND THEN
-            RETURN NULL;
-    END newest_text;
+    v_schema VARCHAR2(30) := 'ATLAS_PANDA';
+    v_suffix VARCHAR2(10);  -- of the parameter and metadata tables: '' live, '_ARCH' in the archive schema
 BEGIN
-    v_text := row_of('ATLAS_PANDA', 'jobsactive4');
-    IF v_text IS NULL THEN
-        v_text := row_of('ATLAS_PANDA', 'jobsdefined4');
-    END IF;
-    IF v_text IS NULL THEN
-        v_text := row_of('ATLAS_PANDA', 'jobswaiting4');
-    END IF;
-    IF v_text IS NULL THEN
-        v_text := row_of('ATLAS_PANDA', 'jobsarchived4');
-    END IF;
-    IF v_text IS NULL AND p_include_archive THEN
-        v_text := row_of('ATLAS_PANDAARCH', 'jobsarchived');
-        v_archived := v_text IS NOT NULL;
-    END IF;
+    FOR i IN 1 .. CASE WHEN p_include_archive THEN 5 ELSE 4 END LOOP
+        BEGIN
+            EXECUTE IMMEDIATE 'SELECT ' || PANDADB_SUPPORT.row_json_sql(v_owners(i), v_tables(i), 'j') || ' FROM '
+                || v_owners(i) || '.' || UPPER(v_tables(i))
+                || ' j WHERE j.PANDAID = :1 ORDER BY j.MODIFICATIONTIME DESC FETCH FIRST 1 ROWS ONLY'
+                INTO v_text USING p_pandaid;
+        EXCEPTION
+            WHEN NO_DATA_FOUND THEN
+                v_text := NULL;
+        END;
+        IF v_text IS NOT NULL THEN
+            v_archived := i = 5;
+            EXIT;
+        END IF;
+    END LOOP;
     IF v_text IS NULL THEN
         RETURN NULL;
     END IF;
     v_job := JSON_OBJECT_T.parse(v_text);
     IF v_archived THEN
-        v_parameters := newest_text('ATLAS_PANDAARCH', 'JOBPARAMSTABLE_ARCH', 'JOBPARAMETERS');
-        v_metadata := newest_text('ATLAS_PANDAARCH', 'METATABLE_ARCH', 'METADATA');
         v_schema := 'ATLAS_PANDAARCH';
+        v_suffix := '_ARCH';
+    END IF;
+    -- the newest parameters and metadata rows (dynamic SQL: the archive schema is another owner's)
+    BEGIN
+        EXECUTE IMMEDIATE 'SELECT t.JOBPARAMETERS FROM ' || v_schema || '.JOBPARAMSTABLE' || v_suffix
+            || ' t WHERE t.PANDAID = :1 ORDER BY t.MODIFICATIONTIME DESC FETCH FIRST 1 ROWS ONLY' INTO v_parameters USING p_pandaid;
+    EXCEPTION
+        WHEN NO_DATA_FOUND THEN
+            v_parameters := NULL;
+    END;
+    BEGIN
+        EXECUTE IMMEDIATE 'SELECT t.METADATA FROM ' || v_schema || '.METATABLE' || v_suffix
+            || ' t WHERE t.PANDAID = :1 ORDER BY t.MODIFICATIONTIME DESC FETCH FIRST 1 ROWS ONLY' INTO v_metadata USING p_pandaid;
+    EXCEPTION
+        WHEN NO_DATA_FOUND THEN
+            v_metadata := NULL;
+    END;
+    IF v_archived THEN
         EXECUTE IMMEDIATE 'SELECT JSON_ARRAYAGG(' || PANDADB_SUPPORT.row_json_sql(v_schema, 'filestable_arch', 'f')
             || ' FORMAT JSON ORDER BY f.ROW_ID RETURNING CLOB) FROM ATLAS_PANDAARCH.FILESTABLE_ARCH f WHERE f.PANDAID = :1'
             INTO v_files USING p_pandaid;
     ELSE
-        v_parameters := newest_text('ATLAS_PANDA', 'JOBPARAMSTABLE', 'JOBPARAMETERS');
-        v_metadata := newest_text('ATLAS_PANDA', 'METATABLE', 'METADATA');
-        v_schema := 'ATLAS_PANDA';
         EXECUTE IMMEDIATE 'SELECT JSON_ARRAYAGG(' || PANDADB_SUPPORT.row_json_sql(v_schema, 'filestable4', 'f')
             || ' FORMAT JSON ORDER BY f.ROW_ID RETURNING CLOB) FROM ATLAS_PANDA.FILESTABLE4 f WHERE f.PANDAID = :1'
             INTO v_files USING p_pandaid;

@@ -460,22 +460,20 @@ AS
     v_max_id NUMBER;
     v_bucket DATE;
     v_created BOOLEAN;
-
-    -- now - retention ('93 days', '3 months', '1 year')
-    FUNCTION retention_start(p_retention IN VARCHAR2) RETURN DATE IS
-        v_amount NUMBER := TO_NUMBER(REGEXP_SUBSTR(p_retention, '[0-9]+'));
-        v_unit VARCHAR2(20) := LOWER(REGEXP_SUBSTR(p_retention, '[a-zA-Z]+'));
-    BEGIN
-        RETURN CASE WHEN v_unit LIKE 'mon%' THEN ADD_MONTHS(v_now, -v_amount)
-                    WHEN v_unit LIKE 'year%' THEN ADD_MONTHS(v_now, -12 * v_amount)
-                    WHEN v_unit LIKE 'week%' THEN v_now - 7 * v_amount
-                    ELSE v_now - v_amount END;
-    END retention_start;
+    v_retention_amount NUMBER;
+    v_retention_unit VARCHAR2(20);
+    v_retention_start DATE;  -- now - retention ('93 days', '3 months', '1 year')
 BEGIN
     ATLAS_PANDA.PARTITION_POLICY_FOR(p_parent_table, v_schema, v_table, v_key, v_interval, v_premake, v_retention, v_handled);
     IF NOT ATLAS_PANDA.PARTITION_IS_REGISTERED(p_parent_table) THEN
         RAISE_APPLICATION_ERROR(-20003, 'table ' || p_parent_table || ' is not registered for partition maintenance');
     END IF;
+    v_retention_amount := TO_NUMBER(REGEXP_SUBSTR(v_retention, '[0-9]+'));
+    v_retention_unit := LOWER(REGEXP_SUBSTR(v_retention, '[a-zA-Z]+'));
+    v_retention_start := CASE WHEN v_retention_unit LIKE 'mon%' THEN ADD_MONTHS(v_now, -v_retention_amount)
+                              WHEN v_retention_unit LIKE 'year%' THEN ADD_MONTHS(v_now, -12 * v_retention_amount)
+                              WHEN v_retention_unit LIKE 'week%' THEN v_now - 7 * v_retention_amount
+                              ELSE v_now - v_retention_amount END;
     v_children := ATLAS_PANDA.PARTITION_CHILDREN(p_parent_table);
     LOOP
         FETCH v_children INTO v_child_schema, v_child, v_is_default, v_lower, v_upper;
@@ -489,7 +487,7 @@ BEGIN
             v_unnamed_lower(v_unnamed_lower.COUNT) := v_lower;
         END IF;
         IF v_retention IS NOT NULL AND NOT ATLAS_PANDA.PARTITION_IS_ID_INTERVAL(v_interval)
-           AND TO_DATE(v_upper, 'YYYY-MM-DD HH24:MI:SS') < retention_start(v_retention) THEN
+           AND TO_DATE(v_upper, 'YYYY-MM-DD HH24:MI:SS') < v_retention_start THEN
             v_expired.EXTEND;
             v_expired(v_expired.COUNT) := v_child;
         END IF;

@@ -76,32 +76,6 @@ AS
     v_count    PLS_INTEGER;
     v_document CLOB;
     v_now      DATE := CAST(SYS_EXTRACT_UTC(SYSTIMESTAMP) AS DATE);
-
-
-    -- PostgreSQL's document ->> name: the member as text, NULL when absent or JSON null
-    FUNCTION member_text(p_document IN JSON_OBJECT_T, p_name IN VARCHAR2) RETURN VARCHAR2 IS
-        v_member JSON_ELEMENT_T;
-    BEGIN
-        v_member := p_document.get(p_name);
-        IF v_member IS NULL OR v_member.is_null() THEN
-            RETURN NULL;
-        ELSIF v_member.is_string() THEN
-            RETURN p_document.get_string(p_name);
-        END IF;
-        RETURN v_member.to_string();
-    END member_text;
-
-    -- PostgreSQL's target || source on objects: every top-level member of source replaces target's
-    PROCEDURE merge_members(p_target IN OUT NOCOPY JSON_OBJECT_T, p_source IN JSON_OBJECT_T) IS
-        v_names JSON_KEY_LIST;
-    BEGIN
-        v_names := p_source.get_keys();
-        IF v_names IS NOT NULL THEN
-            FOR i IN 1 .. v_names.COUNT LOOP
-                p_target.put(v_names(i), p_source.get(v_names(i)));
-            END LOOP;
-        END IF;
-    END merge_members;
 BEGIN
     IF p_panda_queue IS NULL OR NOT REGEXP_LIKE(p_panda_queue, '\A[-A-Za-z0-9_.]{1,50}\z', 'c') THEN
         RAISE_APPLICATION_ERROR(-20001,
@@ -119,7 +93,7 @@ BEGIN
             || NVL(p_site_name, '<NULL>') || ')');
     END IF;
     IF v_config.has('cloud') THEN
-        v_cloud := member_text(v_config, 'cloud');
+        v_cloud := ATLAS_PANDA.PANDADB_SUPPORT.member_text(v_config, 'cloud');
         SELECT COUNT(*) INTO v_count FROM ATLAS_PANDAMETA.CLOUDCONFIG WHERE NAME = v_cloud;
         IF v_count = 0 THEN
             RAISE_APPLICATION_ERROR(-20001,
@@ -128,7 +102,7 @@ BEGIN
         END IF;
     END IF;
     IF v_config.has('status') THEN
-        v_status := member_text(v_config, 'status');
+        v_status := ATLAS_PANDA.PANDADB_SUPPORT.member_text(v_config, 'status');
         IF v_status NOT IN ('online', 'offline', 'test', 'brokeroff', 'paused') THEN
             RAISE_APPLICATION_ERROR(-20001,
                 'queue status ' || v_status || ' is not one of online, offline, test, brokeroff, paused');
@@ -159,9 +133,10 @@ BEGIN
             v_existing := NULL;
     END;
     IF v_existing IS NOT NULL AND DBMS_LOB.GETLENGTH(v_existing) > 0 THEN
-        merge_members(v_merged, JSON_OBJECT_T.parse(v_existing));
+        ATLAS_PANDA.PANDADB_SUPPORT.merge_members(v_merged, JSON_OBJECT_T.parse(v_existing));
     END IF;
-    merge_members(v_merged, v_config);
+    -- PostgreSQL's defaults || existing || p_queue_config
+    ATLAS_PANDA.PANDADB_SUPPORT.merge_members(v_merged, v_config);
     v_document := v_merged.to_clob();
 
     BEGIN

@@ -267,103 +267,28 @@ AS
     v_result JSON_OBJECT_T := JSON_OBJECT_T();
     e_no_such_job EXCEPTION;
     PRAGMA EXCEPTION_INIT(e_no_such_job, -27475);
-
+    v_name VARCHAR2(64);
+    v_count PLS_INTEGER;
     -- the DBMS_SCHEDULER calendar of a registry schedule
-    FUNCTION calendar(p_schedule IN VARCHAR2) RETURN VARCHAR2 IS
-        v_period_of INTERVAL DAY TO SECOND := ATLAS_PANDA.SCHEDULE_PERIOD(p_schedule);
-        v_seconds NUMBER;
-        v_cron VARCHAR2(200);
-        v_calendar VARCHAR2(4000) := 'FREQ=MINUTELY';
-        c_names CONSTANT SYS.ODCIVARCHAR2LIST := SYS.ODCIVARCHAR2LIST('BYMINUTE', 'BYHOUR', 'BYMONTHDAY', 'BYMONTH', 'BYDAY');
-        c_days CONSTANT SYS.ODCIVARCHAR2LIST := SYS.ODCIVARCHAR2LIST('SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN');
-
-        -- the values of one cron field: items '*', 'N', 'N-M', each optionally '/step'
-        FUNCTION field_values(p_field IN VARCHAR2, p_low IN PLS_INTEGER, p_high IN PLS_INTEGER, p_kind IN PLS_INTEGER)
-        RETURN VARCHAR2 IS
-            v_list VARCHAR2(4000);
-            v_item VARCHAR2(100);
-            v_from PLS_INTEGER;
-            v_to PLS_INTEGER;
-            v_step PLS_INTEGER;
-            FUNCTION value_of(p_text IN VARCHAR2) RETURN PLS_INTEGER IS
-            BEGIN
-                IF REGEXP_LIKE(p_text, '^[0-9]+$') THEN
-                    RETURN TO_NUMBER(p_text);
-                ELSIF p_kind = 4 THEN
-                    RETURN (INSTR(',jan,feb,mar,apr,may,jun,jul,aug,sep,oct,nov,dec,', ',' || p_text || ',') - 1) / 4 + 1;
-                END IF;
-                RETURN (INSTR(',sun,mon,tue,wed,thu,fri,sat,', ',' || p_text || ',') - 1) / 4;
-            END value_of;
-        BEGIN
-            IF p_field = '*' THEN
-                RETURN NULL;
-            END IF;
-            FOR j IN 1 .. REGEXP_COUNT(p_field, '[^,]+') LOOP
-                v_item := REGEXP_SUBSTR(p_field, '[^,]+', 1, j);
-                v_step := CASE WHEN INSTR(v_item, '/') > 0 THEN TO_NUMBER(SUBSTR(v_item, INSTR(v_item, '/') + 1)) ELSE 1 END;
-                v_item := REGEXP_SUBSTR(v_item, '^[^/]+');
-                IF v_item = '*' THEN
-                    v_from := p_low;
-                    v_to := p_high;
-                ELSE
-                    v_from := value_of(REGEXP_SUBSTR(v_item, '^[^-]+'));
-                    v_to := CASE WHEN INSTR(v_item, '-') > 0 THEN value_of(SUBSTR(v_item, INSTR(v_item, '-') + 1))
-                                 WHEN v_step > 1 THEN p_high ELSE v_from END;
-                END IF;
-                FOR v IN v_from .. v_to LOOP
-                    IF MOD(v - v_from, v_step) = 0 THEN
-                        v_list := v_list || CASE WHEN v_list IS NOT NULL THEN ',' END
-                                  || CASE WHEN p_kind = 5 THEN c_days(v + 1) ELSE TO_CHAR(v) END;
-                    END IF;
-                END LOOP;
-            END LOOP;
-            RETURN v_list;
-        END field_values;
-    BEGIN
-        IF v_period_of IS NOT NULL THEN
-            v_seconds := EXTRACT(DAY FROM v_period_of) * 86400 + EXTRACT(HOUR FROM v_period_of) * 3600
-                         + EXTRACT(MINUTE FROM v_period_of) * 60 + EXTRACT(SECOND FROM v_period_of);
-            RETURN CASE WHEN MOD(v_seconds, 86400) = 0 THEN 'FREQ=DAILY;INTERVAL=' || (v_seconds / 86400)
-                        WHEN MOD(v_seconds, 3600) = 0 THEN 'FREQ=HOURLY;INTERVAL=' || (v_seconds / 3600)
-                        WHEN MOD(v_seconds, 60) = 0 THEN 'FREQ=MINUTELY;INTERVAL=' || (v_seconds / 60)
-                        ELSE 'FREQ=SECONDLY;INTERVAL=' || CEIL(v_seconds) END;
-        END IF;
-        v_cron := LOWER(NVL(ATLAS_PANDA.SCHEDULE_CRON_MACRO(LOWER(TRIM(p_schedule))), TRIM(REGEXP_REPLACE(p_schedule, '\s+', ' '))));
-        FOR i IN 1 .. 5 LOOP
-            IF field_values(REGEXP_SUBSTR(v_cron, '[^ ]+', 1, i), CASE i WHEN 3 THEN 1 WHEN 4 THEN 1 ELSE 0 END,
-                            CASE i WHEN 1 THEN 59 WHEN 2 THEN 23 WHEN 3 THEN 31 WHEN 4 THEN 12 ELSE 6 END, i) IS NOT NULL THEN
-                v_calendar := v_calendar || ';' || c_names(i) || '='
-                    || field_values(REGEXP_SUBSTR(v_cron, '[^ ]+', 1, i), CASE i WHEN 3 THEN 1 WHEN 4 THEN 1 ELSE 0 END,
-                                    CASE i WHEN 1 THEN 59 WHEN 2 THEN 23 WHEN 3 THEN 31 WHEN 4 THEN 12 ELSE 6 END, i);
-            END IF;
-        END LOOP;
-        RETURN v_calendar;
-    END calendar;
-
-    -- the job action: the registry command ('CALL doma_panda.x(...)' or 'SELECT doma_panda.x(...)') as a
-    -- call of ATLAS_PANDA.X between scheduler_run_started and scheduler_run_finished
-    FUNCTION job_action(p_name IN VARCHAR2, p_command IN CLOB) RETURN VARCHAR2 IS
-        v_command VARCHAR2(4000) := TRIM(RTRIM(TRIM(DBMS_LOB.SUBSTR(p_command, 4000, 1)), ';'));
-        v_routine VARCHAR2(200) := UPPER(REGEXP_SUBSTR(v_command, '^(CALL|SELECT)\s+doma_panda\.(\w+)', 1, 1, 'i', 2));
-        v_arguments VARCHAR2(4000) := REGEXP_SUBSTR(v_command, '\((.*)\)$', 1, 1, NULL, 1);
-        v_call VARCHAR2(4000);
-    BEGIN
-        IF v_routine IS NULL THEN  -- not a registry routine call: run it as it is
-            v_call := 'EXECUTE IMMEDIATE ''' || REPLACE(v_command, '''', '''''') || ''';';
-        ELSIF UPPER(v_command) LIKE 'CALL%' THEN
-            v_call := 'ATLAS_PANDA.' || v_routine || CASE WHEN TRIM(v_arguments) IS NOT NULL THEN '(' || v_arguments || ')' END || ';';
-        ELSE
-            v_call := 'v_result := TO_CLOB(ATLAS_PANDA.' || v_routine
-                      || CASE WHEN TRIM(v_arguments) IS NOT NULL THEN '(' || v_arguments || ')' END || ');';
-        END IF;
-        RETURN 'DECLARE v_run NUMBER; v_outcome VARCHAR2(20); v_retry NUMBER; v_result CLOB; v_error VARCHAR2(4000); '
-            || 'BEGIN ATLAS_PANDA.SCHEDULER_RUN_STARTED(''' || p_name || ''', SYS_CONTEXT(''USERENV'', ''SERVER_HOST''), '
-            || 'NULL, TRUE, v_run, v_outcome, v_retry); COMMIT; '
-            || 'IF v_outcome = ''started'' THEN BEGIN ' || v_call || ' COMMIT; '
-            || 'ATLAS_PANDA.SCHEDULER_RUN_FINISHED(v_run); COMMIT; '
-            || 'EXCEPTION WHEN OTHERS THEN v_error := SQLERRM; ROLLBACK; '
-            || 'ATLAS_PANDA.SCHEDULER_RUN_FINISHED(v_run, v_error); COMMIT; RAISE; END; END IF; END;';
-    END job_action;
+    v_seconds NUMBER;
+    v_cron VARCHAR2(200);
+    v_calendar VARCHAR2(4000);
+    v_field VARCHAR2(200);
+    v_list VARCHAR2(4000);
+    v_item VARCHAR2(100);
+    v_from_text VARCHAR2(100);
+    v_to_text VARCHAR2(100);
+    v_from PLS_INTEGER;
+    v_to PLS_INTEGER;
+    v_step PLS_INTEGER;
+    c_names CONSTANT SYS.ODCIVARCHAR2LIST := SYS.ODCIVARCHAR2LIST('BYMINUTE', 'BYHOUR', 'BYMONTHDAY', 'BYMONTH', 'BYDAY');
+    c_days CONSTANT SYS.ODCIVARCHAR2LIST := SYS.ODCIVARCHAR2LIST('SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN');
+    -- the job action
+    v_command VARCHAR2(4000);
+    v_routine VARCHAR2(200);
+    v_arguments VARCHAR2(4000);
+    v_call VARCHAR2(4000);
+    v_action VARCHAR2(4000);
 BEGIN
     IF p_jobs IS NOT NULL THEN
         v_element := JSON_ELEMENT_T.parse(p_jobs);
@@ -394,7 +319,10 @@ BEGIN
                 || PANDADB_SUPPORT.quote_literal(SUBSTR(PANDADB_SUPPORT.member_text(v_job, 'name'), 1, 200))
                 || ': use 1-64 lower-case letters, digits and _');
         END IF;
-        IF v_new(v_new.COUNT).name MEMBER OF v_names THEN
+        -- MEMBER OF takes nested tables only, not a VARRAY as SYS.ODCIVARCHAR2LIST: counted in SQL
+        v_name := v_new(v_new.COUNT).name;
+        SELECT COUNT(*) INTO v_count FROM TABLE(v_names) n WHERE n.COLUMN_VALUE = v_name;
+        IF v_count > 0 THEN
             RAISE_APPLICATION_ERROR(-20002, 'scheduled job ' || v_new(v_new.COUNT).name || ' is given twice');
         END IF;
         v_names.EXTEND;
@@ -432,7 +360,8 @@ BEGIN
               FROM ATLAS_PANDA.PANDADB_SCHEDULED_JOBS WHERE NAME = v_new(i).name FOR UPDATE;
             IF v_old.schedule = v_new(i).schedule AND DBMS_LOB.COMPARE(v_old.command, v_new(i).command) = 0
                AND v_old.is_exclusive = v_new(i).is_exclusive AND v_old.enabled = v_new(i).enabled
-               AND DECODE(v_old.description, v_new(i).description, 1, 0) = 1 THEN
+               AND ((v_old.description IS NULL AND v_new(i).description IS NULL)
+                    OR v_old.description = v_new(i).description) THEN
                 v_unchanged := v_unchanged + 1;
             ELSE
                 UPDATE ATLAS_PANDA.PANDADB_SCHEDULED_JOBS
@@ -466,11 +395,86 @@ BEGIN
     END LOOP;
     FOR r IN (SELECT NAME, SCHEDULE, COMMAND, DESCRIPTION FROM ATLAS_PANDA.PANDADB_SCHEDULED_JOBS WHERE ENABLED = 1
                ORDER BY NAME) LOOP
+        -- the calendar: a period as FREQ=...;INTERVAL=n, a cron schedule as FREQ=MINUTELY with a BY... list per
+        -- restricted field (each cron field's items '*', 'N', 'N-M', each optionally '/step'; names of months
+        -- and days allowed)
+        v_period := ATLAS_PANDA.SCHEDULE_PERIOD(r.SCHEDULE);
+        IF v_period IS NOT NULL THEN
+            v_seconds := EXTRACT(DAY FROM v_period) * 86400 + EXTRACT(HOUR FROM v_period) * 3600
+                         + EXTRACT(MINUTE FROM v_period) * 60 + EXTRACT(SECOND FROM v_period);
+            v_calendar := CASE WHEN MOD(v_seconds, 86400) = 0 THEN 'FREQ=DAILY;INTERVAL=' || (v_seconds / 86400)
+                               WHEN MOD(v_seconds, 3600) = 0 THEN 'FREQ=HOURLY;INTERVAL=' || (v_seconds / 3600)
+                               WHEN MOD(v_seconds, 60) = 0 THEN 'FREQ=MINUTELY;INTERVAL=' || (v_seconds / 60)
+                               ELSE 'FREQ=SECONDLY;INTERVAL=' || CEIL(v_seconds) END;
+        ELSE
+            v_cron := LOWER(NVL(ATLAS_PANDA.SCHEDULE_CRON_MACRO(LOWER(TRIM(r.SCHEDULE))),
+                                TRIM(REGEXP_REPLACE(r.SCHEDULE, '\s+', ' '))));
+            v_calendar := 'FREQ=MINUTELY';
+            FOR i IN 1 .. 5 LOOP  -- minute, hour, day of month, month, day of week
+                v_field := REGEXP_SUBSTR(v_cron, '[^ ]+', 1, i);
+                v_list := NULL;
+                IF v_field <> '*' THEN
+                    FOR j IN 1 .. REGEXP_COUNT(v_field, '[^,]+') LOOP
+                        v_item := REGEXP_SUBSTR(v_field, '[^,]+', 1, j);
+                        v_step := CASE WHEN INSTR(v_item, '/') > 0 THEN TO_NUMBER(SUBSTR(v_item, INSTR(v_item, '/') + 1)) ELSE 1 END;
+                        v_item := REGEXP_SUBSTR(v_item, '^[^/]+');
+                        IF v_item = '*' THEN
+                            v_from := CASE i WHEN 3 THEN 1 WHEN 4 THEN 1 ELSE 0 END;
+                            v_to := CASE i WHEN 1 THEN 59 WHEN 2 THEN 23 WHEN 3 THEN 31 WHEN 4 THEN 12 ELSE 6 END;
+                        ELSE
+                            v_from_text := REGEXP_SUBSTR(v_item, '^[^-]+');
+                            v_to_text := CASE WHEN INSTR(v_item, '-') > 0 THEN SUBSTR(v_item, INSTR(v_item, '-') + 1) END;
+                            -- a number, or the name of a month (field 4: jan = 1) or of a day (sun = 0)
+                            v_from := CASE WHEN REGEXP_LIKE(v_from_text, '^[0-9]+$') THEN TO_NUMBER(v_from_text)
+                                           WHEN i = 4 THEN (INSTR(',jan,feb,mar,apr,may,jun,jul,aug,sep,oct,nov,dec,',
+                                                                  ',' || v_from_text || ',') - 1) / 4 + 1
+                                           ELSE (INSTR(',sun,mon,tue,wed,thu,fri,sat,', ',' || v_from_text || ',') - 1) / 4 END;
+                            v_to := CASE WHEN v_to_text IS NULL AND v_step > 1
+                                             THEN CASE i WHEN 1 THEN 59 WHEN 2 THEN 23 WHEN 3 THEN 31 WHEN 4 THEN 12 ELSE 6 END
+                                         WHEN v_to_text IS NULL THEN v_from
+                                         WHEN REGEXP_LIKE(v_to_text, '^[0-9]+$') THEN TO_NUMBER(v_to_text)
+                                         WHEN i = 4 THEN (INSTR(',jan,feb,mar,apr,may,jun,jul,aug,sep,oct,nov,dec,',
+                                                                ',' || v_to_text || ',') - 1) / 4 + 1
+                                         ELSE (INSTR(',sun,mon,tue,wed,thu,fri,sat,', ',' || v_to_text || ',') - 1) / 4 END;
+                        END IF;
+                        FOR v IN v_from .. v_to LOOP
+                            IF MOD(v - v_from, v_step) = 0 THEN
+                                v_list := v_list || CASE WHEN v_list IS NOT NULL THEN ',' END
+                                          || CASE WHEN i = 5 THEN c_days(v + 1) ELSE TO_CHAR(v) END;
+                            END IF;
+                        END LOOP;
+                    END LOOP;
+                END IF;
+                IF v_list IS NOT NULL THEN
+                    v_calendar := v_calendar || ';' || c_names(i) || '=' || v_list;
+                END IF;
+            END LOOP;
+        END IF;
+        -- the job action: the registry command ('CALL doma_panda.x(...)' or 'SELECT doma_panda.x(...)') as a
+        -- call of ATLAS_PANDA.X between scheduler_run_started and scheduler_run_finished
+        v_command := TRIM(RTRIM(TRIM(DBMS_LOB.SUBSTR(r.COMMAND, 4000, 1)), ';'));
+        v_routine := UPPER(REGEXP_SUBSTR(v_command, '^(CALL|SELECT)\s+doma_panda\.(\w+)', 1, 1, 'i', 2));
+        v_arguments := REGEXP_SUBSTR(v_command, '\((.*)\)$', 1, 1, NULL, 1);
+        IF v_routine IS NULL THEN  -- not a registry routine call: run it as it is
+            v_call := 'EXECUTE IMMEDIATE ''' || REPLACE(v_command, '''', '''''') || ''';';
+        ELSIF UPPER(v_command) LIKE 'CALL%' THEN
+            v_call := 'ATLAS_PANDA.' || v_routine || CASE WHEN TRIM(v_arguments) IS NOT NULL THEN '(' || v_arguments || ')' END || ';';
+        ELSE
+            v_call := 'v_result := TO_CLOB(ATLAS_PANDA.' || v_routine
+                      || CASE WHEN TRIM(v_arguments) IS NOT NULL THEN '(' || v_arguments || ')' END || ');';
+        END IF;
+        v_action := 'DECLARE v_run NUMBER; v_outcome VARCHAR2(20); v_retry NUMBER; v_result CLOB; v_error VARCHAR2(4000); '
+            || 'BEGIN ATLAS_PANDA.SCHEDULER_RUN_STARTED(''' || r.NAME || ''', SYS_CONTEXT(''USERENV'', ''SERVER_HOST''), '
+            || 'NULL, TRUE, v_run, v_outcome, v_retry); COMMIT; '
+            || 'IF v_outcome = ''started'' THEN BEGIN ' || v_call || ' COMMIT; '
+            || 'ATLAS_PANDA.SCHEDULER_RUN_FINISHED(v_run); COMMIT; '
+            || 'EXCEPTION WHEN OTHERS THEN v_error := SQLERRM; ROLLBACK; '
+            || 'ATLAS_PANDA.SCHEDULER_RUN_FINISHED(v_run, v_error); COMMIT; RAISE; END; END IF; END;';
         DBMS_SCHEDULER.CREATE_JOB(
             job_name => 'ATLAS_PANDA.PANDADB_' || UPPER(r.NAME),
             job_type => 'PLSQL_BLOCK',
-            job_action => job_action(r.NAME, r.COMMAND),
-            repeat_interval => calendar(r.SCHEDULE),
+            job_action => v_action,
+            repeat_interval => v_calendar,
             enabled => TRUE,
             auto_drop => FALSE,
             comments => r.DESCRIPTION);

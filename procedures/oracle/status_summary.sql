@@ -71,13 +71,18 @@ AS
     v_position  PLS_INTEGER;
     v_comma     PLS_INTEGER;
     v_negated   BOOLEAN;
-    v_in        text_list;
-    v_in_like   text_list;
-    v_in_wild   text_list;
+    -- the items kept (in) and left out (ex): the SQL IN list ('a', 'b'; numbers as they are: corecount
+    -- values are checked digits) and the LIKE terms (column LIKE 'p1' ESCAPE '\' OR ...: PostgreSQL's
+    -- LIKE ANY (array)), with the same values as JSON arrays for "query" (numbers for corecount)
+    v_in_sql    VARCHAR2(32767);
+    v_in_values JSON_ARRAY_T;
+    v_in_like   VARCHAR2(32767);
+    v_in_wild   JSON_ARRAY_T;
     v_in_null   BOOLEAN;
-    v_ex        text_list;
-    v_ex_like   text_list;
-    v_ex_wild   text_list;
+    v_ex_sql    VARCHAR2(32767);
+    v_ex_values JSON_ARRAY_T;
+    v_ex_like   VARCHAR2(32767);
+    v_ex_wild   JSON_ARRAY_T;
     v_ex_null   BOOLEAN;
     v_keep      VARCHAR2(32767);
     v_leave_out VARCHAR2(32767);
@@ -96,79 +101,6 @@ AS
     v_warnings  JSON_OBJECT_T := JSON_OBJECT_T();
     v_errors    JSON_OBJECT_T := JSON_OBJECT_T();
     v_result    JSON_OBJECT_T := JSON_OBJECT_T();
-
-    -- a SQL text literal
-    FUNCTION literal(p_text IN VARCHAR2) RETURN VARCHAR2 IS
-    BEGIN
-        RETURN '''' || REPLACE(p_text, '''', '''''') || '''';
-    END literal;
-
-    -- PostgreSQL's quote_literal (messages quote the value the same way)
-    FUNCTION quoted(p_text IN VARCHAR2) RETURN VARCHAR2 IS
-    BEGIN
-        RETURN ATLAS_PANDA.PANDADB_SUPPORT.quote_literal(p_text);
-    END quoted;
-
-    -- 'a', 'b' (numbers as they are: corecount values are checked digits)
-    FUNCTION value_list(p_values IN text_list, p_numeric IN BOOLEAN) RETURN VARCHAR2 IS
-        v_list VARCHAR2(32767);
-    BEGIN
-        FOR i IN 1 .. p_values.COUNT LOOP
-            v_list := v_list || CASE WHEN i > 1 THEN ', ' END
-                      || CASE WHEN p_numeric THEN TO_CHAR(TO_NUMBER(p_values(i))) ELSE literal(p_values(i)) END;
-        END LOOP;
-        RETURN v_list;
-    END value_list;
-
-    -- (column LIKE 'p1' ESCAPE '\' OR column LIKE 'p2' ESCAPE '\' ...): PostgreSQL's LIKE ANY (array)
-    FUNCTION like_any(p_column IN VARCHAR2, p_patterns IN text_list) RETURN VARCHAR2 IS
-        v_terms VARCHAR2(32767);
-    BEGIN
-        FOR i IN 1 .. p_patterns.COUNT LOOP
-            v_terms := v_terms || CASE WHEN i > 1 THEN ' OR ' END
-                       || p_column || ' LIKE ' || literal(p_patterns(i)) || ' ESCAPE ''\''';
-        END LOOP;
-        RETURN '(' || v_terms || ')';
-    END like_any;
-
-    -- the values as a JSON array (numbers for corecount)
-    FUNCTION json_values(p_values IN text_list, p_numeric IN BOOLEAN) RETURN JSON_ARRAY_T IS
-        v_json JSON_ARRAY_T := JSON_ARRAY_T();
-    BEGIN
-        FOR i IN 1 .. p_values.COUNT LOOP
-            IF p_numeric THEN
-                v_json.append(TO_NUMBER(p_values(i)));
-            ELSE
-                v_json.append(p_values(i));
-            END IF;
-        END LOOP;
-        RETURN v_json;
-    END json_values;
-
-    PROCEDURE add(p_list IN OUT NOCOPY text_list, p_value IN VARCHAR2) IS
-    BEGIN
-        p_list.EXTEND;
-        p_list(p_list.COUNT) := p_value;
-    END add;
-
-    PROCEDURE add_condition(p_conditions IN OUT NOCOPY VARCHAR2, p_condition IN VARCHAR2, p_operator IN VARCHAR2) IS
-    BEGIN
-        p_conditions := p_conditions || CASE WHEN p_conditions IS NOT NULL THEN p_operator END || p_condition;
-    END add_condition;
-
-    PROCEDURE put_text(p_object IN OUT NOCOPY JSON_OBJECT_T, p_key IN VARCHAR2, p_value IN VARCHAR2) IS
-    BEGIN
-        IF p_value IS NULL THEN
-            p_object.put_null(p_key);
-        ELSE
-            p_object.put(p_key, p_value);
-        END IF;
-    END put_text;
-
-    FUNCTION has(p_name IN VARCHAR2) RETURN BOOLEAN IS
-    BEGIN
-        RETURN v_params.EXISTS(p_name);
-    END has;
 BEGIN
     v_element := JSON_ELEMENT_T.parse(NVL(p_filters, TO_CLOB('{}')));
     IF NOT v_element.is_object() THEN
@@ -215,23 +147,23 @@ BEGIN
     END LOOP;
 
     -- the window: nhours, else starttime/endtime, else the last 12 hours
-    IF has('nhours') THEN
+    IF v_params.EXISTS('nhours') THEN
         v_text := v_params('nhours');
         IF NOT REGEXP_LIKE(v_text, '^[0-9]{1,7}$') OR TO_NUMBER(v_text) < 1 THEN
             RAISE_APPLICATION_ERROR(-20002,
-                'nhours: must be a whole number of hours (1 or more), got ' || quoted(v_text));
+                'nhours: must be a whole number of hours (1 or more), got ' || ATLAS_PANDA.PANDADB_SUPPORT.quote_literal(v_text));
         END IF;
         v_start := v_now - NUMTODSINTERVAL(TO_NUMBER(v_text), 'HOUR');
         v_end := v_now;
         FOR k IN 2 .. 3 LOOP  -- starttime, endtime
-            IF has(c_parameters(k)) THEN
+            IF v_params.EXISTS(c_parameters(k)) THEN
                 v_ignored := v_ignored || 'GET parameter ' || c_parameters(k) || ' is ignored: nhours has priority. ';
             END IF;
         END LOOP;
     ELSE
         FOR k IN 2 .. 3 LOOP  -- starttime, endtime
             v_key := c_parameters(k);
-            CONTINUE WHEN NOT has(v_key);
+            CONTINUE WHEN NOT v_params.EXISTS(v_key);
             v_text := v_params(v_key);
             v_time := NULL;
             IF REGEXP_LIKE(v_text, c_time_pattern) THEN
@@ -248,7 +180,7 @@ BEGIN
             END IF;
             IF v_time IS NULL THEN
                 RAISE_APPLICATION_ERROR(-20002, v_key
-                    || ': must be a date and time written YYYY-MM-DDTHH:MM:SS (UTC), got ' || quoted(v_text));
+                    || ': must be a date and time written YYYY-MM-DDTHH:MM:SS (UTC), got ' || ATLAS_PANDA.PANDADB_SUPPORT.quote_literal(v_text));
             END IF;
             IF v_key = 'starttime' THEN
                 v_start := v_time;
@@ -271,13 +203,13 @@ BEGIN
     -- the filters: a condition on the job tables' columns or on the queue's SCHEDCONFIG_JSON members
     FOR f IN 1 .. c_filters.COUNT LOOP
         v_filter := c_filters(f);
-        CONTINUE WHEN NOT has(v_filter);
+        CONTINUE WHEN NOT v_params.EXISTS(v_filter);
         v_scope := CASE WHEN v_filter IN ('mcp_cloud', 'computingsite', 'jobstatus') THEN 'JOBS' ELSE 'SCHEDCONFIG' END;
         v_field := CASE v_filter WHEN 'mcp_cloud' THEN 'cloud' ELSE v_filter END;
         v_column := CASE v_scope WHEN 'JOBS' THEN UPPER(v_field) ELSE 'q.' || UPPER(v_field) END;
         v_numeric := v_filter = 'corecount';
-        v_in := text_list(); v_in_like := text_list(); v_in_wild := text_list(); v_in_null := FALSE;
-        v_ex := text_list(); v_ex_like := text_list(); v_ex_wild := text_list(); v_ex_null := FALSE;
+        v_in_sql := NULL; v_in_values := JSON_ARRAY_T(); v_in_like := NULL; v_in_wild := JSON_ARRAY_T(); v_in_null := FALSE;
+        v_ex_sql := NULL; v_ex_values := JSON_ARRAY_T(); v_ex_like := NULL; v_ex_wild := JSON_ARRAY_T(); v_ex_null := FALSE;
         v_position := 1;
         LOOP  -- the comma-separated items
             v_comma := INSTR(v_params(v_filter), ',', v_position);
@@ -290,61 +222,77 @@ BEGIN
                     v_item := TRIM(SUBSTR(v_item, 2));
                     IF v_item IS NULL THEN
                         RAISE_APPLICATION_ERROR(-20002, v_filter
-                            || ': a ''-'' must be followed by the value to leave out, got ' || quoted(v_params(v_filter)));
+                            || ': a ''-'' must be followed by the value to leave out, got ' || ATLAS_PANDA.PANDADB_SUPPORT.quote_literal(v_params(v_filter)));
                     END IF;
                 END IF;
                 IF v_item = 'NULL' THEN
                     IF v_negated THEN v_ex_null := TRUE; ELSE v_in_null := TRUE; END IF;
                 ELSIF v_numeric AND NOT REGEXP_LIKE(v_item, '^[0-9]{1,9}$') THEN
-                    RAISE_APPLICATION_ERROR(-20002, 'corecount: ' || quoted(v_item)
+                    RAISE_APPLICATION_ERROR(-20002, 'corecount: ' || ATLAS_PANDA.PANDADB_SUPPORT.quote_literal(v_item)
                         || ' is not a whole number: give N, -N, NULL or -NULL, comma-separated');
                 ELSIF INSTR(v_item, '*') > 0 THEN
                     -- '*' is LIKE's '%'; LIKE's own special characters are escaped with '\'
                     v_text := REPLACE(REPLACE(REPLACE(REPLACE(v_item, '\', '\\'), '%', '\%'), '_', '\_'), '*', '%');
+                    v_text := v_column || ' LIKE ''' || REPLACE(v_text, '''', '''''') || ''' ESCAPE ''\''';
                     IF v_negated THEN
-                        add(v_ex_like, v_text); add(v_ex_wild, v_item);
+                        v_ex_like := v_ex_like || CASE WHEN v_ex_like IS NOT NULL THEN ' OR ' END || v_text;
+                        v_ex_wild.append(v_item);
                     ELSE
-                        add(v_in_like, v_text); add(v_in_wild, v_item);
+                        v_in_like := v_in_like || CASE WHEN v_in_like IS NOT NULL THEN ' OR ' END || v_text;
+                        v_in_wild.append(v_item);
                     END IF;
-                ELSIF v_negated THEN
-                    add(v_ex, v_item);
                 ELSE
-                    add(v_in, v_item);
+                    v_text := CASE WHEN v_numeric THEN TO_CHAR(TO_NUMBER(v_item))
+                                   ELSE '''' || REPLACE(v_item, '''', '''''') || '''' END;
+                    IF v_negated THEN
+                        v_ex_sql := v_ex_sql || CASE WHEN v_ex_sql IS NOT NULL THEN ', ' END || v_text;
+                    ELSE
+                        v_in_sql := v_in_sql || CASE WHEN v_in_sql IS NOT NULL THEN ', ' END || v_text;
+                    END IF;
+                    IF v_negated AND v_numeric THEN
+                        v_ex_values.append(TO_NUMBER(v_item));
+                    ELSIF v_negated THEN
+                        v_ex_values.append(v_item);
+                    ELSIF v_numeric THEN
+                        v_in_values.append(TO_NUMBER(v_item));
+                    ELSE
+                        v_in_values.append(v_item);
+                    END IF;
                 END IF;
             END IF;
             EXIT WHEN v_comma = 0;
         END LOOP;
 
+        -- the item conditions: kept items joined by OR, left-out ones by AND
         v_keep := NULL;
         v_leave_out := NULL;
-        IF v_in.COUNT > 0 THEN
-            add_condition(v_keep, v_column || ' IN (' || value_list(v_in, v_numeric) || ')', ' OR ');
-            v_query.put(v_scope || ' INCLUDE: ' || v_field || '__in', json_values(v_in, v_numeric));
+        IF v_in_sql IS NOT NULL THEN
+            v_keep := v_column || ' IN (' || v_in_sql || ')';
+            v_query.put(v_scope || ' INCLUDE: ' || v_field || '__in', v_in_values);
         END IF;
-        IF v_in_like.COUNT > 0 THEN
-            add_condition(v_keep, like_any(v_column, v_in_like), ' OR ');
-            v_query.put(v_scope || ' INCLUDE: ' || v_field || '__wildcard', json_values(v_in_wild, FALSE));
+        IF v_in_like IS NOT NULL THEN
+            v_keep := v_keep || CASE WHEN v_keep IS NOT NULL THEN ' OR ' END || '(' || v_in_like || ')';
+            v_query.put(v_scope || ' INCLUDE: ' || v_field || '__wildcard', v_in_wild);
         END IF;
         IF v_in_null THEN
-            add_condition(v_keep, v_column || ' IS NULL', ' OR ');
+            v_keep := v_keep || CASE WHEN v_keep IS NOT NULL THEN ' OR ' END || v_column || ' IS NULL';
             v_query.put(v_scope || ' INCLUDE: ' || v_field || '__isnull', TRUE);
         END IF;
-        IF v_ex.COUNT > 0 THEN
-            add_condition(v_leave_out, '(' || v_column || ' IS NULL OR ' || v_column || ' NOT IN ('
-                                       || value_list(v_ex, v_numeric) || '))', ' AND ');
-            v_query.put(v_scope || ' EXCLUDE: ' || v_field || '__in', json_values(v_ex, v_numeric));
+        IF v_ex_sql IS NOT NULL THEN
+            v_leave_out := '(' || v_column || ' IS NULL OR ' || v_column || ' NOT IN (' || v_ex_sql || '))';
+            v_query.put(v_scope || ' EXCLUDE: ' || v_field || '__in', v_ex_values);
         END IF;
-        IF v_ex_like.COUNT > 0 THEN
-            add_condition(v_leave_out, '(' || v_column || ' IS NULL OR NOT ' || like_any(v_column, v_ex_like) || ')',
-                          ' AND ');
-            v_query.put(v_scope || ' EXCLUDE: ' || v_field || '__wildcard', json_values(v_ex_wild, FALSE));
+        IF v_ex_like IS NOT NULL THEN
+            v_leave_out := v_leave_out || CASE WHEN v_leave_out IS NOT NULL THEN ' AND ' END
+                           || '(' || v_column || ' IS NULL OR NOT (' || v_ex_like || '))';
+            v_query.put(v_scope || ' EXCLUDE: ' || v_field || '__wildcard', v_ex_wild);
         END IF;
         IF v_ex_null THEN
-            add_condition(v_leave_out, v_column || ' IS NOT NULL', ' AND ');
+            v_leave_out := v_leave_out || CASE WHEN v_leave_out IS NOT NULL THEN ' AND ' END || v_column || ' IS NOT NULL';
             v_query.put(v_scope || ' EXCLUDE: ' || v_field || '__isnull', TRUE);
         END IF;
         IF v_keep IS NOT NULL THEN
-            add_condition(v_leave_out, '(' || v_keep || ')', ' AND ');
+            v_leave_out := v_leave_out || CASE WHEN v_leave_out IS NOT NULL THEN ' AND ' END || '(' || v_keep || ')';
         END IF;
         IF v_leave_out IS NOT NULL THEN
             IF v_scope = 'JOBS' THEN
@@ -355,7 +303,9 @@ BEGIN
         END IF;
     END LOOP;
 
-    v_statuses := value_list(c_statuses, FALSE);
+    FOR s IN 1 .. c_statuses.COUNT LOOP
+        v_statuses := v_statuses || CASE WHEN s > 1 THEN ', ' END || '''' || c_statuses(s) || '''';
+    END LOOP;
     FOR t IN 1 .. 4 LOOP
         v_jobs_sql := v_jobs_sql || CASE WHEN t > 1 THEN ' UNION ALL ' END
             || 'SELECT COMPUTINGSITE, CLOUD, JOBSTATUS FROM ATLAS_PANDA.'
@@ -373,7 +323,7 @@ BEGIN
         || 'FROM ATLAS_PANDA.SCHEDCONFIG_JSON sc) '
         || 'SELECT j.COMPUTINGSITE, j.CLOUD, q.ATLAS_SITE, q.CLOUD, q.CORECOUNT';
     FOR s IN 1 .. c_statuses.COUNT LOOP
-        v_sql := v_sql || ', SUM(CASE WHEN j.JOBSTATUS = ' || literal(c_statuses(s)) || ' THEN 1 ELSE 0 END)';
+        v_sql := v_sql || ', SUM(CASE WHEN j.JOBSTATUS = ''' || c_statuses(s) || ''' THEN 1 ELSE 0 END)';
     END LOOP;
     v_sql := v_sql
         || ' FROM jobs j LEFT JOIN queues q ON q.PANDA_QUEUE = j.COMPUTINGSITE WHERE 1 = 1' || v_queue_where
@@ -385,10 +335,27 @@ BEGIN
         FETCH v_cursor INTO v_row;
         EXIT WHEN v_cursor%NOTFOUND;
         v_entry := JSON_OBJECT_T();
-        put_text(v_entry, 'computingsite', v_row.computingsite);
-        put_text(v_entry, 'mcp_cloud', v_row.mcp_cloud);
-        put_text(v_entry, 'atlas_site', v_row.atlas_site);
-        put_text(v_entry, 'cloud', v_row.cloud);
+        -- NULL as JSON null
+        IF v_row.computingsite IS NULL THEN
+            v_entry.put_null('computingsite');
+        ELSE
+            v_entry.put('computingsite', v_row.computingsite);
+        END IF;
+        IF v_row.mcp_cloud IS NULL THEN
+            v_entry.put_null('mcp_cloud');
+        ELSE
+            v_entry.put('mcp_cloud', v_row.mcp_cloud);
+        END IF;
+        IF v_row.atlas_site IS NULL THEN
+            v_entry.put_null('atlas_site');
+        ELSE
+            v_entry.put('atlas_site', v_row.atlas_site);
+        END IF;
+        IF v_row.cloud IS NULL THEN
+            v_entry.put_null('cloud');
+        ELSE
+            v_entry.put('cloud', v_row.cloud);
+        END IF;
         IF v_row.corecount IS NULL THEN
             v_entry.put_null('corecount');
         ELSE
@@ -415,7 +382,7 @@ BEGIN
     CLOSE v_cursor;
 
     FOR k IN 1 .. c_parameters.COUNT LOOP
-        IF NOT has(c_parameters(k)) THEN
+        IF NOT v_params.EXISTS(c_parameters(k)) THEN
             v_missing := v_missing || 'Missing optional GET parameter ' || c_parameters(k) || '. ';
         END IF;
     END LOOP;

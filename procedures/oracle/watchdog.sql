@@ -159,24 +159,10 @@ AS
     v_count NUMBER;
     v_changes JSON_OBJECT_T;
     v_job CLOB;
-
     -- the locked job's row as JSON (the cursors lock the rows; the JSON is read once the lock is held)
-    FUNCTION job_row(p_pandaid IN NUMBER) RETURN CLOB IS
-        v_row CLOB;
-    BEGIN
-        EXECUTE IMMEDIATE 'SELECT ' || PANDADB_SUPPORT.row_json_sql('ATLAS_PANDA', 'jobsactive4', 'j')
-            || ' FROM ATLAS_PANDA.JOBSACTIVE4 j WHERE j.PANDAID = :1' INTO v_row USING p_pandaid;
-        RETURN v_row;
-    END job_row;
-
-    FUNCTION failure(p_code IN NUMBER, p_diag IN VARCHAR2) RETURN CLOB IS
-        v_failure JSON_OBJECT_T := JSON_OBJECT_T();
-    BEGIN
-        v_failure.put('jobstatus', 'failed');
-        v_failure.put('jobdispatchererrorcode', p_code);
-        v_failure.put('jobdispatchererrordiag', p_diag);
-        RETURN v_failure.to_clob();
-    END failure;
+    v_job_sql VARCHAR2(32767) := 'SELECT ' || PANDADB_SUPPORT.row_json_sql('ATLAS_PANDA', 'jobsactive4', 'j')
+                                 || ' FROM ATLAS_PANDA.JOBSACTIVE4 j WHERE j.PANDAID = :1';
+    v_failure CLOB;  -- a rule's changes: {"jobstatus": "failed", "jobdispatchererrorcode", "jobdispatchererrordiag"}
 BEGIN
     v_result.put('pending_timeout',
         ATLAS_PANDA.WATCHDOG_EXPIRE('jobswaiting4', 'pending', ATLAS_PANDA.WATCHDOG_TIMEOUT_MINUTES('PENDING_TIMEOUT_MINUTES'))
@@ -200,13 +186,18 @@ BEGIN
     -- sent, and the pilot never answered
     v_minutes := ATLAS_PANDA.WATCHDOG_TIMEOUT_MINUTES('SENT_TIMEOUT_MINUTES');
     v_count := 0;
+    v_changes := JSON_OBJECT_T();
+    v_changes.put('jobstatus', 'failed');
+    v_changes.put('jobdispatchererrorcode', 102);
+    v_changes.put('jobdispatchererrordiag', 'Sent job didn''t receive reply from pilot within ' || v_minutes || ' min');
+    v_failure := v_changes.to_clob();
     FOR r IN (SELECT j.PANDAID FROM ATLAS_PANDA.JOBSACTIVE4 j
                 LEFT JOIN ATLAS_PANDA.SCHEDCONFIG_JSON q ON q.PANDA_QUEUE = j.COMPUTINGSITE
                WHERE v_minutes IS NOT NULL AND j.JOBSTATUS = 'sent' AND j.MODIFICATIONTIME < v_now - v_minutes / 1440
                  AND ATLAS_PANDA.WATCHDOG_QUEUE_ENABLED(q.DATA) = 1
                ORDER BY j.PANDAID FOR UPDATE OF j.PANDAID SKIP LOCKED) LOOP
-        ATLAS_PANDA.WATCHDOG_END_JOB('jobsactive4', job_row(r.PANDAID),
-            failure(102, 'Sent job didn''t receive reply from pilot within ' || v_minutes || ' min'), 'modificationtime');
+        EXECUTE IMMEDIATE v_job_sql INTO v_job USING r.PANDAID;
+        ATLAS_PANDA.WATCHDOG_END_JOB('jobsactive4', v_job, v_failure, 'modificationtime');
         v_count := v_count + 1;
     END LOOP;
     v_result.put('sent_timeout', v_count);
@@ -220,6 +211,11 @@ BEGIN
        AND c."KEY" <> 'HEARTBEAT_TIMEOUT_MINUTES' AND REGEXP_LIKE(c."VALUE", '^\s*[0-9]+\s*$');
     v_shortest := COALESCE(LEAST(v_minutes, v_shortest), v_minutes, v_shortest);
     v_count := 0;
+    v_changes := JSON_OBJECT_T();
+    v_changes.put('jobstatus', 'failed');
+    v_changes.put('jobdispatchererrorcode', 100);
+    v_changes.put('jobdispatchererrordiag', 'lost heartbeat : %s');
+    v_failure := v_changes.to_clob();
     FOR r IN (WITH queues AS (
                   SELECT q.PANDA_QUEUE, ATLAS_PANDA.WATCHDOG_QUEUE_ENABLED(q.DATA) AS enabled,
                          ATLAS_PANDA.WATCHDOG_TIMEOUT_MINUTES('HEARTBEAT_TIMEOUT_' || JSON_VALUE(q.DATA, '$.workflow'))
@@ -237,8 +233,8 @@ BEGIN
                           AND q.workflow_minutes IS NOT NULL AND j.MODIFICATIONTIME < v_now - q.workflow_minutes / 1440))
                ORDER BY j.PANDAID FOR UPDATE OF j.PANDAID SKIP LOCKED) LOOP
         -- as PanDA's Watcher: a job that lost its heartbeat ended at its last heartbeat
-        v_job := job_row(r.PANDAID);
-        v_changes := JSON_OBJECT_T.parse(failure(100, 'lost heartbeat : %s'));
+        EXECUTE IMMEDIATE v_job_sql INTO v_job USING r.PANDAID;
+        v_changes := JSON_OBJECT_T.parse(v_failure);
         IF ATLAS_PANDA.JOB_IS_EPOCH(PANDADB_SUPPORT.member_text(JSON_OBJECT_T.parse(v_job), 'endtime')) THEN
             v_changes.put('endtime', JSON_OBJECT_T.parse(v_job).get('modificationtime'));
         END IF;
@@ -250,13 +246,18 @@ BEGIN
     -- running too long
     v_minutes := ATLAS_PANDA.WATCHDOG_TIMEOUT_MINUTES('RUNNING_TIMEOUT_MINUTES');
     v_count := 0;
+    v_changes := JSON_OBJECT_T();
+    v_changes.put('jobstatus', 'failed');
+    v_changes.put('jobdispatchererrorcode', 105);
+    v_changes.put('jobdispatchererrordiag', 'timeout in running : status unchanged since %s');
+    v_failure := v_changes.to_clob();
     FOR r IN (SELECT j.PANDAID FROM ATLAS_PANDA.JOBSACTIVE4 j
                 LEFT JOIN ATLAS_PANDA.SCHEDCONFIG_JSON q ON q.PANDA_QUEUE = j.COMPUTINGSITE
                WHERE v_minutes IS NOT NULL AND j.JOBSTATUS = 'running' AND j.STATECHANGETIME < v_now - v_minutes / 1440
                  AND ATLAS_PANDA.WATCHDOG_QUEUE_ENABLED(q.DATA) = 1
                ORDER BY j.PANDAID FOR UPDATE OF j.PANDAID SKIP LOCKED) LOOP
-        ATLAS_PANDA.WATCHDOG_END_JOB('jobsactive4', job_row(r.PANDAID),
-            failure(105, 'timeout in running : status unchanged since %s'), 'statechangetime');
+        EXECUTE IMMEDIATE v_job_sql INTO v_job USING r.PANDAID;
+        ATLAS_PANDA.WATCHDOG_END_JOB('jobsactive4', v_job, v_failure, 'statechangetime');
         v_count := v_count + 1;
     END LOOP;
     v_result.put('running_timeout', v_count);
@@ -266,6 +267,11 @@ BEGIN
         v_minutes := ATLAS_PANDA.WATCHDOG_TIMEOUT_MINUTES(CASE v_hp WHEN 1 THEN 'HOLDING_HP_TIMEOUT_MINUTES'
                                                                     ELSE 'HOLDING_TIMEOUT_MINUTES' END);
         v_count := 0;
+        v_changes := JSON_OBJECT_T();
+        v_changes.put('jobstatus', 'failed');
+        v_changes.put('jobdispatchererrorcode', 103);
+        v_changes.put('jobdispatchererrordiag', 'timeout in holding : last heartbeat at %s');
+        v_failure := v_changes.to_clob();
         FOR r IN (SELECT j.PANDAID FROM ATLAS_PANDA.JOBSACTIVE4 j
                     LEFT JOIN ATLAS_PANDA.SCHEDCONFIG_JSON q ON q.PANDA_QUEUE = j.COMPUTINGSITE
                    WHERE v_minutes IS NOT NULL AND j.JOBSTATUS = 'holding'
@@ -273,8 +279,8 @@ BEGIN
                      AND j.MODIFICATIONTIME < v_now - v_minutes / 1440
                      AND ATLAS_PANDA.WATCHDOG_QUEUE_ENABLED(q.DATA) = 1
                    ORDER BY j.PANDAID FOR UPDATE OF j.PANDAID SKIP LOCKED) LOOP
-            ATLAS_PANDA.WATCHDOG_END_JOB('jobsactive4', job_row(r.PANDAID),
-                failure(103, 'timeout in holding : last heartbeat at %s'), 'modificationtime');
+            EXECUTE IMMEDIATE v_job_sql INTO v_job USING r.PANDAID;
+            ATLAS_PANDA.WATCHDOG_END_JOB('jobsactive4', v_job, v_failure, 'modificationtime');
             v_count := v_count + 1;
         END LOOP;
         v_result.put(CASE v_hp WHEN 1 THEN 'holding_hp_timeout' ELSE 'holding_timeout' END, v_count);
@@ -282,6 +288,11 @@ BEGIN
 
     -- transferring: the cloud's transtimehi / transtimelo (days)
     v_count := 0;
+    v_changes := JSON_OBJECT_T();
+    v_changes.put('jobstatus', 'failed');
+    v_changes.put('jobdispatchererrorcode', 104);
+    v_changes.put('jobdispatchererrordiag', 'timeout in transferring : last heartbeat at %s');
+    v_failure := v_changes.to_clob();
     FOR r IN (SELECT j.PANDAID FROM ATLAS_PANDA.JOBSACTIVE4 j
                 JOIN ATLAS_PANDAMETA.CLOUDCONFIG c ON c.NAME = j.CLOUD
                 LEFT JOIN ATLAS_PANDA.SCHEDCONFIG_JSON q ON q.PANDA_QUEUE = j.COMPUTINGSITE
@@ -290,8 +301,8 @@ BEGIN
                  AND j.MODIFICATIONTIME < v_now - CASE WHEN j.CURRENTPRIORITY >= 800 THEN c.TRANSTIMEHI ELSE c.TRANSTIMELO END
                  AND ATLAS_PANDA.WATCHDOG_QUEUE_ENABLED(q.DATA) = 1
                ORDER BY j.PANDAID FOR UPDATE OF j.PANDAID SKIP LOCKED) LOOP
-        ATLAS_PANDA.WATCHDOG_END_JOB('jobsactive4', job_row(r.PANDAID),
-            failure(104, 'timeout in transferring : last heartbeat at %s'), 'modificationtime');
+        EXECUTE IMMEDIATE v_job_sql INTO v_job USING r.PANDAID;
+        ATLAS_PANDA.WATCHDOG_END_JOB('jobsactive4', v_job, v_failure, 'modificationtime');
         v_count := v_count + 1;
     END LOOP;
     v_result.put('transferring_timeout', v_count);
