@@ -26,7 +26,6 @@ PARSERS = max(1, min(4, os.cpu_count() or 1))
 # file -> the valid Oracle syntax (Oracle Database 19c PL/SQL and SQL references) antlr4ts-sql 1.1.0's
 # grammar does not know
 GRAMMAR_GAPS = {
-    "procedures/oracle/00_support.sql": "collection conditions (NOT MEMBER OF) on SYS.ODCIVARCHAR2LIST",
     "procedures/oracle/aggregates.sql": "JSON_VALUE(... RETURNING BINARY_DOUBLE NULL ON ERROR)",
     "procedures/oracle/dispatch.sql": "FETCH ... BULK COLLECT INTO ... LIMIT <expression>",
     "procedures/oracle/jobs.sql": "method call on TREAT(x AS JSON_ARRAY_T)",

@@ -250,10 +250,19 @@ CREATE OR REPLACE PACKAGE BODY ATLAS_PANDA.PANDADB_SUPPORT AS
         v_keys JSON_KEY_LIST := p_object.get_keys();
         v_unknown SYS.ODCIVARCHAR2LIST := SYS.ODCIVARCHAR2LIST();
         v_text VARCHAR2(32767);
+        v_known BOOLEAN;
     BEGIN
         IF v_keys IS NOT NULL THEN
             FOR i IN 1 .. v_keys.COUNT LOOP
-                IF v_keys(i) NOT MEMBER OF p_allowed THEN
+                -- searched by hand: MEMBER OF takes nested tables only (ORA-00932 on a VARRAY as ODCIVARCHAR2LIST)
+                v_known := FALSE;
+                FOR j IN 1 .. p_allowed.COUNT LOOP
+                    IF p_allowed(j) = v_keys(i) THEN
+                        v_known := TRUE;
+                        EXIT;
+                    END IF;
+                END LOOP;
+                IF NOT v_known THEN
                     v_unknown.EXTEND;
                     v_unknown(v_unknown.COUNT) := v_keys(i);
                 END IF;

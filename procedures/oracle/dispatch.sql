@@ -133,8 +133,6 @@ CREATE OR REPLACE FUNCTION ATLAS_PANDA.PILOT_JOB_DESCRIPTION(p_job IN ATLAS_PAND
                                                             p_in_endpoint IN VARCHAR2, p_out_endpoint IN VARCHAR2)
 RETURN CLOB
 AS
-    TYPE text_by_name IS TABLE OF CLOB INDEX BY VARCHAR2(300);
-    TYPE name_list IS TABLE OF VARCHAR2(300);
     v_items VARCHAR2(4000) := ',' || p_job.SPECIALHANDLING || ',';
     v_description JSON_OBJECT_T := JSON_OBJECT_T();
     -- inputs
@@ -147,10 +145,9 @@ AS
     v_out_scopes CLOB; v_out_count PLS_INTEGER := 0;
     v_log_file VARCHAR2(4000); v_log_guid VARCHAR2(4000); v_log_scope VARCHAR2(4000);
     -- writeToFile: tmpin_<dataset>:lfn,lfn^...
-    v_by_dataset text_by_name;
-    v_dataset_order name_list := name_list();
-    v_short_name VARCHAR2(300);
     v_write_to_file CLOB;
+    v_first_row NUMBER;         -- of the dataset being written
+    v_dataset_lfns BOOLEAN;     -- whether an lfn of that dataset is written
     v_parameters CLOB;
     v_io_intensity NUMBER;
     v_io_intensity_unit VARCHAR2(32);
@@ -173,14 +170,6 @@ BEGIN
         v_in_prod_tokens := v_in_prod_tokens || CASE WHEN v_in_count > 1 THEN ',' END || NVL(f.PRODDBLOCKTOKEN, 'NULL');
         -- an endpoint per file: '' in PostgreSQL when the queue has none, so the separators stay
         v_in_endpoints := v_in_endpoints || CASE WHEN v_in_count > 1 THEN ',' END || p_in_endpoint;
-        v_short_name := NVL(REGEXP_SUBSTR(REGEXP_REPLACE(f.DATASET, '/$', ''), '[^:]*$'), ' ');
-        IF NOT v_by_dataset.EXISTS(v_short_name) THEN
-            v_dataset_order.EXTEND;
-            v_dataset_order(v_dataset_order.COUNT) := v_short_name;
-            v_by_dataset(v_short_name) := NULL;
-        END IF;
-        v_by_dataset(v_short_name) := v_by_dataset(v_short_name)
-            || CASE WHEN f.LFN IS NOT NULL THEN CASE WHEN v_by_dataset(v_short_name) IS NOT NULL THEN ',' END || f.LFN END;
     END LOOP;
     FOR f IN (SELECT * FROM ATLAS_PANDA.FILESTABLE4 f WHERE f.PANDAID = p_job.PANDAID AND f."TYPE" IN ('output', 'log')
                ORDER BY f.ROW_ID) LOOP
@@ -202,10 +191,26 @@ BEGIN
             v_log_scope := GREATEST(NVL(v_log_scope, NVL(f.SCOPE, 'NULL')), NVL(f.SCOPE, 'NULL'));
         END IF;
     END LOOP;
-    FOR i IN 1 .. v_dataset_order.COUNT LOOP
-        v_write_to_file := CASE WHEN i > 1 THEN v_write_to_file || '^' END
-                           || 'tmpin_' || TRIM(v_dataset_order(i)) || ':' || v_by_dataset(v_dataset_order(i));
-    END LOOP;
+    -- the input files by dataset (the name after its scope, without a trailing '/'), the datasets in the
+    -- order of their first file; read only when the job asks for it
+    IF INSTR(v_items, ',wf,') > 0 THEN
+        FOR d IN (SELECT i.short_name, i.LFN, MIN(i.ROW_ID) OVER (PARTITION BY i.short_name) AS first_row
+                    FROM (SELECT NVL(REGEXP_SUBSTR(REGEXP_REPLACE(f.DATASET, '/$', ''), '[^:]*$'), ' ') AS short_name,
+                                 f.LFN, f.ROW_ID
+                            FROM ATLAS_PANDA.FILESTABLE4 f
+                           WHERE f.PANDAID = p_job.PANDAID AND f."TYPE" = 'input') i
+                   ORDER BY 3, i.ROW_ID) LOOP
+            IF v_first_row IS NULL OR d.first_row <> v_first_row THEN  -- the next dataset
+                v_write_to_file := CASE WHEN v_first_row IS NOT NULL THEN v_write_to_file || '^' END
+                                   || 'tmpin_' || TRIM(d.short_name) || ':' || d.LFN;
+                v_first_row := d.first_row;
+                v_dataset_lfns := d.LFN IS NOT NULL;
+            ELSIF d.LFN IS NOT NULL THEN
+                v_write_to_file := v_write_to_file || CASE WHEN v_dataset_lfns THEN ',' END || d.LFN;
+                v_dataset_lfns := TRUE;
+            END IF;
+        END LOOP;
+    END IF;
     BEGIN
         SELECT p.JOBPARAMETERS INTO v_parameters FROM ATLAS_PANDA.JOBPARAMSTABLE p
          WHERE p.PANDAID = p_job.PANDAID ORDER BY p.MODIFICATIONTIME DESC FETCH FIRST 1 ROWS ONLY;
@@ -281,7 +286,7 @@ BEGIN
                                CASE WHEN p_job.EVENTSERVICE = 3 THEN REGEXP_SUBSTR(v_items, ',sc:([^:,]*)', 1, 1, NULL, 1) END);
     v_description.put('eventService', CASE WHEN p_job.EVENTSERVICE IN (1, 4, 5, 6) THEN 'True' ELSE 'False' END);
     v_description.put('eventServiceMerge', CASE WHEN p_job.EVENTSERVICE = 2 THEN 'True' ELSE 'False' END);
-    PANDADB_SUPPORT.put_string(v_description, 'writeToFile', CASE WHEN INSTR(v_items, ',wf,') > 0 THEN v_write_to_file END);
+    PANDADB_SUPPORT.put_string(v_description, 'writeToFile', v_write_to_file);
     v_description.put('container_name', p_job.CONTAINER_NAME);
     PANDADB_SUPPORT.put_string(v_description, 'allowNoOutput', NULL);
     PANDADB_SUPPORT.put_string(v_description, 'altStageOut', REGEXP_SUBSTR(v_items, ',ao:([^:,]*)', 1, 1, NULL, 1));
