@@ -22,12 +22,13 @@ lint: venv
 	$(BIN)/mypy
 
 # Debian's PostgreSQL 15 with the two extensions PanDA's PostgreSQL deployment uses, and ora2pg
-# (the Oracle -> PostgreSQL conversion, `pandadb ora2pg`; offline use needs no Oracle client)
+# (the Oracle -> PostgreSQL conversion, `pandadb ora2pg`; offline use needs no Oracle client) with
+# orafce, the Oracle packages its output targets (only the scratch database of `ora2pg check --procedures`)
 postgres:
-	@if [ ! -x /usr/lib/postgresql/15/bin/pg_ctl ] || [ ! -f $(PG_LIB)/pg_cron.so ] || [ ! -f $(PG_LIB)/pg_partman_bgw.so ] || ! command -v ora2pg >/dev/null; then \
-		echo "installing postgresql-15, postgresql-15-partman, postgresql-15-cron, ora2pg"; \
+	@if [ ! -x /usr/lib/postgresql/15/bin/pg_ctl ] || [ ! -f $(PG_LIB)/pg_cron.so ] || [ ! -f $(PG_LIB)/pg_partman_bgw.so ] || [ ! -f $(PG_LIB)/orafce.so ] || ! command -v ora2pg >/dev/null; then \
+		echo "installing postgresql-15, postgresql-15-partman, postgresql-15-cron, postgresql-15-orafce, ora2pg"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql-15 postgresql-15-partman postgresql-15-cron postgresql-client-15 ora2pg >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql-15 postgresql-15-partman postgresql-15-cron postgresql-15-orafce postgresql-client-15 ora2pg >/dev/null; \
 	fi
 
 venv: $(VENV)/.installed

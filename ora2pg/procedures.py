@@ -20,9 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ora2pg.oracle_ddl import PROJECT_ROOT, Ora2pgError
-from ora2pg.patches import PatchContext, rename_oracle_schemas, strip_psql_meta_commands
+from ora2pg.patches import PatchContext
+from ora2pg.procedure_patches import PROCEDURE_PATCHES
 
 ORACLE_PROCEDURES = PROJECT_ROOT / "procedures" / "oracle"
+# what the converted twin runs with in the scratch database (orafce, the JSON methods)
+ORACLE_ENVIRONMENT = Path(__file__).with_name("oracle_environment.sql")
 # the behavioural tests of the stored logic the twin covers
 BEHAVIOUR_TESTS = (
     "test_job_lifecycle.py",
@@ -35,81 +38,6 @@ BEHAVIOUR_TESTS = (
     "test_archive.py",
     "test_scheduler.py",
 )
-
-
-def package_calls_as_functions(sql: str, ctx: PatchContext | None = None) -> str:
-    """ora2pg -t FUNCTION -i writes the members of package PANDADB_SUPPORT as functions of the schema
-    under their member names, but leaves the calls to them written as package.member(...) in the
-    bodies of the other files' routines: the calls are renamed the same way."""
-    return re.sub(
-        r"(?i)\b(?:doma_panda\.|atlas_panda\.)?pandadb_support\.(\w+)",
-        lambda m: f"doma_panda.{m.group(1).lower()}",
-        sql,
-    )
-
-
-def routines_as_separate_statements(sql: str, ctx: PatchContext | None = None) -> str:
-    """ora2pg ends a routine with `LANGUAGE PLPGSQL` and a ';' on its own line, and comments the
-    REVOKE it would add: the statement separators are made uniform (one routine per statement) so
-    each routine can be created, and counted, on its own."""
-    return re.sub(r"\n;\n", ";\n", sql)
-
-
-def no_semicolon_after_return_type(sql: str, ctx: PatchContext | None = None) -> str:
-    """ora2pg 23.2 writes the return type of a package member followed by the ';' of its declaration
-    in the package spec: `RETURNS character varying; AS $body$`, which does not parse."""
-    return re.sub(r"(RETURNS [^\n;]*?);( AS \$body\$)", r"\1\2", sql)
-
-
-def ref_cursor_type(sql: str, ctx: PatchContext | None = None) -> str:
-    """SYS_REFCURSOR (Oracle's weak ref cursor) is PostgreSQL's refcursor; ora2pg keeps the Oracle name."""
-    return re.sub(r"(?i)\bSYS_REFCURSOR\b", "refcursor", sql)
-
-
-def string_list_type(sql: str, ctx: PatchContext | None = None) -> str:
-    """SYS.ODCIVARCHAR2LIST / SYS.ODCINUMBERLIST (VARRAYs of VARCHAR2(4000) / NUMBER) are text[] /
-    numeric[] in PostgreSQL; ora2pg keeps the Oracle names (with or without SYS.). The constructor
-    SYS.ODCIVARCHAR2LIST(a, b) becomes ARRAY[a, b]; the empty one, '{}'."""
-    for oracle, postgres in (("ODCIVARCHAR2LIST", "text[]"), ("ODCINUMBERLIST", "numeric[]")):
-        sql = re.sub(rf"(?i)\b(?:SYS\.)?{oracle}\(\s*\)", f"'{{}}'::{postgres}", sql)
-        sql = re.sub(rf"(?i)\b(?:SYS\.)?{oracle}\(", "ARRAY[", sql)  # closed below
-        sql = re.sub(rf"(?i)\b(?:SYS\.)?{oracle}\b", postgres, sql)
-    return sql
-
-
-def close_array_constructors(sql: str, ctx: PatchContext | None = None) -> str:
-    """The other half of string_list_type: the ')' that closed SYS.ODCIVARCHAR2LIST(...) closes ARRAY[...]."""
-    out, i = [], 0
-    while True:
-        j = sql.find("ARRAY[", i)
-        if j < 0:
-            out.append(sql[i:])
-            return "".join(out)
-        depth, k = 1, j + 6
-        while k < len(sql) and depth:
-            if sql[k] == "'":
-                k = sql.find("'", k + 1)
-                if k < 0:
-                    k = len(sql)
-            elif sql[k] in "([":
-                depth += 1
-            elif sql[k] in ")]":
-                depth -= 1
-            k += 1
-        out.append(sql[i : k - 1] + ("]" if k - 1 < len(sql) and sql[k - 1] == ")" else sql[k - 1 : k]))
-        i = k
-
-
-PROCEDURE_PATCHES = [
-    strip_psql_meta_commands,
-    rename_oracle_schemas,
-    package_calls_as_functions,
-    routines_as_separate_statements,
-    no_semicolon_after_return_type,
-    ref_cursor_type,
-    string_list_type,
-    close_array_constructors,
-]
 
 
 @dataclass
@@ -198,6 +126,8 @@ def load_in_place(database_url: str, conversion: ProcedureConversion) -> Procedu
     import psycopg
 
     with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS orafce")
+        conn.execute(ORACLE_ENVIRONMENT.read_text())
         for name in sorted(conversion.oracle_routines):
             for (signature,) in conn.execute(
                 "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.pronamespace = 'doma_panda'::regnamespace "

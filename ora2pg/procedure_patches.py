@@ -1,0 +1,578 @@
+"""Patches of ora2pg's PL/pgSQL output for the PL/SQL twin (procedures/oracle -> ora2pg -t FUNCTION -i).
+Each patch is a named function whose docstring says what ora2pg 23.2 leaves Oracle-only and what the
+PostgreSQL equivalent is; PROCEDURE_PATCHES gives their order. ora2pg/procedures.py runs them.
+
+The largest group maps Oracle's PL/SQL JSON object types (JSON_OBJECT_T, JSON_ARRAY_T, JSON_ELEMENT_T,
+JSON_KEY_LIST), which ora2pg keeps as they are, to jsonb: the types become jsonb and text[], the static
+constructors casts, the methods jsonb operators, and the mutating methods (put, append, remove)
+assignments of a new jsonb value to the same variable (jsonb is a value, JSON_OBJECT_T an object)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from ora2pg.patches import PatchContext, rename_oracle_schemas, split_top_level, strip_psql_meta_commands
+
+# --------------------------------------------------------------------------------------------
+# A small scanner: balanced parentheses outside string literals and comments
+# --------------------------------------------------------------------------------------------
+
+
+def skip_literal_or_comment(sql: str, i: int) -> int:
+    """The index after the string literal, quoted identifier or comment starting at i (i if none does)."""
+    if sql.startswith("--", i):
+        end = sql.find("\n", i)
+        return len(sql) if end < 0 else end
+    if sql.startswith("/*", i):
+        end = sql.find("*/", i + 2)
+        return len(sql) if end < 0 else end + 2
+    if sql[i] in "'\"":
+        quote, j = sql[i], i + 1
+        while j < len(sql):
+            if sql[j] == quote:
+                if sql[j + 1 : j + 2] == quote:
+                    j += 2
+                    continue
+                return j + 1
+            j += 1
+        return len(sql)
+    if sql.startswith("$body$", i):
+        return i  # the routine's body is code
+    return i
+
+
+def closing_bracket(sql: str, opening: int) -> int:
+    """The index of the bracket closing the '(' or '[' at `opening`."""
+    depth, i = 0, opening
+    while i < len(sql):
+        after = skip_literal_or_comment(sql, i)
+        if after != i:
+            i = after
+            continue
+        if sql[i] in "([":
+            depth += 1
+        elif sql[i] in ")]":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    raise ValueError(f"unbalanced bracket at {opening}: {sql[opening : opening + 80]!r}")
+
+
+def opening_bracket(sql: str, closing: int) -> int:
+    """The index of the '(' or '[' that the bracket at `closing` closes (scanning back; the twin's
+    literals hold no unbalanced brackets in the expressions this is used on)."""
+    depth, i = 0, closing
+    while i >= 0:
+        if sql[i] in ")]":
+            depth += 1
+        elif sql[i] in "([":
+            depth -= 1
+            if depth == 0:
+                return i
+        elif sql[i] == "'":
+            i = sql.rfind("'", 0, i)  # back over a literal
+        i -= 1
+    raise ValueError(f"unbalanced bracket before {closing}")
+
+
+def in_code(sql: str, position: int) -> bool:
+    """Whether `position` is in code, not in a string literal or a comment of its line."""
+    line_start = sql.rfind("\n", 0, position) + 1
+    i = line_start
+    while i < position:
+        after = skip_literal_or_comment(sql, i)
+        if after != i:
+            if after > position:
+                return False
+            i = after
+            continue
+        i += 1
+    return True
+
+
+def sub_in_code(pattern: str, replacement: str, sql: str) -> str:
+    """re.sub applied to the code only, not to string literals and comments."""
+    out, i, segment_start = [], 0, 0
+    while i < len(sql):
+        after = skip_literal_or_comment(sql, i)
+        if after != i:
+            out.append(re.sub(pattern, replacement, sql[segment_start:i]))
+            out.append(sql[i:after])
+            i = segment_start = after
+            continue
+        i += 1
+    out.append(re.sub(pattern, replacement, sql[segment_start:]))
+    return "".join(out)
+
+
+def receiver_start(sql: str, end: int) -> int:
+    """Where the receiver of a method call ending at `end` (exclusive) starts: an identifier chain
+    (v_job, r.field), a call or subscript (f(x), v(i), CAST(... AS jsonb)), or a parenthesised expression."""
+    i = end
+    while True:
+        if i > 0 and sql[i - 1] in ")]":
+            i = opening_bracket(sql, i - 1)
+            continue
+        word = re.search(r"[\w$.]+$", sql[:i])
+        if word and word.start() < i:
+            i = word.start()
+            if i > 0 and sql[i - 1] in ")]":
+                continue
+        return i
+
+
+# --------------------------------------------------------------------------------------------
+# JSON_OBJECT_T & co. -> jsonb
+# --------------------------------------------------------------------------------------------
+
+JSON_TYPE = r"JSON_(?:OBJECT|ARRAY|ELEMENT|SCALAR)_T"
+# a package or schema name before a call (DBMS_SQL.PARSE, doma_panda.f): not a JSON value
+NOT_A_RECEIVER = re.compile(r"(?i)(?:dbms_\w+|utl_\w+|doma_\w+|atlas_\w+|pandadb_support|sys|apex_\w+)(?:\.\w+)*")
+
+# method -> (mutates the receiver, PostgreSQL expression of (receiver, arguments))
+JSON_METHODS: dict[str, tuple[bool, Callable[[str, list[str]], str]]] = {
+    "put": (True, lambda r, a: f"{r} := coalesce({r}, '{{}}'::jsonb) || jsonb_build_object({', '.join(a)})"),
+    "put_null": (True, lambda r, a: f"{r} := coalesce({r}, '{{}}'::jsonb) || jsonb_build_object({a[0]}, NULL)"),
+    "append": (True, lambda r, a: f"{r} := coalesce({r}, '[]'::jsonb) || jsonb_build_array({a[0]})"),
+    "append_null": (True, lambda r, a: f"{r} := coalesce({r}, '[]'::jsonb) || jsonb_build_array(NULL)"),
+    "remove": (True, lambda r, a: f"{r} := {r} - ({a[0]})"),
+    "get": (False, lambda r, a: f"doma_panda.oracle_json_get({r}, {a[0]})"),
+    "get_object": (False, lambda r, a: f"({r} -> ({a[0]}))"),
+    "get_array": (False, lambda r, a: f"({r} -> ({a[0]}))"),
+    "get_string": (False, lambda r, a: f"({r} ->> ({a[0]}))"),
+    "get_clob": (False, lambda r, a: f"({r} ->> ({a[0]}))"),
+    "get_number": (False, lambda r, a: f"({r} ->> ({a[0]}))::numeric"),
+    "get_boolean": (False, lambda r, a: f"({r} ->> ({a[0]}))::boolean"),
+    "get_keys": (False, lambda r, a: f"ARRAY(SELECT jsonb_object_keys({r}))"),
+    "get_size": (False, lambda r, a: f"doma_panda.oracle_json_size({r})"),
+    "has": (False, lambda r, a: f"({r} ? ({a[0]}))"),
+    "to_clob": (False, lambda r, a: f"({r})::text"),
+    "to_string": (False, lambda r, a: f"({r})::text"),
+    "clone": (False, lambda r, a: f"({r})"),
+    "is_object": (False, lambda r, a: f"(jsonb_typeof({r}) = 'object')"),
+    "is_array": (False, lambda r, a: f"(jsonb_typeof({r}) = 'array')"),
+    "is_string": (False, lambda r, a: f"(jsonb_typeof({r}) = 'string')"),
+    "is_number": (False, lambda r, a: f"(jsonb_typeof({r}) = 'number')"),
+    "is_boolean": (False, lambda r, a: f"(jsonb_typeof({r}) = 'boolean')"),
+    "is_null": (False, lambda r, a: f"(jsonb_typeof({r}) = 'null')"),
+    "is_scalar": (False, lambda r, a: f"(jsonb_typeof({r}) NOT IN ('object', 'array'))"),
+}
+METHOD_CALL = re.compile(r"(?i)\.(" + "|".join(sorted(JSON_METHODS, key=len, reverse=True)) + r")\s*\(")
+
+
+def json_treat_as_value(sql: str, ctx: PatchContext | None = None) -> str:
+    """TREAT(x AS JSON_OBJECT_T) narrows a JSON_ELEMENT_T to an object; with jsonb every JSON value has
+    one type, so it is the value itself. (ora2pg 23.2 sometimes writes TREAT[x AS ...].)"""
+    out, i = [], 0
+    for match in re.finditer(r"(?i)\bTREAT\s*[(\[]", sql):
+        if match.start() < i:
+            continue
+        close = closing_bracket(sql, match.end() - 1)
+        inner = re.match(rf"(?is)(.*)\s+AS\s+{JSON_TYPE}\s*$", sql[match.end() : close])
+        if not inner:
+            continue
+        out.append(sql[i : match.start()] + f"({inner.group(1)})")
+        i = close + 1
+    return "".join(out) + sql[i:]
+
+
+def json_constructors_as_casts(sql: str, ctx: PatchContext | None = None) -> str:
+    """JSON_OBJECT_T.parse(t), JSON_ELEMENT_T.parse(t), JSON_OBJECT_T(t) (ora2pg 23.2 sometimes writes
+    the last one with brackets, JSON_OBJECT_T[t], taking it for a collection element) are t::jsonb;
+    the empty constructors JSON_OBJECT_T() and JSON_ARRAY_T() the empty object and array."""
+    sql = re.sub(r"(?i)\bJSON_OBJECT_T\s*\(\s*\)", "'{}'::jsonb", sql)
+    sql = re.sub(r"(?i)\bJSON_ARRAY_T\s*\(\s*\)", "'[]'::jsonb", sql)
+    while True:
+        match = re.search(rf"(?i)\b{JSON_TYPE}(?:\s*\.\s*parse)?\s*([(\[])", sql)
+        if not match:
+            return sql
+        close = closing_bracket(sql, match.end() - 1)
+        sql = sql[: match.start()] + f"CAST(({sql[match.end() : close]}) AS jsonb)" + sql[close + 1 :]
+
+
+def json_types_as_jsonb(sql: str, ctx: PatchContext | None = None) -> str:
+    """The types: JSON_OBJECT_T, JSON_ARRAY_T, JSON_ELEMENT_T are jsonb; JSON_KEY_LIST (a VARRAY of
+    VARCHAR2) is text[]."""
+    sql = re.sub(rf"(?i)\b{JSON_TYPE}\b", "jsonb", sql)
+    return re.sub(r"(?i)\bJSON_KEY_LIST\b", "text[]", sql)
+
+
+def unnamed_method_is_to_clob(sql: str, ctx: PatchContext | None = None) -> str:
+    """ora2pg 23.2 drops the name of the methods to_clob and to_string (it removes Oracle's conversion
+    functions TO_CLOB/TO_STRING from calls, method calls included), leaving `v.()`."""
+    return re.sub(r"([\w)\]])\.\(\s*\)", r"\1.to_clob()", sql)
+
+
+def json_methods_as_operators(sql: str, ctx: PatchContext | None = None) -> str:
+    """The methods of the JSON object types on a jsonb value (JSON_METHODS): reads become operators
+    (get_string -> ->>, has -> ?, get_keys -> jsonb_object_keys...), and a mutating call, always a
+    statement of its own (v.put(k, x);), the assignment of the new value (v := v || jsonb_build_object(k,
+    x);). jsonb_build_object writes a DATE/TIMESTAMP value as ISO text, as put does. Innermost calls
+    first, so chained calls (JSON_OBJECT_T.parse(t).get_string(k)) compose."""
+    position = 0
+    while True:
+        match = METHOD_CALL.search(sql, position)
+        if not match:
+            return sql
+        start = receiver_start(sql, match.start())
+        receiver = sql[start : match.start()].strip()
+        if not receiver or NOT_A_RECEIVER.fullmatch(receiver) or not in_code(sql, match.start()):
+            position = match.end()
+            continue
+        close = closing_bracket(sql, match.end() - 1)
+        arguments = [a.strip() for a in split_top_level(sql[match.end() : close]) if a.strip()]
+        mutates, render = JSON_METHODS[match.group(1).lower()]
+        sql = sql[:start] + render(receiver, arguments) + sql[close + 1 :]
+        position = start
+
+
+# --------------------------------------------------------------------------------------------
+# SQL/JSON functions (Oracle 12.2 syntax) -> PostgreSQL 15's jsonb functions
+# --------------------------------------------------------------------------------------------
+
+JSON_CLAUSES = r"(?:\s+(?:NULL|ABSENT)\s+ON\s+NULL|\s+RETURNING\s+(?:CLOB|text|VARCHAR2(?:\s*\(\s*\d+\s*\))?)|\s+STRICT|\s+WITH\s+UNIQUE\s+KEYS)*\s*$"
+
+
+def replace_calls(sql: str, name: str, render: Callable[[str], str]) -> str:
+    """Every call name(...) in the code (innermost first) replaced by render(its argument text)."""
+    while True:
+        matches = [m for m in re.finditer(rf"(?i)(?<![\w.]){name}\s*\(", sql) if in_code(sql, m.start())]
+        if not matches:
+            return sql
+        match = matches[-1]
+        close = closing_bracket(sql, match.end() - 1)
+        sql = sql[: match.start()] + render(sql[match.end() : close]) + sql[close + 1 :]
+
+
+def formatted_json_as_jsonb(value: str) -> str:
+    """`v FORMAT JSON` (v is JSON text, not a string to quote) is v::jsonb."""
+    bare = re.sub(r"(?i)\s+FORMAT\s+JSON\s*$", "", value)
+    return f"({bare})::jsonb" if bare != value else value
+
+
+def sql_json_object_as_jsonb_build_object(sql: str, ctx: PatchContext | None = None) -> str:
+    """JSON_OBJECT('k' VALUE v, ... [NULL ON NULL | ABSENT ON NULL] [RETURNING CLOB]) is
+    jsonb_build_object('k', v, ...) (ABSENT ON NULL: jsonb_strip_nulls of it; v FORMAT JSON: v::jsonb).
+    PostgreSQL 15 has no SQL/JSON constructors (16 has)."""
+
+    def render(arguments: str) -> str:
+        absent = re.search(r"(?i)\bABSENT\s+ON\s+NULL", arguments)
+        arguments = re.sub(r"(?i)" + JSON_CLAUSES, "", arguments)
+        pairs = []
+        for member in split_top_level(arguments):
+            parts = re.split(r"(?i)\s+VALUE\s+", member.strip(), maxsplit=1)
+            key, value = (parts[0], parts[1]) if len(parts) == 2 else (parts[0], parts[0])
+            key = re.sub(r"(?i)^KEY\s+", "", key)
+            value = formatted_json_as_jsonb(value)
+            pairs.append(f"{key}, {value}")
+        built = f"jsonb_build_object({', '.join(pairs)})"
+        return f"jsonb_strip_nulls({built})" if absent else built
+
+    return replace_calls(sql, "JSON_OBJECT", render)
+
+
+def sql_json_arrayagg_as_jsonb_agg(sql: str, ctx: PatchContext | None = None) -> str:
+    """JSON_ARRAYAGG(v [FORMAT JSON] [ORDER BY ...] [NULL ON NULL] [RETURNING CLOB]) is jsonb_agg(v [ORDER
+    BY ...]) (FORMAT JSON: v is JSON text, v::jsonb)."""
+
+    def render(arguments: str) -> str:
+        arguments = re.sub(r"(?i)" + JSON_CLAUSES, "", arguments)
+        value, order = (re.split(r"(?i)\s+(?=ORDER\s+BY\b)", arguments, maxsplit=1) + [""])[:2]
+        value = formatted_json_as_jsonb(value)
+        return f"jsonb_agg({value}{' ' + order if order else ''})"
+
+    return replace_calls(sql, "JSON_ARRAYAGG", render)
+
+
+def sql_json_value_as_path_query(sql: str, ctx: PatchContext | None = None) -> str:
+    """JSON_VALUE(doc, '$.path' [RETURNING type] [NULL ON ERROR]) is the scalar at the path
+    (doma_panda.oracle_json_value, oracle_environment.sql: NULL when doc is not JSON or the path is
+    not a scalar, as NULL ON ERROR, Oracle's default), cast to the RETURNING type (NULL if it does
+    not fit). The JSON path syntax of the two is the same for member paths."""
+
+    def render(arguments: str) -> str:
+        document, rest = (split_top_level(arguments) + [""])[:2]
+        returning = re.search(r"(?i)\s+RETURNING\s+(\w+(?:\s*\(\s*\d+\s*\))?)", rest)
+        path = re.sub(r"(?i)\s+(RETURNING\s+\w+(?:\s*\(\s*\d+\s*\))?|NULL\s+ON\s+(ERROR|EMPTY))", "", rest).strip()
+        value = f"doma_panda.oracle_json_value({document.strip()}, {path})"
+        kind = returning.group(1).upper() if returning else "VARCHAR2"
+        if kind.startswith(("NUMBER", "BINARY_DOUBLE", "BINARY_FLOAT", "INTEGER")):
+            return f"doma_panda.oracle_to_number_or_null({value})"
+        return value
+
+    return replace_calls(sql, "JSON_VALUE", render)
+
+
+def apply_as_lateral_join(sql: str, ctx: PatchContext | None = None) -> str:
+    """OUTER APPLY (subquery) alias is LEFT JOIN LATERAL (subquery) alias ON true; CROSS APPLY is CROSS
+    JOIN LATERAL."""
+    sql = re.sub(r"(?i)\bCROSS\s+APPLY\b", "CROSS JOIN LATERAL", sql)
+    while True:
+        match = re.search(r"(?i)\bOUTER\s+APPLY\s*\(", sql)
+        if not match:
+            return sql
+        close = closing_bracket(sql, match.end() - 1)
+        alias = re.match(r"\s*(?:AS\s+)?\w+", sql[close + 1 :], re.I)
+        end = close + 1 + (alias.end() if alias else 0)
+        sql = sql[: match.start()] + "LEFT JOIN LATERAL (" + sql[match.end() : end] + " ON true" + sql[end:]
+
+
+# --------------------------------------------------------------------------------------------
+# Collections of scalars (nested tables, VARRAYs) -> arrays
+# --------------------------------------------------------------------------------------------
+
+
+def collection_types_as_arrays(sql: str, ctx: PatchContext | None = None) -> str:
+    """A collection type of scalars declared in a routine (TYPE t IS TABLE OF x; TYPE t IS VARRAY(n) OF
+    x) is x[]: ora2pg either keeps the declaration (not PL/pgSQL) or makes it a composite type created
+    outside the routine (CREATE TYPE t AS (t x[n])). The declaration goes; the type's uses become x[],
+    its constructor t(a, b) ARRAY[a, b]. Collections indexed by a key (INDEX BY) are not arrays: kept."""
+    declared = [
+        (m.group(0), m.group(1), m.group(2).strip())
+        for m in re.finditer(r"(?im)^\s*TYPE\s+(\w+)\s+IS\s+(?:TABLE|VARRAY\s*\(\s*\d+\s*\))\s+OF\s+([^;]+?);\n", sql)
+        if not re.search(r"(?i)\bINDEX\s+BY\b", m.group(2))
+    ]
+    declared += [
+        (m.group(0), m.group(1), m.group(2).strip())
+        for m in re.finditer(r"(?m)^CREATE TYPE (\w+) AS \(\1 ([\w ]+?(?:\(\d+\))?)\[\d*\]\);\n", sql)
+    ]
+    for declaration, name, element in declared:
+        if re.search(rf"(?i)\bTYPE\s+{name}\b[^;]*\bRECORD\b", sql) or "%" in element:
+            continue
+        sql = sql.replace(declaration, "")
+        sql = re.sub(rf"(?i)(?<![\w.]){name}\s*\(\s*\)", f"'{{}}'::{element}[]", sql)
+        sql = re.sub(rf"(?i)(?<![\w.]){name}\s*\(", "ARRAY[", sql)  # closed by close_array_constructors
+        sql = sub_in_code(rf"(?i)(?<![\w.]){name}\b", f"{element}[]", sql)
+    return close_array_constructors(sql)
+
+
+def array_variables(routine: str) -> set[str]:
+    """The names of a routine's parameters and variables of an array type (its header and DECLARE part)."""
+    body = routine.find("$body$")
+    begin = re.search(r"(?im)^\s*BEGIN\b", routine[body:]) if body >= 0 else None
+    routine = routine[: body + begin.start()] if begin else routine
+    return {
+        m.group(1).lower()
+        for m in re.finditer(
+            r"(?im)(?:^|[(,])\s*(\w+)\s+(?:CONSTANT\s+|IN\s+|INOUT\s+|OUT\s+)?[\w ]+?(?:\(\d+(?:,\d+)?\))?\[\d*\]",
+            routine,
+        )
+    }
+
+
+def collection_methods_as_array_functions(sql: str, ctx: PatchContext | None = None) -> str:
+    """The collection methods and subscripts on array variables: v.EXTEND -> array_append(v, NULL),
+    v.COUNT -> its cardinality (0 when empty), v.DELETE -> the empty array, v(i) -> v[i]; and
+    x [NOT] MEMBER OF v -> x = ANY (v)."""
+    routines = re.split(r"(?m)^(?=CREATE OR REPLACE )", sql)
+    for index, routine in enumerate(routines):
+        names = array_variables(routine)
+        if not names:
+            continue
+        alternatives = "|".join(sorted(names, key=len, reverse=True))
+        routine = re.sub(rf"(?i)\b({alternatives})\.EXTEND\b(?:\s*\(\s*\))?", r"\1 := array_append(\1, NULL)", routine)
+        routine = re.sub(rf"(?i)\b({alternatives})\.COUNT\b(?:\s*\(\s*\))?", r"coalesce(cardinality(\1), 0)", routine)
+        routine = re.sub(rf"(?i)\b({alternatives})\.DELETE\b(?:\s*\(\s*\))?", r"\1 := '{}'", routine)
+        position = 0
+        while True:
+            match = re.compile(rf"(?i)(?<![\w.])({alternatives})\s*\(").search(routine, position)
+            if not match:
+                break
+            close = closing_bracket(routine, match.end() - 1)
+            routine = routine[: match.end() - 1] + "[" + routine[match.end() : close] + "]" + routine[close + 1 :]
+            position = match.end()
+        routines[index] = routine
+    sql = "".join(routines)
+    sql = re.sub(r"(?i)([\w.\]\[)]+)\s+NOT\s+MEMBER\s+OF\s+([\w.]+)", r"NOT (\1 = ANY (\2))", sql)
+    return re.sub(r"(?i)([\w.\]\[)]+)\s+MEMBER\s+OF\s+([\w.]+)", r"(\1 = ANY (\2))", sql)
+
+
+def table_collections_as_unnest(sql: str, ctx: PatchContext | None = None) -> str:
+    """FROM TABLE(v) [alias] reads a collection as rows of COLUMN_VALUE: unnest(v) AS alias(column_value)."""
+    out, position = [], 0
+    for match in re.finditer(r"(?i)\bTABLE\s*\(", sql):
+        if match.start() < position or not re.search(r"(?i)(FROM|JOIN|,)\s*$", sql[: match.start()]):
+            continue
+        close = closing_bracket(sql, match.end() - 1)
+        alias = re.match(
+            r"\s+(?!(?:WHERE|ORDER|GROUP|JOIN|LEFT|CROSS|INNER|ON|UNION|EXCEPT|INTERSECT|CONNECT|START|LIMIT|FETCH)\b)(\w+)",
+            sql[close + 1 :],
+            re.I,
+        )
+        name = alias.group(1) if alias else "t"
+        out.append(sql[position : match.start()] + f"unnest({sql[match.end() : close]}) AS {name}(column_value)")
+        position = close + 1 + (alias.end() if alias else 0)
+    return "".join(out) + sql[position:]
+
+
+def bulk_collect_as_array(sql: str, ctx: PatchContext | None = None) -> str:
+    """SELECT x BULK COLLECT INTO [STRICT] v FROM ...; (one collection) is v := ARRAY(SELECT x FROM ...);"""
+    return re.sub(
+        r"(?is)(?<![\w])SELECT(\s+(?:DISTINCT\s+)?)((?:(?!;).)*?)\s+BULK\s+COLLECT\s+INTO\s+(?:STRICT\s+)?(\w+)\s+(FROM\b[^;]*);",
+        r"\3 := ARRAY(SELECT\1\2 \4);",
+        sql,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The other patches
+# --------------------------------------------------------------------------------------------
+
+
+STATEMENT_KEYWORDS = {
+    "if",
+    "elsif",
+    "while",
+    "return",
+    "raise",
+    "perform",
+    "call",
+    "select",
+    "insert",
+    "update",
+    "delete",
+    "merge",
+    "execute",
+    "open",
+    "fetch",
+    "close",
+    "exit",
+    "continue",
+    "for",
+    "foreach",
+    "with",
+    "values",
+    "case",
+    "when",
+    "loop",
+    "null",
+    "commit",
+    "rollback",
+    "get",
+    "assert",
+    "lock",
+}
+
+
+def procedure_calls_with_call(sql: str, ctx: PatchContext | None = None) -> str:
+    """A PL/SQL procedure call is a statement of its own, `name(args);`; PL/pgSQL wants `CALL name(args);`.
+    ora2pg adds CALL for the procedures of the same file it converts, not for those of other files
+    (doma_panda.job_lock(...) from job_commands.sql) nor for orafce's (DBMS_SQL.PARSE). A statement
+    starts after ';' or after BEGIN, THEN, ELSE, LOOP, DECLARE's end."""
+    out, position = [], 0
+    for match in re.finditer(r"(?m)^([ \t]*)([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?)\s*\(", sql):
+        if match.group(2).lower() in STATEMENT_KEYWORDS or match.start() < position:
+            continue
+        before = re.sub(r"--[^\n]*", "", sql[max(0, match.start() - 400) : match.start()]).rstrip()
+        if not re.search(r"(?i)(;|\bBEGIN|\bTHEN|\bELSE|\bLOOP|\$body\$)$", before):
+            continue
+        try:
+            close = closing_bracket(sql, match.end() - 1)
+        except ValueError:
+            continue
+        if not re.match(r"\s*;", sql[close + 1 :]):
+            continue
+        out.append(sql[position : match.start(2)] + "CALL ")
+        position = match.start(2)
+    return "".join(out) + sql[position:]
+
+
+def package_calls_as_functions(sql: str, ctx: PatchContext | None = None) -> str:
+    """ora2pg -t FUNCTION -i writes the members of package PANDADB_SUPPORT as functions of the schema
+    under their member names, but leaves the calls to them written as package.member(...) in the
+    bodies of the other files' routines: the calls are renamed the same way."""
+    return re.sub(
+        r"(?i)\b(?:doma_panda\.|atlas_panda\.)?pandadb_support\.(\w+)",
+        lambda m: f"doma_panda.{m.group(1).lower()}",
+        sql,
+    )
+
+
+def routines_as_separate_statements(sql: str, ctx: PatchContext | None = None) -> str:
+    """ora2pg ends a routine with `LANGUAGE PLPGSQL` and a ';' on its own line, and comments the
+    REVOKE it would add: the statement separators are made uniform (one routine per statement) so
+    each routine can be created, and counted, on its own."""
+    return re.sub(r"\n;\n", ";\n", sql)
+
+
+def no_semicolon_after_return_type(sql: str, ctx: PatchContext | None = None) -> str:
+    """ora2pg 23.2 writes the return type of a package member followed by the ';' of its declaration
+    in the package spec: `RETURNS character varying; AS $body$`, which does not parse."""
+    return re.sub(r"(RETURNS [^\n;]*?);( AS \$body\$)", r"\1\2", sql)
+
+
+def ref_cursor_type(sql: str, ctx: PatchContext | None = None) -> str:
+    """SYS_REFCURSOR (Oracle's weak ref cursor) is PostgreSQL's refcursor; ora2pg keeps the Oracle name."""
+    return re.sub(r"(?i)\bSYS_REFCURSOR\b", "refcursor", sql)
+
+
+def oracle_scalar_types(sql: str, ctx: PatchContext | None = None) -> str:
+    """ora2pg converts the types of a standalone routine's signature but keeps the package members'
+    (VARCHAR2, NUMBER, PLS_INTEGER): they are text, numeric and integer (in code only: the messages
+    that name Oracle column types keep them)."""
+    sql = sub_in_code(r"(?i)\bN?VARCHAR2\b(?:\s*\(\s*\d+\s*(?:CHAR|BYTE)?\s*\))?", "text", sql)
+    sql = sub_in_code(r"(?i)\bPLS_INTEGER\b|\bBINARY_INTEGER\b", "integer", sql)
+    return sub_in_code(r"(?i)(?<![.\w])NUMBER\b(?!\s*\()", "numeric", sql)
+
+
+def string_list_type(sql: str, ctx: PatchContext | None = None) -> str:
+    """SYS.ODCIVARCHAR2LIST / SYS.ODCINUMBERLIST (VARRAYs of VARCHAR2(4000) / NUMBER) are text[] /
+    numeric[] in PostgreSQL; ora2pg keeps the Oracle names (with or without SYS.). The constructor
+    SYS.ODCIVARCHAR2LIST(a, b) becomes ARRAY[a, b]; the empty one, '{}'."""
+    for oracle, postgres in (("ODCIVARCHAR2LIST", "text[]"), ("ODCINUMBERLIST", "numeric[]")):
+        sql = re.sub(rf"(?i)\b(?:SYS\.)?{oracle}\(\s*\)", f"'{{}}'::{postgres}", sql)
+        sql = re.sub(rf"(?i)\b(?:SYS\.)?{oracle}\(", "ARRAY[", sql)  # closed below
+        sql = re.sub(rf"(?i)\b(?:SYS\.)?{oracle}\b", postgres, sql)
+    return sql
+
+
+def close_array_constructors(sql: str, ctx: PatchContext | None = None) -> str:
+    """The other half of string_list_type: the ')' that closed SYS.ODCIVARCHAR2LIST(...) closes ARRAY[...]."""
+    out, i = [], 0
+    while True:
+        j = sql.find("ARRAY[", i)
+        if j < 0:
+            out.append(sql[i:])
+            return "".join(out)
+        depth, k = 1, j + 6
+        while k < len(sql) and depth:
+            if sql[k] == "'":
+                k = sql.find("'", k + 1)
+                if k < 0:
+                    k = len(sql)
+            elif sql[k] in "([":
+                depth += 1
+            elif sql[k] in ")]":
+                depth -= 1
+            k += 1
+        out.append(sql[i : k - 1] + ("]" if k - 1 < len(sql) and sql[k - 1] == ")" else sql[k - 1 : k]))
+        i = k
+
+
+PROCEDURE_PATCHES = [
+    strip_psql_meta_commands,
+    rename_oracle_schemas,
+    package_calls_as_functions,
+    routines_as_separate_statements,
+    no_semicolon_after_return_type,
+    ref_cursor_type,
+    string_list_type,
+    close_array_constructors,
+    unnamed_method_is_to_clob,
+    json_treat_as_value,
+    json_constructors_as_casts,
+    json_methods_as_operators,
+    json_types_as_jsonb,
+    oracle_scalar_types,
+    collection_types_as_arrays,
+    bulk_collect_as_array,
+    collection_methods_as_array_functions,
+    table_collections_as_unnest,
+    sql_json_object_as_jsonb_build_object,
+    sql_json_arrayagg_as_jsonb_agg,
+    sql_json_value_as_path_query,
+    apply_as_lateral_join,
+    procedure_calls_with_call,
+]
