@@ -186,8 +186,27 @@ def test_acquire_takes_only_jobs_that_fit(queue_db):
     assert mcore_job and managed_test
 
 
+def set_share_order_cache_seconds(db, seconds: int) -> None:
+    db.execute(
+        "UPDATE doma_panda.config SET value = %s WHERE app = 'pandaserver' AND component = 'dispatcher' "
+        "AND key = 'SHARE_ORDER_CACHE_SECONDS' AND vo = 'default'",
+        (str(seconds),),
+    )
+    assert db.execute("SELECT count(*) FROM doma_panda.config WHERE key = 'SHARE_ORDER_CACHE_SECONDS'").fetchone() == (
+        1,
+    )
+
+
+def cached_share_order(db, queue: str) -> list[str] | None:
+    row = db.execute(
+        "SELECT data::text[] FROM doma_panda.cache WHERE main_key = 'dispatch_share_order' AND sub_key = %s", (queue,)
+    ).fetchone()
+    return row[0] if row else None
+
+
 def test_global_share_furthest_below_target_is_served_first(queue_db):
     db = queue_db
+    set_share_order_cache_seconds(db, 0)  # counted on every call: each acquire sees the jobs made running before it
     # Production 70 %, Analysis 25 %, Test 5 % (schema defaults)
     production = submit(db, *[job_spec(QUEUE, prodSourceLabel="managed", currentPriority=p) for p in (500, 900)])
     analysis = submit(db, *[job_spec(QUEUE, prodSourceLabel="user", currentPriority=p) for p in (100, 100, 300)])
@@ -202,6 +221,59 @@ def test_global_share_furthest_below_target_is_served_first(queue_db):
     # Analysis 75 %, Production 25 %: Production is 45 % below, Test 5 %
     assert [d["PandaID"] for d in acquire(db, QUEUE, 2)] == [production[0], test[0]]
     assert call(db, "get_job_status", p_pandaids=bigint_ids(production + analysis + test))[0]["status"] == "sent"
+    assert cached_share_order(db, QUEUE) is None  # nothing cached when the lifetime is 0
+
+
+def test_the_share_order_is_cached_until_it_is_older_than_its_lifetime(queue_db):
+    db = queue_db
+    set_share_order_cache_seconds(db, 3600)
+    production = submit(db, *[job_spec(QUEUE, prodSourceLabel="managed", currentPriority=p) for p in (500, 900)])
+    analysis = submit(db, *[job_spec(QUEUE, prodSourceLabel="user", currentPriority=p) for p in (100, 300)])
+    [first] = acquire(db, QUEUE, 1)
+    assert first["PandaID"] == production[1]
+    order = cached_share_order(db, QUEUE)
+    assert order is not None and order.index("Production") < order.index("Analysis") and order[-1] == ""
+    update(db, first["PandaID"], "running")
+    # Production now holds the whole queue, but the cached order (younger than an hour) still serves it first
+    [second] = acquire(db, QUEUE, 1)
+    assert second["PandaID"] == production[0]
+    assert cached_share_order(db, QUEUE) == order
+    # once the cached order is older than its lifetime, the next caller counts again: Analysis is furthest below
+    db.execute(
+        "UPDATE doma_panda.cache SET last_update = last_update - interval '2 hours' "
+        "WHERE main_key = 'dispatch_share_order' AND sub_key = %s",
+        (QUEUE,),
+    )
+    fresh = db.execute(
+        "SELECT array_agg(share_key ORDER BY rank) FROM doma_panda.dispatch_share_order(%s)", (QUEUE,)
+    ).fetchone()[0]
+    assert fresh[0] == "Analysis"
+    assert [d["PandaID"] for d in acquire(db, QUEUE, 1)] == [analysis[1]]
+    assert cached_share_order(db, QUEUE) == fresh
+
+
+def test_a_stale_share_order_is_refreshed_by_one_caller_while_the_others_keep_the_old_one(queue_db, database_url):
+    db = queue_db
+    set_share_order_cache_seconds(db, 3600)
+    submit(db, *[job_spec(QUEUE, prodSourceLabel=label) for label in ("managed", "managed", "user", "user")])
+    acquire(db, QUEUE, 1)
+    db.execute(
+        "UPDATE doma_panda.cache SET last_update = last_update - interval '2 hours', data = '{Test,Production,Analysis,\"\"}' "
+        "WHERE main_key = 'dispatch_share_order' AND sub_key = %s",
+        (QUEUE,),
+    )
+    with psycopg.connect(database_url) as refresher:  # not autocommit: holds the cache row until it ends
+        # the refresher counted again: Production holds the queue's one busy job, Analysis comes first
+        [refreshed_pick] = refresher.execute("SELECT doma_panda.acquire_jobs(%s, 1, '{}')", (QUEUE,)).fetchone()[0]
+        assert refreshed_pick["prodSourceLabel"] == "user"
+        # the stale row is locked by the refresher: this caller does not wait and serves the old order (Production)
+        with psycopg.connect(database_url, autocommit=True) as other:
+            other.execute("SET lock_timeout = '2s'")
+            [given] = other.execute("SELECT doma_panda.acquire_jobs(%s, 1, '{}')", (QUEUE,)).fetchone()[0]
+            assert given["prodSourceLabel"] == "managed"
+        refresher.commit()
+    refreshed = cached_share_order(db, QUEUE)
+    assert refreshed is not None and refreshed[0] == "Analysis"
 
 
 def test_acquire_refuses_bad_requests_without_changes(queue_db):

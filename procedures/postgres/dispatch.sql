@@ -18,8 +18,16 @@
 -- Speed (pandadb bench dispatch): acquire_jobs runs its statements with generic plans (plan_cache_mode =
 -- force_generic_plan): the custom plans plpgsql otherwise keeps choosing for queries with optional
 -- filters ((v_x IS NULL OR ...), which a generic plan cannot fold) were re-planned on every call, and
--- planning a query over jobsactive4 and its 17 indexes cost more than running it. The share order and
--- the targets are SQL functions inlined into that statement (no function call, no separate plan).
+-- planning a query over jobsactive4 and its 17 indexes cost more than running it.
+-- The share order is cached per queue (as PanDA sorts its shares from periodically refreshed statistics):
+-- counting the queue's busy jobs and walking the share tree was a third of acquire_jobs' statement, and the
+-- count grows with the queue's running jobs. The order lives in PanDA's key/value table doma_panda.cache
+-- (main_key 'dispatch_share_order', sub_key the queue, data the share keys in order as a text[] literal,
+-- last_update when computed, UTC) and is recomputed by the first caller that finds it older than gdpconfig
+-- dispatcher SHARE_ORDER_CACHE_SECONDS (default 10; 0 or less: computed on every call, nothing cached). That
+-- caller locks the cache row with SKIP LOCKED: concurrent callers meanwhile keep the previous order, none waits.
+-- A share created since the last refresh is served from the next one. Queue names longer than the cache's
+-- sub_key (56) are not cached.
 
 -- global_share_targets: every global share with its target fraction of the whole (values relative to
 -- siblings, multiplied down from the roots) and whether it is a leaf.
@@ -289,6 +297,11 @@ DECLARE
     v_batch text;
     v_jobs jsonb;
     v_queue_vo text;
+    v_share_order text[];
+    v_share_order_seconds numeric;
+    v_cached_share_order text;
+    v_cached_at timestamp without time zone;
+    v_clock timestamp without time zone := now() AT TIME ZONE 'UTC';  -- the cache's clock: real time, never pinned
 BEGIN
     IF coalesce(p_site_name, '') = '' THEN
         RAISE EXCEPTION 'site_name is required' USING ERRCODE = 'PD002';
@@ -348,14 +361,21 @@ BEGIN
     v_harvester := v_request ->> 'harvester_id';
     v_scheduler := coalesce(v_request ->> 'scheduler_id', v_harvester);
 
-    -- the queue and the cap (gdpconfig dispatcher MAX_JOBS_PER_ACQUIRE, get_config_value's default-VO row)
+    -- the queue, the cap (gdpconfig dispatcher MAX_JOBS_PER_ACQUIRE, get_config_value's default-VO row), the
+    -- share order's cache lifetime (SHARE_ORDER_CACHE_SECONDS) and the cached order: one query
     SELECT q.data::jsonb,
            least(coalesce(p_n_jobs, 1),
                  coalesce((SELECT c.value FROM doma_panda.config c
                             WHERE c.app = 'pandaserver' AND c.component = 'dispatcher' AND c.key = 'MAX_JOBS_PER_ACQUIRE'
-                              AND c.vo = 'default' LIMIT 1)::integer, 1000))
-      INTO v_queue, v_wanted
-      FROM (SELECT 1) one LEFT JOIN doma_panda.schedconfig_json q ON q.panda_queue = p_site_name;
+                              AND c.vo = 'default' LIMIT 1)::integer, 1000)),
+           coalesce((SELECT c.value FROM doma_panda.config c
+                      WHERE c.app = 'pandaserver' AND c.component = 'dispatcher' AND c.key = 'SHARE_ORDER_CACHE_SECONDS'
+                        AND c.vo = 'default' LIMIT 1)::numeric, 10),
+           cached.data, cached.last_update
+      INTO v_queue, v_wanted, v_share_order_seconds, v_cached_share_order, v_cached_at
+      FROM (SELECT 1) one
+      LEFT JOIN doma_panda.schedconfig_json q ON q.panda_queue = p_site_name
+      LEFT JOIN doma_panda.cache cached ON cached.main_key = 'dispatch_share_order' AND cached.sub_key = p_site_name;
     IF v_queue IS NULL THEN
         RAISE EXCEPTION 'queue % is not registered (pandadb register queue): check the pilot''s --queue', p_site_name
             USING ERRCODE = 'PD003';
@@ -406,12 +426,35 @@ BEGIN
          WHERE w.harvesterid = v_harvester AND w.workerid = v_worker ORDER BY w.lastupdate DESC LIMIT 1;
     END IF;
 
+    -- the share order (see the top of this file): cached while younger than SHARE_ORDER_CACHE_SECONDS; when it
+    -- is older, the caller that gets the cache row's lock recomputes it, the others keep the old one meanwhile
+    IF v_share_order_seconds > 0 AND v_cached_at IS NOT NULL THEN
+        IF v_cached_at >= v_clock - v_share_order_seconds * interval '1 second' THEN
+            v_share_order := v_cached_share_order::text[];
+        ELSE
+            PERFORM 1 FROM doma_panda.cache c
+             WHERE c.main_key = 'dispatch_share_order' AND c.sub_key = p_site_name
+               FOR UPDATE SKIP LOCKED;
+            IF NOT FOUND THEN  -- another caller is refreshing it
+                v_share_order := v_cached_share_order::text[];
+            END IF;
+        END IF;
+    END IF;
+    IF v_share_order IS NULL THEN
+        v_share_order := ARRAY(SELECT o.share_key FROM doma_panda.dispatch_share_order(p_site_name) o ORDER BY o.rank);
+        IF v_share_order_seconds > 0 AND length(p_site_name) <= 56 THEN
+            INSERT INTO doma_panda.cache (main_key, sub_key, data, last_update)
+            VALUES ('dispatch_share_order', p_site_name, v_share_order::text, v_clock)
+            ON CONFLICT (main_key, sub_key) DO UPDATE SET data = EXCLUDED.data, last_update = EXCLUDED.last_update;
+        END IF;
+    END IF;
+
     -- One statement: walk the shares in order (materialized, so the walk keeps that order and stops as soon
     -- as v_wanted jobs are locked: each share's pick is a LIMIT over jobsactive4_dispatch_idx with SKIP
     -- LOCKED, run only when the shares before it did not give enough), mark the jobs sent, log them,
     -- record the harvester relation, and describe them in share order, then priority.
     WITH shares AS MATERIALIZED (
-        SELECT o.share_key, o.rank FROM doma_panda.dispatch_share_order(p_site_name) o
+        SELECT o.share_key, o.rank FROM unnest(v_share_order) WITH ORDINALITY AS o(share_key, rank)
     ), picked AS (
         SELECT c.pandaid, o.rank
           FROM shares o
