@@ -163,6 +163,10 @@ AS
     v_job_sql VARCHAR2(32767) := 'SELECT ' || PANDADB_SUPPORT.row_json_sql('ATLAS_PANDA', 'jobsactive4', 'j')
                                  || ' FROM ATLAS_PANDA.JOBSACTIVE4 j WHERE j.PANDAID = :1';
     v_failure CLOB;  -- a rule's changes: {"jobstatus": "failed", "jobdispatchererrorcode", "jobdispatchererrordiag"}
+    v_job_object JSON_OBJECT_T;
+    v_extra_attempts NUMBER;
+    v_new_pandaid NUMBER;
+    v_done CLOB;
 BEGIN
     v_result.put('pending_timeout',
         ATLAS_PANDA.WATCHDOG_EXPIRE('jobswaiting4', 'pending', ATLAS_PANDA.WATCHDOG_TIMEOUT_MINUTES('PENDING_TIMEOUT_MINUTES'))
@@ -185,19 +189,29 @@ BEGIN
 
     -- sent, and the pilot never answered
     v_minutes := ATLAS_PANDA.WATCHDOG_TIMEOUT_MINUTES('SENT_TIMEOUT_MINUTES');
+    v_extra_attempts := NVL(ATLAS_PANDA.WATCHDOG_TIMEOUT_MINUTES('SENT_TIMEOUT_EXTRA_ATTEMPTS'), 3);
     v_count := 0;
-    v_changes := JSON_OBJECT_T();
-    v_changes.put('jobstatus', 'failed');
-    v_changes.put('jobdispatchererrorcode', 102);
-    v_changes.put('jobdispatchererrordiag', 'Sent job didn''t receive reply from pilot within ' || v_minutes || ' min');
-    v_failure := v_changes.to_clob();
     FOR r IN (SELECT j.PANDAID FROM ATLAS_PANDA.JOBSACTIVE4 j
                 LEFT JOIN ATLAS_PANDA.SCHEDCONFIG_JSON q ON q.PANDA_QUEUE = j.COMPUTINGSITE
                WHERE v_minutes IS NOT NULL AND j.JOBSTATUS = 'sent' AND j.MODIFICATIONTIME < v_now - v_minutes / 1440
                  AND ATLAS_PANDA.WATCHDOG_QUEUE_ENABLED(q.DATA) = 1
                ORDER BY j.PANDAID FOR UPDATE OF j.PANDAID SKIP LOCKED) LOOP
         EXECUTE IMMEDIATE v_job_sql INTO v_job USING r.PANDAID;
-        ATLAS_PANDA.WATCHDOG_END_JOB('jobsactive4', v_job, v_failure, 'modificationtime');
+        v_job_object := JSON_OBJECT_T.parse(v_job);
+        -- the job never ran (its pilot never got it, or never said so): a new attempt takes its place whatever
+        -- the retry rules say, up to SENT_TIMEOUT_EXTRA_ATTEMPTS (gdpconfig, 3) beyond the job's maxattempt
+        v_new_pandaid := NULL;
+        IF NVL(PANDADB_SUPPORT.member_number(v_job_object, 'attemptnr'), 0)
+           < NVL(PANDADB_SUPPORT.member_number(v_job_object, 'maxattempt'), 0) + v_extra_attempts THEN
+            v_new_pandaid := ATLAS_PANDA.JOB_NEW_ATTEMPT(v_job, '{"jobstatus": "activated"}', 'retry');
+        END IF;
+        v_changes := JSON_OBJECT_T();
+        v_changes.put('jobstatus', 'failed');
+        v_changes.put('jobdispatchererrorcode', 102);
+        v_changes.put('jobdispatchererrordiag', 'Sent job didn''t receive reply from pilot within ' || v_minutes || ' min'
+                                                || CASE WHEN v_new_pandaid IS NOT NULL
+                                                        THEN ': re-queued as job ' || v_new_pandaid END);
+        v_done := ATLAS_PANDA.JOB_FINALIZE('jobsactive4', v_job, v_changes.to_clob(), v_new_pandaid);
         v_count := v_count + 1;
     END LOOP;
     v_result.put('sent_timeout', v_count);
