@@ -148,44 +148,69 @@ AS
     v_write_to_file CLOB;
     v_first_row NUMBER;         -- of the dataset being written
     v_dataset_lfns BOOLEAN;     -- whether an lfn of that dataset is written
+    v_checksum VARCHAR2(4000);
+    v_token VARCHAR2(4000);
     v_parameters CLOB;
     v_io_intensity NUMBER;
     v_io_intensity_unit VARCHAR2(32);
 BEGIN
     -- the lists as string_agg makes them: ',' between entries; lfn and fsize leave NULLs out, the other
-    -- entries are never NULL ('NULL' stands for an unset field)
+    -- entries are never NULL ('NULL' stands for an unset field). Each list starts from its first entry
+    -- rather than from NULL || entry: the same in Oracle, and right in PostgreSQL too once converted.
     FOR f IN (SELECT * FROM ATLAS_PANDA.FILESTABLE4 f WHERE f.PANDAID = p_job.PANDAID AND f."TYPE" = 'input'
                ORDER BY f.ROW_ID) LOOP
         v_in_count := v_in_count + 1;
-        v_in_lfns := v_in_lfns || CASE WHEN f.LFN IS NOT NULL THEN CASE WHEN v_in_lfns IS NOT NULL THEN ',' END || f.LFN END;
-        v_in_guids := v_in_guids || CASE WHEN v_in_count > 1 THEN ',' END || NVL(f.GUID, 'NULL');
-        v_in_sizes := v_in_sizes || CASE WHEN f.FSIZE IS NOT NULL THEN CASE WHEN v_in_sizes IS NOT NULL THEN ',' END || TO_CHAR(f.FSIZE) END;
-        v_in_checksums := v_in_checksums || CASE WHEN v_in_count > 1 THEN ',' END
-                          || CASE WHEN f.CHECKSUM IS NOT NULL AND f.CHECKSUM <> 'NULL' THEN f.CHECKSUM ELSE NVL(f.MD5SUM, 'NULL') END;
-        v_in_scopes := v_in_scopes || CASE WHEN v_in_count > 1 THEN ',' END || NVL(f.SCOPE, 'NULL');
-        v_in_datasets := v_in_datasets || CASE WHEN v_in_count > 1 THEN ',' END || NVL(f.DATASET, 'NULL');
-        v_in_dispatch_blocks := v_in_dispatch_blocks || CASE WHEN v_in_count > 1 THEN ',' END || NVL(f.DISPATCHDBLOCK, 'NULL');
-        v_in_dispatch_tokens := v_in_dispatch_tokens || CASE WHEN v_in_count > 1 THEN ',' END || NVL(f.DISPATCHDBLOCKTOKEN, 'NULL');
-        v_in_prod_blocks := v_in_prod_blocks || CASE WHEN v_in_count > 1 THEN ',' END || NVL(f.PRODDBLOCK, 'NULL');
-        v_in_prod_tokens := v_in_prod_tokens || CASE WHEN v_in_count > 1 THEN ',' END || NVL(f.PRODDBLOCKTOKEN, 'NULL');
+        v_in_lfns := CASE WHEN f.LFN IS NULL THEN v_in_lfns
+                          WHEN v_in_lfns IS NULL THEN TO_CLOB(f.LFN)
+                          ELSE v_in_lfns || ',' || f.LFN END;
+        v_in_guids := CASE WHEN v_in_count = 1 THEN TO_CLOB(NVL(f.GUID, 'NULL'))
+                           ELSE v_in_guids || ',' || NVL(f.GUID, 'NULL') END;
+        v_in_sizes := CASE WHEN f.FSIZE IS NULL THEN v_in_sizes
+                           WHEN v_in_sizes IS NULL THEN TO_CLOB(TO_CHAR(f.FSIZE))
+                           ELSE v_in_sizes || ',' || TO_CHAR(f.FSIZE) END;
+        v_checksum := CASE WHEN f.CHECKSUM IS NOT NULL AND f.CHECKSUM <> 'NULL' THEN f.CHECKSUM ELSE NVL(f.MD5SUM, 'NULL') END;
+        v_in_checksums := CASE WHEN v_in_count = 1 THEN TO_CLOB(v_checksum) ELSE v_in_checksums || ',' || v_checksum END;
+        v_in_scopes := CASE WHEN v_in_count = 1 THEN TO_CLOB(NVL(f.SCOPE, 'NULL'))
+                            ELSE v_in_scopes || ',' || NVL(f.SCOPE, 'NULL') END;
+        v_in_datasets := CASE WHEN v_in_count = 1 THEN TO_CLOB(NVL(f.DATASET, 'NULL'))
+                              ELSE v_in_datasets || ',' || NVL(f.DATASET, 'NULL') END;
+        v_in_dispatch_blocks := CASE WHEN v_in_count = 1 THEN TO_CLOB(NVL(f.DISPATCHDBLOCK, 'NULL'))
+                                     ELSE v_in_dispatch_blocks || ',' || NVL(f.DISPATCHDBLOCK, 'NULL') END;
+        v_in_dispatch_tokens := CASE WHEN v_in_count = 1 THEN TO_CLOB(NVL(f.DISPATCHDBLOCKTOKEN, 'NULL'))
+                                     ELSE v_in_dispatch_tokens || ',' || NVL(f.DISPATCHDBLOCKTOKEN, 'NULL') END;
+        v_in_prod_blocks := CASE WHEN v_in_count = 1 THEN TO_CLOB(NVL(f.PRODDBLOCK, 'NULL'))
+                                 ELSE v_in_prod_blocks || ',' || NVL(f.PRODDBLOCK, 'NULL') END;
+        v_in_prod_tokens := CASE WHEN v_in_count = 1 THEN TO_CLOB(NVL(f.PRODDBLOCKTOKEN, 'NULL'))
+                                 ELSE v_in_prod_tokens || ',' || NVL(f.PRODDBLOCKTOKEN, 'NULL') END;
         -- an endpoint per file: '' in PostgreSQL when the queue has none, so the separators stay
-        v_in_endpoints := v_in_endpoints || CASE WHEN v_in_count > 1 THEN ',' END || p_in_endpoint;
+        v_in_endpoints := CASE WHEN v_in_count = 1 THEN TO_CLOB(p_in_endpoint)
+                               ELSE v_in_endpoints || ',' || p_in_endpoint END;
     END LOOP;
     FOR f IN (SELECT * FROM ATLAS_PANDA.FILESTABLE4 f WHERE f.PANDAID = p_job.PANDAID AND f."TYPE" IN ('output', 'log')
                ORDER BY f.ROW_ID) LOOP
         v_out_count := v_out_count + 1;
-        v_out_lfns := v_out_lfns || CASE WHEN f.LFN IS NOT NULL THEN CASE WHEN v_out_lfns IS NOT NULL THEN ',' END || f.LFN END;
-        v_out_destination_blocks := v_out_destination_blocks || CASE WHEN v_out_count > 1 THEN ',' END || NVL(f.DESTINATIONDBLOCK, 'NULL');
-        v_out_datasets := v_out_datasets || CASE WHEN v_out_count > 1 THEN ',' END || NVL(f.DATASET, 'NULL');
-        v_out_destination_ses := v_out_destination_ses || CASE WHEN v_out_count > 1 THEN ',' END || NVL(f.DESTINATIONSE, 'NULL');
-        v_out_destination_tokens := v_out_destination_tokens || CASE WHEN v_out_count > 1 THEN ',' END
-            || REGEXP_REPLACE(REGEXP_SUBSTR(NVL(f.DESTINATIONDBLOCKTOKEN, 'NULL'), '^[^,]*'), '^ddd:', 'dst:');
-        v_out_dispatch_tokens := v_out_dispatch_tokens || CASE WHEN v_out_count > 1 THEN ',' END || NVL(f.DISPATCHDBLOCKTOKEN, 'NULL');
-        v_out_prod_tokens := v_out_prod_tokens || CASE WHEN v_out_count > 1 THEN ',' END || NVL(f.PRODDBLOCKTOKEN, 'NULL');
-        v_out_endpoints := v_out_endpoints || CASE WHEN v_out_count > 1 THEN ',' END || p_out_endpoint;
+        v_out_lfns := CASE WHEN f.LFN IS NULL THEN v_out_lfns
+                           WHEN v_out_lfns IS NULL THEN TO_CLOB(f.LFN)
+                           ELSE v_out_lfns || ',' || f.LFN END;
+        v_out_destination_blocks := CASE WHEN v_out_count = 1 THEN TO_CLOB(NVL(f.DESTINATIONDBLOCK, 'NULL'))
+                                         ELSE v_out_destination_blocks || ',' || NVL(f.DESTINATIONDBLOCK, 'NULL') END;
+        v_out_datasets := CASE WHEN v_out_count = 1 THEN TO_CLOB(NVL(f.DATASET, 'NULL'))
+                               ELSE v_out_datasets || ',' || NVL(f.DATASET, 'NULL') END;
+        v_out_destination_ses := CASE WHEN v_out_count = 1 THEN TO_CLOB(NVL(f.DESTINATIONSE, 'NULL'))
+                                      ELSE v_out_destination_ses || ',' || NVL(f.DESTINATIONSE, 'NULL') END;
+        v_token := REGEXP_REPLACE(REGEXP_SUBSTR(NVL(f.DESTINATIONDBLOCKTOKEN, 'NULL'), '^[^,]*'), '^ddd:', 'dst:');
+        v_out_destination_tokens := CASE WHEN v_out_count = 1 THEN TO_CLOB(v_token)
+                                         ELSE v_out_destination_tokens || ',' || v_token END;
+        v_out_dispatch_tokens := CASE WHEN v_out_count = 1 THEN TO_CLOB(NVL(f.DISPATCHDBLOCKTOKEN, 'NULL'))
+                                      ELSE v_out_dispatch_tokens || ',' || NVL(f.DISPATCHDBLOCKTOKEN, 'NULL') END;
+        v_out_prod_tokens := CASE WHEN v_out_count = 1 THEN TO_CLOB(NVL(f.PRODDBLOCKTOKEN, 'NULL'))
+                                  ELSE v_out_prod_tokens || ',' || NVL(f.PRODDBLOCKTOKEN, 'NULL') END;
+        v_out_endpoints := CASE WHEN v_out_count = 1 THEN TO_CLOB(p_out_endpoint)
+                                ELSE v_out_endpoints || ',' || p_out_endpoint END;
         IF f."TYPE" = 'output' THEN
-            v_out_scopes := v_out_scopes || CASE WHEN v_out_scopes IS NOT NULL THEN ',' END || NVL(f.SCOPE, 'NULL');
-        ELSE  -- max() over the log files (max ignores NULLs, Oracle's GREATEST does not)
+            v_out_scopes := CASE WHEN v_out_scopes IS NULL THEN TO_CLOB(NVL(f.SCOPE, 'NULL'))
+                                 ELSE v_out_scopes || ',' || NVL(f.SCOPE, 'NULL') END
+                                 ELSE  -- max() over the log files (max ignores NULLs, Oracle's GREATEST does not);
             v_log_file := CASE WHEN f.LFN IS NULL THEN v_log_file ELSE GREATEST(NVL(v_log_file, f.LFN), f.LFN) END;
             v_log_guid := GREATEST(NVL(v_log_guid, NVL(f.GUID, 'NULL')), NVL(f.GUID, 'NULL'));
             v_log_scope := GREATEST(NVL(v_log_scope, NVL(f.SCOPE, 'NULL')), NVL(f.SCOPE, 'NULL'));
@@ -201,12 +226,13 @@ BEGIN
                            WHERE f.PANDAID = p_job.PANDAID AND f."TYPE" = 'input') i
                    ORDER BY 3, i.ROW_ID) LOOP
             IF v_first_row IS NULL OR d.first_row <> v_first_row THEN  -- the next dataset
-                v_write_to_file := CASE WHEN v_first_row IS NOT NULL THEN v_write_to_file || '^' END
-                                   || 'tmpin_' || TRIM(d.short_name) || ':' || d.LFN;
+                v_write_to_file := CASE WHEN v_first_row IS NULL THEN TO_CLOB('tmpin_') ELSE v_write_to_file || '^tmpin_' END
+                                   || TRIM(d.short_name) || ':' || d.LFN;
                 v_first_row := d.first_row;
                 v_dataset_lfns := d.LFN IS NOT NULL;
             ELSIF d.LFN IS NOT NULL THEN
-                v_write_to_file := v_write_to_file || CASE WHEN v_dataset_lfns THEN ',' END || d.LFN;
+                v_write_to_file := CASE WHEN v_dataset_lfns THEN v_write_to_file || ',' || d.LFN
+                                        ELSE v_write_to_file || d.LFN END;
                 v_dataset_lfns := TRUE;
             END IF;
         END LOOP;
