@@ -1,10 +1,32 @@
 -- The environment the PL/SQL twin runs in once ora2pg has converted it (pandadb ora2pg check
 -- --procedures; ora2pg/procedures.py load_in_place creates it in the scratch database before the
--- converted routines). Two parts:
+-- converted routines). Three parts:
 --   * orafce, the PostgreSQL extension that ora2pg's output targets for Oracle's built-in packages
 --     (DBMS_OUTPUT, DBMS_ASSERT, DBMS_SQL...), created by load_in_place;
 --   * below, the methods of Oracle's JSON object types that are not a single jsonb operator
---     (ora2pg/procedure_patches.py json_methods_as_operators rewrites the calls to them).
+--     (ora2pg/procedure_patches.py json_methods_as_operators rewrites the calls to them);
+--   * below, the rest of Oracle the twin reads or calls that orafce lacks, emulated the way orafce
+--     emulates a package (one schema per package, Oracle's member and parameter names, Oracle's
+--     return codes): the dictionary views (ALL_TAB_COLUMNS, ALL_TAB_COLS, ALL_TABLES, ALL_PART_TABLES,
+--     ALL_PART_KEY_COLUMNS, ALL_TAB_PARTITIONS, USER_SCHEDULER_JOBS, V$LOCK, DBMS_LOCK_ALLOCATED),
+--     SYS_CONTEXT, DBMS_LOCK, DBMS_SCHEDULER, DBMS_FLASHBACK, DBMS_LOB.COMPARE, DBMS_UTILITY.COMPILE_SCHEMA,
+--     DBMS_SQL.NATIVE and the PARSE / BIND_VARIABLE overloads orafce lacks, RAWTOHEX, SYS_GUID's
+--     uuid_generate_v4 and the three-argument TO_DATE of a partition's HIGH_VALUE.
+-- Where the converted code finds them: ora2pg drops "SYS." and writes the dictionary views and
+-- SYS_CONTEXT unqualified, so they are in schema public (on the default search_path "$user", public
+-- and on ora2pg's doma_panda, public); a package is a schema of its name, found whatever the path.
+-- How Oracle's names read here: a dictionary view shows PostgreSQL's lower-case names upper-case, as
+-- Oracle stores unquoted names (schema doma_panda is OWNER 'DOMA_PANDA': the converted twin compares
+-- against UPPER('doma_panda'), ora2pg having renamed ATLAS_PANDA); a column's DATA_TYPE is the type its
+-- Oracle twin column has in schema/oracle (bigint NUMBER(19), integer NUMBER(10), smallint NUMBER(5),
+-- boolean NUMBER(1), timestamp DATE, text / json / jsonb CLOB, varchar VARCHAR2...).
+-- Package constants (DBMS_LOCK.X_MODE, DBMS_LOCK.MAXWAIT, DBMS_SQL.NATIVE) and Oracle functions called
+-- without parentheses (DBMS_FLASHBACK.GET_SYSTEM_CHANGE_NUMBER) are functions of no argument here:
+-- PostgreSQL needs the "()" (a procedure patch adds them).
+-- Errors Oracle raises by number are raised with the PostgreSQL condition of the same meaning:
+-- ORA-27475 unknown job -> 42704 (undefined_object), ORA-27477 job already exists -> 42710
+-- (duplicate_object), ORA-20000 of DBMS_UTILITY.COMPILE_SCHEMA (no such schema) -> 3F000
+-- (invalid_schema_name); the message starts with the ORA number.
 -- Never part of a migrated database: only the scratch copy the twin is verified in.
 
 -- oracle_json_get: JSON_OBJECT_T.get(key) / JSON_ARRAY_T.get(index): the member or element as JSON,
@@ -55,5 +77,872 @@ BEGIN
 EXCEPTION
     WHEN invalid_text_representation THEN
         RETURN NULL;
+END;
+$$;
+
+-- ====================================================================================================
+-- The dictionary views. Only what a user schema holds is shown (not pg_catalog, information_schema,
+-- pg_toast): the twin reads its own tables. A partition of a partitioned table is not a table in
+-- Oracle, so ALL_TABLES / ALL_TAB_COLS leave PostgreSQL's partitions out (ALL_TAB_PARTITIONS has them).
+-- ====================================================================================================
+
+-- oracle_column_type: the Oracle data type of a PostgreSQL column, as its twin in schema/oracle is
+-- declared and as ALL_TAB_COLS describes it (DATA_TYPE, DATA_LENGTH in bytes, DATA_PRECISION,
+-- DATA_SCALE, CHAR_LENGTH). Helper of ALL_TAB_COLS, not an Oracle object.
+--   p_type_oid  pg_attribute.atttypid
+--   p_typmod    pg_attribute.atttypmod (-1: none)
+CREATE OR REPLACE FUNCTION public.oracle_column_type(p_type_oid oid, p_typmod integer,
+    OUT data_type varchar, OUT data_length integer, OUT data_precision integer, OUT data_scale integer,
+    OUT char_length integer)
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE t.typname
+               WHEN 'int8' THEN 'NUMBER' WHEN 'int4' THEN 'NUMBER' WHEN 'int2' THEN 'NUMBER'
+               WHEN 'bool' THEN 'NUMBER' WHEN 'numeric' THEN 'NUMBER' WHEN 'oid' THEN 'NUMBER'
+               WHEN 'xid' THEN 'NUMBER' WHEN 'xid8' THEN 'NUMBER'
+               WHEN 'float8' THEN 'BINARY_DOUBLE' WHEN 'float4' THEN 'BINARY_FLOAT'
+               WHEN 'varchar' THEN 'VARCHAR2' WHEN 'bpchar' THEN 'CHAR'
+               WHEN 'text' THEN 'CLOB' WHEN 'json' THEN 'CLOB' WHEN 'jsonb' THEN 'CLOB' WHEN 'xml' THEN 'CLOB'
+               WHEN 'timestamp' THEN 'DATE' WHEN 'date' THEN 'DATE'
+               WHEN 'timestamptz' THEN 'TIMESTAMP(' || CASE WHEN p_typmod >= 0 THEN p_typmod ELSE 6 END
+                                       || ') WITH TIME ZONE'
+               WHEN 'interval' THEN 'INTERVAL DAY(2) TO SECOND(6)'
+               WHEN 'bytea' THEN 'BLOB' WHEN 'uuid' THEN 'RAW'
+               ELSE upper(format_type(p_type_oid, p_typmod)) END,
+           CASE WHEN t.typname IN ('int8', 'int4', 'int2', 'bool', 'numeric', 'oid', 'xid', 'xid8') THEN 22
+                WHEN t.typname = 'float8' THEN 8 WHEN t.typname = 'float4' THEN 4
+                WHEN t.typname IN ('varchar', 'bpchar') THEN CASE WHEN p_typmod >= 4 THEN p_typmod - 4 ELSE 4000 END
+                WHEN t.typname IN ('text', 'json', 'jsonb', 'xml', 'bytea') THEN 4000
+                WHEN t.typname IN ('timestamp', 'date') THEN 7 WHEN t.typname = 'timestamptz' THEN 13
+                WHEN t.typname = 'interval' THEN 11 WHEN t.typname = 'uuid' THEN 16
+                ELSE 0 END,
+           CASE t.typname WHEN 'int8' THEN 19 WHEN 'int4' THEN 10 WHEN 'int2' THEN 5 WHEN 'bool' THEN 1
+                          WHEN 'numeric' THEN CASE WHEN p_typmod >= 4 THEN ((p_typmod - 4) >> 16) & 65535 END
+                          WHEN 'interval' THEN 2 END,
+           CASE WHEN t.typname IN ('int8', 'int4', 'int2', 'bool') THEN 0
+                WHEN t.typname = 'numeric' THEN CASE WHEN p_typmod >= 4 THEN (p_typmod - 4) & 65535 END
+                WHEN t.typname = 'timestamptz' THEN CASE WHEN p_typmod >= 0 THEN p_typmod ELSE 6 END
+                WHEN t.typname = 'interval' THEN 6 END,
+           CASE WHEN t.typname IN ('varchar', 'bpchar') THEN CASE WHEN p_typmod >= 4 THEN p_typmod - 4 ELSE 4000 END
+                ELSE 0 END
+      FROM pg_type t WHERE t.oid = p_type_oid
+$$;
+
+-- ALL_TAB_COLS: the columns of the tables and views (hidden ones included; PostgreSQL has none).
+-- Columns: OWNER, TABLE_NAME, COLUMN_NAME (upper case), DATA_TYPE, DATA_LENGTH, DATA_PRECISION,
+-- DATA_SCALE (see oracle_column_type), NULLABLE ('Y'/'N'), COLUMN_ID (1.. in column order, no gaps
+-- for dropped columns), DATA_DEFAULT (the default's text), CHAR_LENGTH, CHAR_USED ('B' for
+-- VARCHAR2/CHAR: schema/oracle declares byte lengths), HIDDEN_COLUMN ('NO'), VIRTUAL_COLUMN ('YES' for
+-- a generated column), SEGMENT_COLUMN_ID, INTERNAL_COLUMN_ID.
+CREATE OR REPLACE VIEW public.all_tab_cols AS
+SELECT upper(n.nspname)::varchar(128) AS owner,
+       upper(c.relname)::varchar(128) AS table_name,
+       upper(a.attname)::varchar(128) AS column_name,
+       o.data_type::varchar(128) AS data_type,
+       o.data_length,
+       o.data_precision,
+       o.data_scale,
+       (CASE WHEN a.attnotnull THEN 'N' ELSE 'Y' END)::varchar(1) AS nullable,
+       (SELECT count(*) FROM pg_attribute p
+         WHERE p.attrelid = a.attrelid AND p.attnum BETWEEN 1 AND a.attnum AND NOT p.attisdropped)::integer AS column_id,
+       pg_get_expr(d.adbin, d.adrelid) AS data_default,
+       o.char_length,
+       (CASE WHEN o.data_type IN ('VARCHAR2', 'CHAR') THEN 'B' END)::varchar(1) AS char_used,
+       'NO'::varchar(3) AS hidden_column,
+       (CASE WHEN a.attgenerated <> '' THEN 'YES' ELSE 'NO' END)::varchar(3) AS virtual_column,
+       (CASE WHEN a.attgenerated = '' THEN a.attnum END)::integer AS segment_column_id,
+       a.attnum::integer AS internal_column_id
+  FROM pg_attribute a
+  JOIN pg_class c ON c.oid = a.attrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+ CROSS JOIN LATERAL public.oracle_column_type(a.atttypid, a.atttypmod) o
+ WHERE a.attnum > 0 AND NOT a.attisdropped
+   AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%';
+
+-- ALL_TAB_COLUMNS: ALL_TAB_COLS without the hidden columns, and without HIDDEN_COLUMN, VIRTUAL_COLUMN,
+-- SEGMENT_COLUMN_ID, INTERNAL_COLUMN_ID (Oracle's ALL_TAB_COLUMNS has none of them).
+-- Columns: OWNER, TABLE_NAME, COLUMN_NAME, DATA_TYPE, DATA_LENGTH, DATA_PRECISION, DATA_SCALE,
+-- NULLABLE, COLUMN_ID, DATA_DEFAULT, CHAR_LENGTH, CHAR_USED.
+CREATE OR REPLACE VIEW public.all_tab_columns AS
+SELECT owner, table_name, column_name, data_type, data_length, data_precision, data_scale, nullable,
+       column_id, data_default, char_length, char_used
+  FROM public.all_tab_cols
+ WHERE hidden_column = 'NO';
+
+-- ALL_TABLES: the tables (a partitioned table once, its partitions not).
+-- Columns: OWNER, TABLE_NAME, TABLESPACE_NAME (NULL for a partitioned table, as in Oracle), STATUS
+-- ('VALID'), NUM_ROWS (the planner's estimate, reltuples; NULL before the first ANALYZE as before
+-- Oracle's first statistics; a partitioned table sums its analysed partitions), BLOCKS, PARTITIONED
+-- ('YES'/'NO'), TEMPORARY ('Y'/'N').
+CREATE OR REPLACE VIEW public.all_tables AS
+SELECT upper(n.nspname)::varchar(128) AS owner,
+       upper(c.relname)::varchar(128) AS table_name,
+       (CASE WHEN c.relkind = 'p' THEN NULL ELSE upper(coalesce(ts.spcname, 'pg_default')) END)::varchar(30)
+           AS tablespace_name,
+       'VALID'::varchar(8) AS status,
+       (CASE WHEN c.relkind = 'p'
+             THEN (SELECT sum(ch.reltuples) FILTER (WHERE ch.reltuples >= 0)
+                     FROM pg_inherits i JOIN pg_class ch ON ch.oid = i.inhrelid WHERE i.inhparent = c.oid)
+             WHEN c.reltuples >= 0 THEN c.reltuples END)::bigint AS num_rows,
+       c.relpages::bigint AS blocks,
+       (CASE WHEN c.relkind = 'p' THEN 'YES' ELSE 'NO' END)::varchar(3) AS partitioned,
+       (CASE WHEN c.relpersistence = 't' THEN 'Y' ELSE 'N' END)::varchar(1) AS temporary
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_tablespace ts ON ts.oid = c.reltablespace
+ WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%';
+
+-- oracle_partition_interval: the INTERVAL clause Oracle would show for a partitioned table, NULL when
+-- PostgreSQL does not create its partitions itself. PostgreSQL has no interval partitioning: the
+-- tables under partition maintenance (pg_partman's partman.part_config, or pandadb's own
+-- doma_panda.part_config where pg_partman is not installed) are the ones whose partitions appear
+-- without DDL, as Oracle's interval-partitioned tables. '1 day' -> NUMTODSINTERVAL(1,'DAY'),
+-- '1 month' -> NUMTOYMINTERVAL(1,'MONTH'), an id interval -> its number. Helper of ALL_PART_TABLES and
+-- ALL_TAB_PARTITIONS, not an Oracle object.
+--   p_parent  the partitioned table
+CREATE OR REPLACE FUNCTION public.oracle_partition_interval(p_parent regclass)
+RETURNS varchar
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_config regclass := coalesce(to_regclass('partman.part_config'), to_regclass('doma_panda.part_config'));
+    v_interval text;
+    v_value interval;
+BEGIN
+    IF v_config IS NULL THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE format('SELECT partition_interval FROM %s WHERE parent_table = $1', v_config)
+       INTO v_interval
+      USING (SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.oid = p_parent);
+    IF v_interval IS NULL THEN
+        RETURN NULL;
+    ELSIF v_interval ~ '^\s*[0-9]+\s*$' THEN
+        RETURN trim(v_interval);
+    END IF;
+    v_value := v_interval::interval;
+    IF extract(day FROM v_value) = 0 AND date_trunc('month', v_value) = v_value THEN
+        RETURN format('NUMTOYMINTERVAL(%s,''MONTH'')', extract(year FROM v_value) * 12 + extract(month FROM v_value));
+    ELSIF date_trunc('day', v_value) = v_value AND extract(month FROM v_value) = 0 AND extract(year FROM v_value) = 0 THEN
+        RETURN format('NUMTODSINTERVAL(%s,''DAY'')', extract(day FROM v_value));
+    END IF;
+    RETURN format('NUMTODSINTERVAL(%s,''SECOND'')', extract(epoch FROM v_value));
+END;
+$$;
+
+-- ALL_PART_TABLES: the partitioned tables.
+-- Columns: OWNER, TABLE_NAME, PARTITIONING_TYPE ('RANGE', 'LIST', 'HASH'), SUBPARTITIONING_TYPE
+-- ('NONE', or the type of the partitions' own partitioning), PARTITION_COUNT (1048575 for an interval
+-- table, as Oracle shows), PARTITIONING_KEY_COUNT, SUBPARTITIONING_KEY_COUNT, STATUS ('VALID'),
+-- INTERVAL (see oracle_partition_interval), AUTOLIST ('NO').
+CREATE OR REPLACE VIEW public.all_part_tables AS
+SELECT upper(n.nspname)::varchar(128) AS owner,
+       upper(c.relname)::varchar(128) AS table_name,
+       (CASE pt.partstrat WHEN 'r' THEN 'RANGE' WHEN 'l' THEN 'LIST' WHEN 'h' THEN 'HASH' END)::varchar(9)
+           AS partitioning_type,
+       coalesce((SELECT CASE sub.partstrat WHEN 'r' THEN 'RANGE' WHEN 'l' THEN 'LIST' WHEN 'h' THEN 'HASH' END
+                   FROM pg_inherits i JOIN pg_partitioned_table sub ON sub.partrelid = i.inhrelid
+                  WHERE i.inhparent = c.oid LIMIT 1), 'NONE')::varchar(9) AS subpartitioning_type,
+       (CASE WHEN public.oracle_partition_interval(c.oid) IS NOT NULL THEN 1048575
+             ELSE (SELECT count(*) FROM pg_inherits i WHERE i.inhparent = c.oid) END)::integer AS partition_count,
+       pt.partnatts::integer AS partitioning_key_count,
+       0 AS subpartitioning_key_count,
+       'VALID'::varchar(8) AS status,
+       public.oracle_partition_interval(c.oid)::varchar(1000) AS interval,
+       'NO'::varchar(3) AS autolist
+  FROM pg_partitioned_table pt
+  JOIN pg_class c ON c.oid = pt.partrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE NOT c.relispartition;
+
+-- ALL_PART_KEY_COLUMNS: the partitioning key columns of the partitioned tables (a key expression,
+-- which Oracle does not allow, is left out).
+-- Columns: OWNER, NAME (the table), OBJECT_TYPE ('TABLE'), COLUMN_NAME, COLUMN_POSITION.
+CREATE OR REPLACE VIEW public.all_part_key_columns AS
+SELECT upper(n.nspname)::varchar(128) AS owner,
+       upper(c.relname)::varchar(128) AS name,
+       'TABLE'::varchar(11) AS object_type,
+       upper(a.attname)::varchar(4000) AS column_name,
+       k.position::integer AS column_position
+  FROM pg_partitioned_table pt
+  JOIN pg_class c ON c.oid = pt.partrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ CROSS JOIN LATERAL unnest(pt.partattrs::int2[]) WITH ORDINALITY AS k(attnum, position)
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+ WHERE NOT c.relispartition;
+
+-- oracle_partition_high_value: a partition's HIGH_VALUE as Oracle writes it: the exclusive upper bound
+-- of a range partition (a date key as TO_DATE(' 2026-01-02 00:00:00', 'SYYYY-MM-DD HH24:MI:SS',
+-- 'NLS_CALENDAR=GREGORIAN'), a number as its digits, MAXVALUE), the values of a list partition
+-- ('Y'), DEFAULT for a list table's default partition, MAXVALUE for a range table's default partition
+-- (the partition above the others that Oracle's range tables have instead), NULL for hash. A
+-- multi-column key keeps PostgreSQL's literals. Helper of ALL_TAB_PARTITIONS, not an Oracle object.
+--   p_partition  the partition
+CREATE OR REPLACE FUNCTION public.oracle_partition_high_value(p_partition regclass)
+RETURNS varchar
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_bound text;
+    v_strategy "char";
+    v_key_type text;
+    v_values text;
+BEGIN
+    SELECT pg_get_expr(c.relpartbound, c.oid), pt.partstrat,
+           CASE WHEN pt.partnatts = 1 THEN format_type(a.atttypid, NULL) END
+      INTO v_bound, v_strategy, v_key_type
+      FROM pg_class c
+      JOIN pg_inherits i ON i.inhrelid = c.oid
+      JOIN pg_partitioned_table pt ON pt.partrelid = i.inhparent
+      LEFT JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
+     WHERE c.oid = p_partition;
+    IF v_bound IS NULL OR v_strategy = 'h' THEN
+        RETURN NULL;
+    ELSIF v_bound = 'DEFAULT' THEN
+        RETURN CASE WHEN v_strategy = 'l' THEN 'DEFAULT' ELSE 'MAXVALUE' END;
+    ELSIF v_strategy = 'l' THEN
+        RETURN (regexp_match(v_bound, '^FOR VALUES IN \((.*)\)$'))[1];
+    END IF;
+    v_values := (regexp_match(v_bound, ' TO \((.*)\)$'))[1];
+    IF v_key_type IN ('timestamp without time zone', 'timestamp with time zone', 'date') AND v_values LIKE '''%' THEN
+        RETURN format('TO_DATE('' %s'', ''SYYYY-MM-DD HH24:MI:SS'', ''NLS_CALENDAR=GREGORIAN'')',
+                      to_char(trim(BOTH '''' FROM v_values)::timestamp, 'YYYY-MM-DD HH24:MI:SS'));
+    ELSIF v_key_type IN ('smallint', 'integer', 'bigint', 'numeric') THEN
+        RETURN trim(BOTH '''' FROM v_values);  -- PostgreSQL quotes a number bound: '500000'
+    END IF;
+    RETURN v_values;
+END;
+$$;
+
+-- ALL_TAB_PARTITIONS: the partitions of the partitioned tables.
+-- Columns: TABLE_OWNER, TABLE_NAME, COMPOSITE ('YES' when the partition is itself partitioned),
+-- PARTITION_NAME (the PostgreSQL partition's name, upper case), SUBPARTITION_COUNT, HIGH_VALUE (see
+-- oracle_partition_high_value), HIGH_VALUE_LENGTH, PARTITION_POSITION (1.. in bound order, the default
+-- partition last; dates compare as their TO_DATE text, which is ISO), TABLESPACE_NAME, NUM_ROWS (reltuples; NULL before the first ANALYZE), BLOCKS,
+-- INTERVAL ('YES' for the partitions of a table under partition maintenance, but not its default
+-- partition; see oracle_partition_interval).
+CREATE OR REPLACE VIEW public.all_tab_partitions AS
+SELECT table_owner, table_name, composite, partition_name, subpartition_count, high_value,
+       length(high_value)::integer AS high_value_length,
+       row_number() OVER (PARTITION BY table_owner, table_name
+                          ORDER BY is_default OR high_value = 'MAXVALUE',
+                                   CASE WHEN high_value ~ '^-?[0-9]+(\.[0-9]+)?$' THEN high_value::numeric END NULLS LAST,
+                                   high_value)::integer AS partition_position,
+       tablespace_name, num_rows, blocks,
+       (CASE WHEN NOT is_default AND public.oracle_partition_interval(parent_oid) IS NOT NULL THEN 'YES' ELSE 'NO' END)::varchar(3)
+           AS interval
+  FROM (SELECT upper(pn.nspname)::varchar(128) AS table_owner,
+               upper(p.relname)::varchar(128) AS table_name,
+               (CASE WHEN ch.relkind = 'p' THEN 'YES' ELSE 'NO' END)::varchar(3) AS composite,
+               upper(ch.relname)::varchar(128) AS partition_name,
+               (SELECT count(*) FROM pg_inherits s WHERE s.inhparent = ch.oid)::integer AS subpartition_count,
+               public.oracle_partition_high_value(ch.oid) AS high_value,
+               pg_get_expr(ch.relpartbound, ch.oid) = 'DEFAULT' AS is_default,
+               (CASE WHEN ch.relkind = 'p' THEN NULL ELSE upper(coalesce(ts.spcname, 'pg_default')) END)::varchar(30)
+                   AS tablespace_name,
+               (CASE WHEN ch.reltuples >= 0 THEN ch.reltuples END)::bigint AS num_rows,
+               ch.relpages::bigint AS blocks,
+               p.oid AS parent_oid
+          FROM pg_inherits i
+          JOIN pg_class ch ON ch.oid = i.inhrelid AND ch.relispartition
+          JOIN pg_class p ON p.oid = i.inhparent AND NOT p.relispartition
+          JOIN pg_namespace pn ON pn.oid = p.relnamespace
+          LEFT JOIN pg_tablespace ts ON ts.oid = ch.reltablespace) partitions;
+
+-- TO_DATE(char, fmt, nlsparam): Oracle's three-argument TO_DATE, as a partition's HIGH_VALUE calls it
+-- (the twin evaluates HIGH_VALUE by dynamic SQL). The 'S' of SYYYY (sign of the year: BC) is dropped:
+-- PostgreSQL reads a plain YYYY; only the Gregorian calendar exists.
+--   p_text    the date text (' 2026-01-02 00:00:00')
+--   p_format  the Oracle format ('SYYYY-MM-DD HH24:MI:SS')
+--   p_nls     'NLS_CALENDAR=GREGORIAN' or NULL; any other calendar is an error
+CREATE OR REPLACE FUNCTION public.to_date(p_text text, p_format text, p_nls text)
+RETURNS timestamp(0) without time zone
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF p_nls IS NOT NULL AND upper(replace(p_nls, ' ', '')) <> 'NLS_CALENDAR=GREGORIAN' THEN
+        RAISE EXCEPTION 'TO_DATE: p_nls % is not supported (only NLS_CALENDAR=GREGORIAN)', p_nls
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN to_timestamp(trim(p_text), replace(upper(p_format), 'SYYYY', 'YYYY'))::timestamp(0) without time zone;
+END;
+$$;
+
+-- ====================================================================================================
+-- SYS_CONTEXT and DBMS_LOCK over PostgreSQL's advisory locks, with V$LOCK and DBMS_LOCK_ALLOCATED.
+-- A DBMS_LOCK lock numbered L is the advisory lock (1521, L): the two-key form, so it never meets a
+-- lock the PostgreSQL routines take with one bigint key; their two-key locks use hashtext() of a
+-- text as first key, which is not 1521 for any key text they use. Oracle's lock modes map onto the
+-- two modes of an advisory lock: S_MODE and SS_MODE shared, X_MODE, SX_MODE and SSX_MODE exclusive
+-- (SS and SX, compatible with each other in Oracle, exclude each other here); NL_MODE holds nothing.
+-- ====================================================================================================
+
+-- SYS_CONTEXT(namespace, parameter [, length]): the USERENV parameters the twin reads, with the
+-- PostgreSQL session standing for the Oracle session: SID and SESSIONID (the backend's process id,
+-- as V$LOCK.SID), SESSION_USER, CURRENT_USER, CURRENT_SCHEMA, DB_NAME (upper case, as Oracle
+-- stores them), SERVER_HOST (the database machine's host name), HOST and IP_ADDRESS (the client's),
+-- MODULE (application_name), INSTANCE ('1'). Another USERENV parameter raises ORA-02003 (invalid
+-- USERENV parameter); another namespace is an application context, none of which is set: NULL.
+--   p_namespace  'USERENV' (any case)
+--   p_parameter  the parameter (any case)
+--   p_length     the longest result (default 256, at most 4000)
+CREATE OR REPLACE FUNCTION public.sys_context(p_namespace text, p_parameter text, p_length integer DEFAULT 256)
+RETURNS varchar
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_value text;
+BEGIN
+    IF upper(p_namespace) <> 'USERENV' THEN
+        RETURN NULL;
+    END IF;
+    v_value := CASE upper(p_parameter)
+        WHEN 'SID' THEN pg_backend_pid()::text
+        WHEN 'SESSIONID' THEN pg_backend_pid()::text
+        WHEN 'SESSION_USER' THEN upper(session_user)
+        WHEN 'CURRENT_USER' THEN upper(current_user)
+        WHEN 'CURRENT_SCHEMA' THEN upper(current_schema())
+        WHEN 'DB_NAME' THEN upper(current_database())
+        WHEN 'HOST' THEN coalesce(host(inet_client_addr()), 'localhost')
+        WHEN 'IP_ADDRESS' THEN host(inet_client_addr())
+        WHEN 'MODULE' THEN nullif(current_setting('application_name'), '')
+        WHEN 'INSTANCE' THEN '1'
+        WHEN 'SERVER_HOST' THEN public.oracle_server_host()
+    END;
+    IF v_value IS NULL AND upper(p_parameter) NOT IN ('IP_ADDRESS', 'MODULE') THEN
+        RAISE EXCEPTION 'ORA-02003: invalid USERENV parameter: p_parameter %', p_parameter
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN left(v_value, least(coalesce(p_length, 256), 4000));
+END;
+$$;
+
+-- oracle_server_host: the host name of the database machine (SYS_CONTEXT('USERENV', 'SERVER_HOST')):
+-- the kernel's host name where the session may read server files, else the server's address, else
+-- 'localhost'. Helper of SYS_CONTEXT, not an Oracle object.
+CREATE OR REPLACE FUNCTION public.oracle_server_host()
+RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN lower(trim(E' \n' FROM pg_read_file('/proc/sys/kernel/hostname')));
+EXCEPTION
+    WHEN OTHERS THEN  -- no privilege to read server files, or not Linux
+        RETURN coalesce(host(inet_server_addr()), 'localhost');
+END;
+$$;
+
+CREATE SCHEMA IF NOT EXISTS dbms_lock;
+
+-- DBMS_LOCK's constants (Oracle's values): the lock modes NL_MODE 1, SS_MODE 2, SX_MODE 3, S_MODE 4,
+-- SSX_MODE 5, X_MODE 6, and MAXWAIT 32767 (a timeout of MAXWAIT seconds waits for ever).
+CREATE OR REPLACE FUNCTION dbms_lock.nl_mode() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 1';
+CREATE OR REPLACE FUNCTION dbms_lock.ss_mode() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 2';
+CREATE OR REPLACE FUNCTION dbms_lock.sx_mode() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 3';
+CREATE OR REPLACE FUNCTION dbms_lock.s_mode() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 4';
+CREATE OR REPLACE FUNCTION dbms_lock.ssx_mode() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 5';
+CREATE OR REPLACE FUNCTION dbms_lock.x_mode() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 6';
+CREATE OR REPLACE FUNCTION dbms_lock.maxwait() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 32767';
+
+-- dbms_lock.allocations: the lock names ALLOCATE_UNIQUE gave a number (read through the view
+-- DBMS_LOCK_ALLOCATED). No unique key on purpose: an allocation is written in the caller's
+-- transaction (PostgreSQL has no autonomous transaction), and a unique key would make a second
+-- session allocating the same name wait for the first one's COMMIT, where Oracle does not wait. The
+-- number of a name is a hash of the name, so two sessions allocating it write the same row; the view
+-- shows it once. Storage of the emulation, not an Oracle object.
+CREATE TABLE IF NOT EXISTS dbms_lock.allocations (
+    name varchar(128) NOT NULL,
+    lockid integer NOT NULL,
+    expiration timestamp(0) without time zone NOT NULL
+);
+CREATE INDEX IF NOT EXISTS allocations_name_idx ON dbms_lock.allocations (name);
+CREATE INDEX IF NOT EXISTS allocations_lockid_idx ON dbms_lock.allocations (lockid);
+
+-- DBMS_LOCK_ALLOCATED (SYS.DBMS_LOCK_ALLOCATED; ora2pg drops "SYS."): the allocated lock names.
+-- Columns: NAME, LOCKID (1073741824 .. 1999999999, Oracle's range for allocated locks), EXPIRATION.
+CREATE OR REPLACE VIEW public.dbms_lock_allocated AS
+SELECT name, lockid, max(expiration) AS expiration
+  FROM dbms_lock.allocations
+ GROUP BY name, lockid;
+
+-- dbms_lock.allocate_unique: DBMS_LOCK.ALLOCATE_UNIQUE(lockname, lockhandle OUT, expiration_secs): the
+-- handle of the lock named lockname (the same name gives the same lock in every session). The number
+-- is the name's hash in Oracle's range, the next free one if another name has it. Unlike Oracle's,
+-- it does not COMMIT the caller's transaction (a function cannot); nothing is lost if the caller
+-- rolls back, as the same name gets the same number again.
+--   lockname         the lock's name, 1 to 128 characters (names beginning ORA$ are Oracle's)
+--   lockhandle       OUT: the handle for REQUEST, CONVERT and RELEASE
+--   expiration_secs  how long the allocation is kept at least (default 864000, 10 days)
+CREATE OR REPLACE PROCEDURE dbms_lock.allocate_unique(lockname varchar, OUT lockhandle varchar,
+                                                      expiration_secs integer DEFAULT 864000)
+LANGUAGE plpgsql AS $$
+DECLARE
+    c_first_id CONSTANT bigint := 1073741824;
+    c_id_count CONSTANT bigint := 926258176;  -- 1073741824 .. 1999999999
+    v_lockid bigint;
+BEGIN
+    IF lockname IS NULL OR length(lockname) NOT BETWEEN 1 AND 128 THEN
+        RAISE EXCEPTION 'DBMS_LOCK.ALLOCATE_UNIQUE: lockname must have 1 to 128 characters, got %',
+            coalesce(length(lockname)::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
+    ELSIF upper(lockname) LIKE 'ORA$%' THEN
+        RAISE EXCEPTION 'DBMS_LOCK.ALLOCATE_UNIQUE: lockname % begins with ORA$ (reserved by Oracle)', lockname
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT a.lockid INTO v_lockid FROM dbms_lock.allocations a WHERE a.name = lockname LIMIT 1;
+    IF v_lockid IS NULL THEN
+        v_lockid := c_first_id + ((hashtextextended(lockname, 0) % c_id_count) + c_id_count) % c_id_count;
+        WHILE EXISTS (SELECT 1 FROM dbms_lock.allocations a WHERE a.lockid = v_lockid AND a.name <> lockname) LOOP
+            v_lockid := c_first_id + (v_lockid - c_first_id + 1) % c_id_count;
+        END LOOP;
+        INSERT INTO dbms_lock.allocations (name, lockid, expiration)
+        VALUES (lockname, v_lockid, localtimestamp(0) + make_interval(secs => coalesce(expiration_secs, 864000)));
+    END IF;
+    lockhandle := v_lockid::text;
+END;
+$$;
+
+-- dbms_lock.allocate_unique_autonomous: DBMS_LOCK.ALLOCATE_UNIQUE_AUTONOMOUS(lockname, lockhandle OUT,
+-- expiration_secs): ALLOCATE_UNIQUE without committing the caller's transaction (what Oracle's does
+-- with an autonomous transaction; here the allocation is written in the caller's transaction, see
+-- dbms_lock.allocations). Parameters as ALLOCATE_UNIQUE.
+CREATE OR REPLACE PROCEDURE dbms_lock.allocate_unique_autonomous(lockname varchar, OUT lockhandle varchar,
+                                                                 expiration_secs integer DEFAULT 864000)
+LANGUAGE plpgsql AS $$
+BEGIN
+    CALL dbms_lock.allocate_unique(lockname, lockhandle, expiration_secs);
+END;
+$$;
+
+-- dbms_lock.handle_lockid: the lock number of a handle ALLOCATE_UNIQUE gave, NULL for anything else
+-- (REQUEST and RELEASE return 5, illegal lock handle). Helper, not an Oracle member.
+--   p_lockhandle  the handle
+CREATE OR REPLACE FUNCTION dbms_lock.handle_lockid(p_lockhandle varchar)
+RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_lockhandle ~ '^[0-9]{10}$' AND p_lockhandle::bigint BETWEEN 1073741824 AND 1999999999
+                THEN p_lockhandle::integer END
+$$;
+
+-- dbms_lock.held_mode: the advisory mode in which this session holds lock p_lockid ('ExclusiveLock',
+-- 'ShareLock'), NULL when it does not. Helper, not an Oracle member.
+--   p_lockid  the lock number
+CREATE OR REPLACE FUNCTION dbms_lock.held_mode(p_lockid integer)
+RETURNS text
+LANGUAGE sql VOLATILE AS $$
+    SELECT l.mode FROM pg_locks l
+     WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+       AND l.classid = 1521 AND l.objid = p_lockid AND l.objsubid = 2 AND l.pid = pg_backend_pid() AND l.granted
+     LIMIT 1
+$$;
+
+-- dbms_lock.request_lock: REQUEST's work once its arguments are checked. Returns Oracle's codes:
+-- 0 granted, 1 timeout, 2 deadlock, 4 already held by this session (in any mode). Helper, not an
+-- Oracle member.
+--   p_lockid             the lock number
+--   p_lockmode           1 .. 6 (see the section's header)
+--   p_timeout            seconds to wait (0: do not wait; MAXWAIT or more: wait for ever)
+--   p_release_on_commit  true: a transaction-level advisory lock (released at COMMIT / ROLLBACK),
+--                        false: a session-level one (kept until RELEASE or the session ends)
+CREATE OR REPLACE FUNCTION dbms_lock.request_lock(p_lockid integer, p_lockmode integer, p_timeout numeric,
+                                                  p_release_on_commit boolean)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_shared boolean := p_lockmode IN (2, 4);
+    v_callers_lock_timeout text := current_setting('lock_timeout');
+    v_result integer;
+BEGIN
+    IF p_lockmode = 1 THEN
+        RETURN 0;  -- NL_MODE: compatible with every mode, nothing to hold
+    ELSIF dbms_lock.held_mode(p_lockid) IS NOT NULL THEN
+        RETURN 4;
+    ELSIF p_timeout = 0 THEN
+        RETURN CASE WHEN CASE WHEN p_release_on_commit AND v_shared THEN pg_try_advisory_xact_lock_shared(1521, p_lockid)
+                              WHEN p_release_on_commit THEN pg_try_advisory_xact_lock(1521, p_lockid)
+                              WHEN v_shared THEN pg_try_advisory_lock_shared(1521, p_lockid)
+                              ELSE pg_try_advisory_lock(1521, p_lockid) END
+                    THEN 0 ELSE 1 END;
+    END IF;
+    -- wait at most p_timeout seconds: lock_timeout bounds the wait, deadlock detection ends a deadlock
+    PERFORM set_config('lock_timeout',
+                       CASE WHEN p_timeout >= 32767 THEN '0' ELSE greatest(1, round(p_timeout * 1000))::text || 'ms' END,
+                       true);
+    BEGIN
+        IF p_release_on_commit AND v_shared THEN
+            PERFORM pg_advisory_xact_lock_shared(1521, p_lockid);
+        ELSIF p_release_on_commit THEN
+            PERFORM pg_advisory_xact_lock(1521, p_lockid);
+        ELSIF v_shared THEN
+            PERFORM pg_advisory_lock_shared(1521, p_lockid);
+        ELSE
+            PERFORM pg_advisory_lock(1521, p_lockid);
+        END IF;
+        v_result := 0;
+    EXCEPTION
+        WHEN lock_not_available THEN
+            v_result := 1;
+        WHEN deadlock_detected THEN
+            v_result := 2;
+    END;
+    PERFORM set_config('lock_timeout', v_callers_lock_timeout, true);
+    RETURN v_result;
+END;
+$$;
+
+-- dbms_lock.request: DBMS_LOCK.REQUEST(id, lockmode, timeout, release_on_commit) RETURN INTEGER: take
+-- the lock numbered id. Returns 0 granted, 1 timeout, 2 deadlock, 3 parameter error, 4 already held
+-- by this session.
+--   id                 the lock number, 0 .. 1999999999 (0 .. 1073741823 are the user's own numbers)
+--   lockmode           NL_MODE .. X_MODE (default X_MODE)
+--   timeout            seconds to wait (default MAXWAIT: for ever; 0: do not wait)
+--   release_on_commit  release at COMMIT / ROLLBACK (default false: at RELEASE or the session's end)
+CREATE OR REPLACE FUNCTION dbms_lock.request(id numeric, lockmode integer DEFAULT 6, timeout numeric DEFAULT 32767,
+                                             release_on_commit boolean DEFAULT false)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    IF id IS NULL OR id <> trunc(id) OR id NOT BETWEEN 0 AND 1999999999 OR lockmode IS NULL
+       OR lockmode NOT BETWEEN 1 AND 6 OR timeout < 0 THEN
+        RETURN 3;
+    END IF;
+    RETURN dbms_lock.request_lock(id::integer, lockmode, coalesce(timeout, 32767), coalesce(release_on_commit, false));
+END;
+$$;
+
+-- dbms_lock.request: DBMS_LOCK.REQUEST(lockhandle, lockmode, timeout, release_on_commit) RETURN INTEGER:
+-- take the lock of a handle ALLOCATE_UNIQUE gave. Returns as REQUEST(id, ...), and 5 for a handle
+-- ALLOCATE_UNIQUE did not give.
+--   lockhandle         the handle
+--   lockmode, timeout, release_on_commit  as REQUEST(id, ...)
+CREATE OR REPLACE FUNCTION dbms_lock.request(lockhandle varchar, lockmode integer DEFAULT 6,
+                                             timeout numeric DEFAULT 32767, release_on_commit boolean DEFAULT false)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    IF dbms_lock.handle_lockid(lockhandle) IS NULL THEN
+        RETURN 5;
+    END IF;
+    RETURN dbms_lock.request(dbms_lock.handle_lockid(lockhandle)::numeric, lockmode, timeout, release_on_commit);
+END;
+$$;
+
+-- dbms_lock.release: DBMS_LOCK.RELEASE(id) RETURN INTEGER: release the lock numbered id. Returns 0
+-- released, 3 parameter error, 4 not held by this session. A lock taken with release_on_commit =>
+-- TRUE cannot be released before COMMIT / ROLLBACK in PostgreSQL (Oracle releases it): an error
+-- (0A000) says so rather than returning 0 with the lock still held.
+--   id  the lock number
+CREATE OR REPLACE FUNCTION dbms_lock.release(id numeric)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_mode text;
+    v_released boolean;
+    v_callers_messages text;
+BEGIN
+    IF id IS NULL OR id <> trunc(id) OR id NOT BETWEEN 0 AND 1999999999 THEN
+        RETURN 3;
+    END IF;
+    v_mode := dbms_lock.held_mode(id::integer);
+    IF v_mode IS NULL THEN
+        RETURN 4;
+    END IF;
+    -- a transaction-level lock is not a session-level one: PostgreSQL warns and returns false
+    v_callers_messages := current_setting('client_min_messages');
+    PERFORM set_config('client_min_messages', 'error', true);
+    v_released := CASE WHEN v_mode = 'ShareLock' THEN pg_advisory_unlock_shared(1521, id::integer)
+                       ELSE pg_advisory_unlock(1521, id::integer) END;
+    PERFORM set_config('client_min_messages', v_callers_messages, true);
+    IF NOT v_released THEN
+        RAISE EXCEPTION 'DBMS_LOCK.RELEASE: lock % was requested with release_on_commit => TRUE: PostgreSQL releases it only at COMMIT or ROLLBACK', id
+            USING ERRCODE = 'feature_not_supported';
+    END IF;
+    RETURN 0;
+END;
+$$;
+
+-- dbms_lock.release: DBMS_LOCK.RELEASE(lockhandle) RETURN INTEGER: release the lock of a handle.
+-- Returns as RELEASE(id), and 5 for a handle ALLOCATE_UNIQUE did not give.
+--   lockhandle  the handle
+CREATE OR REPLACE FUNCTION dbms_lock.release(lockhandle varchar)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    IF dbms_lock.handle_lockid(lockhandle) IS NULL THEN
+        RETURN 5;
+    END IF;
+    RETURN dbms_lock.release(dbms_lock.handle_lockid(lockhandle)::numeric);
+END;
+$$;
+
+-- V$LOCK: the DBMS_LOCK user locks (TYPE 'UL') held or awaited by the sessions of this database
+-- (Oracle's other lock types, TM and TX, are PostgreSQL's table and transaction locks: not shown).
+-- Columns: SID (the backend's process id, SYS_CONTEXT('USERENV', 'SID')), TYPE ('UL'), ID1 (the lock
+-- number), ID2 (0), LMODE (the mode held: 6 exclusive, 4 shared, 0 while waiting), REQUEST (the mode
+-- awaited, 0 when held), CTIME (seconds waited so far, 0 when held: PostgreSQL does not record when a
+-- lock was granted), BLOCK (1 when a held lock makes another session wait).
+CREATE OR REPLACE VIEW public."v$lock" AS
+SELECT l.pid::integer AS sid,
+       'UL'::varchar(2) AS type,
+       l.objid::bigint AS id1,
+       0::bigint AS id2,
+       (CASE WHEN NOT l.granted THEN 0 WHEN l.mode = 'ExclusiveLock' THEN 6 ELSE 4 END)::integer AS lmode,
+       (CASE WHEN l.granted THEN 0 WHEN l.mode = 'ExclusiveLock' THEN 6 ELSE 4 END)::integer AS request,
+       (CASE WHEN l.granted THEN 0 ELSE floor(extract(epoch FROM clock_timestamp() - l.waitstart)) END)::integer AS ctime,
+       (CASE WHEN l.granted AND EXISTS (SELECT 1 FROM pg_locks w
+                                         WHERE w.locktype = 'advisory' AND w.database = l.database
+                                           AND w.classid = l.classid AND w.objid = l.objid
+                                           AND w.objsubid = l.objsubid AND NOT w.granted)
+             THEN 1 ELSE 0 END)::integer AS block
+  FROM pg_locks l
+ WHERE l.locktype = 'advisory' AND l.classid = 1521 AND l.objsubid = 2
+   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database());
+
+-- ====================================================================================================
+-- DBMS_SCHEDULER (CREATE_JOB, DROP_JOB) with USER_SCHEDULER_JOBS. The jobs are recorded, not run:
+-- PostgreSQL has no job scheduler of its own (pandadb's scheduler service or pg_cron run the
+-- registry there); what the twin's load_scheduled_jobs defines can be read back and compared.
+-- ====================================================================================================
+
+CREATE SCHEMA IF NOT EXISTS dbms_scheduler;
+
+-- dbms_scheduler.jobs: the jobs CREATE_JOB defined (read through USER_SCHEDULER_JOBS). Storage of the
+-- emulation, not an Oracle object.
+CREATE TABLE IF NOT EXISTS dbms_scheduler.jobs (
+    owner varchar(128) NOT NULL,
+    job_name varchar(128) NOT NULL,
+    job_type varchar(16),
+    job_action text,
+    number_of_arguments integer NOT NULL,
+    start_date timestamp with time zone,
+    repeat_interval varchar(4000),
+    end_date timestamp with time zone,
+    job_class varchar(128),
+    enabled boolean NOT NULL,
+    auto_drop boolean NOT NULL,
+    comments varchar(4000),
+    PRIMARY KEY (owner, job_name)
+);
+
+-- dbms_scheduler.job_name_parts: 'OWNER.NAME' or 'NAME' as Oracle reads an unquoted job name (upper
+-- case; the owner defaults to the current schema). Helper, not an Oracle member.
+--   p_job_name  the job name as given to CREATE_JOB / DROP_JOB
+CREATE OR REPLACE FUNCTION dbms_scheduler.job_name_parts(p_job_name varchar, OUT owner varchar, OUT job_name varchar)
+LANGUAGE sql STABLE AS $$
+    SELECT upper(CASE WHEN position('.' IN p_job_name) > 0 THEN split_part(p_job_name, '.', 1) ELSE current_schema() END),
+           upper(CASE WHEN position('.' IN p_job_name) > 0 THEN split_part(p_job_name, '.', 2) ELSE p_job_name END)
+$$;
+
+-- dbms_scheduler.create_job: DBMS_SCHEDULER.CREATE_JOB(job_name, job_type, job_action, ...): define a
+-- job (the PL/SQL block / stored procedure form). ORA-27477 (SQLSTATE 42710) when the job exists.
+--   job_name             '[OWNER.]NAME'
+--   job_type             'PLSQL_BLOCK', 'STORED_PROCEDURE', ...
+--   job_action           the block or the procedure's name
+--   number_of_arguments  of a stored procedure (default 0)
+--   start_date, repeat_interval, end_date  the calendar (repeat_interval: 'FREQ=...;INTERVAL=...')
+--   job_class            default 'DEFAULT_JOB_CLASS'
+--   enabled              default false
+--   auto_drop            default true
+--   comments             free text
+CREATE OR REPLACE PROCEDURE dbms_scheduler.create_job(
+    job_name varchar, job_type varchar, job_action varchar, number_of_arguments integer DEFAULT 0,
+    start_date timestamp with time zone DEFAULT NULL, repeat_interval varchar DEFAULT NULL,
+    end_date timestamp with time zone DEFAULT NULL, job_class varchar DEFAULT 'DEFAULT_JOB_CLASS',
+    enabled boolean DEFAULT false, auto_drop boolean DEFAULT true, comments varchar DEFAULT NULL)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_name record := dbms_scheduler.job_name_parts(job_name);
+BEGIN
+    IF job_name IS NULL OR job_type IS NULL OR job_action IS NULL THEN
+        RAISE EXCEPTION 'DBMS_SCHEDULER.CREATE_JOB: job_name, job_type and job_action must not be NULL'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO dbms_scheduler.jobs (owner, job_name, job_type, job_action, number_of_arguments, start_date,
+                                     repeat_interval, end_date, job_class, enabled, auto_drop, comments)
+    VALUES (v_name.owner, v_name.job_name, upper(job_type), job_action, coalesce(number_of_arguments, 0),
+            start_date, repeat_interval, end_date, job_class, coalesce(enabled, false), coalesce(auto_drop, true),
+            comments);
+EXCEPTION
+    WHEN unique_violation THEN
+        RAISE EXCEPTION 'ORA-27477: "%"."%" already exists', v_name.owner, v_name.job_name
+            USING ERRCODE = 'duplicate_object';
+END;
+$$;
+
+-- dbms_scheduler.drop_job: DBMS_SCHEDULER.DROP_JOB(job_name, force, defer, commit_semantics): remove a
+-- job. ORA-27475 (SQLSTATE 42704) when there is no such job.
+--   job_name          '[OWNER.]NAME' (Oracle also takes a comma-separated list: so does this)
+--   force, defer      stop a running job first / when it ends (no job runs here: no effect)
+--   commit_semantics  default 'STOP_ON_FIRST_ERROR'
+CREATE OR REPLACE PROCEDURE dbms_scheduler.drop_job(job_name varchar, force boolean DEFAULT false,
+                                                    defer boolean DEFAULT false,
+                                                    commit_semantics varchar DEFAULT 'STOP_ON_FIRST_ERROR')
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_item text;
+    v_name record;
+BEGIN
+    FOREACH v_item IN ARRAY string_to_array(job_name, ',') LOOP
+        v_name := dbms_scheduler.job_name_parts(trim(v_item));
+        DELETE FROM dbms_scheduler.jobs j WHERE j.owner = v_name.owner AND j.job_name = v_name.job_name;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'ORA-27475: unknown job "%"."%"', v_name.owner, v_name.job_name
+                USING ERRCODE = 'undefined_object';
+        END IF;
+    END LOOP;
+END;
+$$;
+
+-- USER_SCHEDULER_JOBS: the jobs CREATE_JOB defined (the scratch database stands for one Oracle
+-- user, the twin's schema: every job is shown).
+-- Columns: JOB_NAME, JOB_TYPE, JOB_ACTION, NUMBER_OF_ARGUMENTS, START_DATE, REPEAT_INTERVAL, END_DATE,
+-- JOB_CLASS, ENABLED ('TRUE'/'FALSE'), AUTO_DROP ('TRUE'/'FALSE'), STATE ('SCHEDULED'/'DISABLED'),
+-- COMMENTS.
+CREATE OR REPLACE VIEW public.user_scheduler_jobs AS
+SELECT j.job_name, j.job_type, j.job_action, j.number_of_arguments, j.start_date, j.repeat_interval, j.end_date,
+       j.job_class,
+       (CASE WHEN j.enabled THEN 'TRUE' ELSE 'FALSE' END)::varchar(5) AS enabled,
+       (CASE WHEN j.auto_drop THEN 'TRUE' ELSE 'FALSE' END)::varchar(5) AS auto_drop,
+       (CASE WHEN j.enabled THEN 'SCHEDULED' ELSE 'DISABLED' END)::varchar(15) AS state,
+       j.comments
+  FROM dbms_scheduler.jobs j;
+
+-- ====================================================================================================
+-- The remaining package members and functions the twin calls.
+-- ====================================================================================================
+
+-- dbms_utility.compile_schema: DBMS_UTILITY.COMPILE_SCHEMA(schema, compile_all, reuse_settings):
+-- PL/pgSQL compiles a routine at its first call, so there is nothing to recompile; the schema must
+-- exist (ORA-20000 otherwise, SQLSTATE 3F000). Added to orafce's dbms_utility.
+--   schema          the schema (any case)
+--   compile_all     default true
+--   reuse_settings  default false
+CREATE OR REPLACE PROCEDURE dbms_utility.compile_schema(schema varchar, compile_all boolean DEFAULT true,
+                                                        reuse_settings boolean DEFAULT false)
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = lower(schema)) THEN
+        RAISE EXCEPTION 'ORA-20000: Insufficient privileges or schema "%" does not exist', schema
+            USING ERRCODE = 'invalid_schema_name';
+    END IF;
+END;
+$$;
+
+CREATE SCHEMA IF NOT EXISTS dbms_flashback;
+
+-- dbms_flashback.get_system_change_number: DBMS_FLASHBACK.GET_SYSTEM_CHANGE_NUMBER RETURN NUMBER: the
+-- database's current change number: PostgreSQL's next transaction id (the xmax of the current
+-- snapshot), like the SCN a counter of the whole database that only grows.
+CREATE OR REPLACE FUNCTION dbms_flashback.get_system_change_number()
+RETURNS numeric
+LANGUAGE sql VOLATILE AS $$ SELECT pg_snapshot_xmax(pg_current_snapshot())::text::numeric $$;
+
+CREATE SCHEMA IF NOT EXISTS dbms_lob;
+
+-- dbms_lob.compare: DBMS_LOB.COMPARE(lob_1, lob_2, amount, offset_1, offset_2) RETURN INTEGER: 0 when
+-- the amount characters (bytes for a BLOB) from offset_1 of lob_1 and from offset_2 of lob_2 are the
+-- same, -1 / 1 when lob_1's are lower / higher (binary order); NULL when a LOB is NULL or an amount or
+-- offset is below 1.
+--   lob_1, lob_2        the CLOBs (text) or BLOBs (bytea)
+--   amount              default 2^32 - 1 (to the end)
+--   offset_1, offset_2  1-based, default 1
+CREATE OR REPLACE FUNCTION dbms_lob.compare(lob_1 text, lob_2 text, amount bigint DEFAULT 4294967295,
+                                            offset_1 bigint DEFAULT 1, offset_2 bigint DEFAULT 1)
+RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN lob_1 IS NULL OR lob_2 IS NULL OR amount IS NULL OR offset_1 IS NULL OR offset_2 IS NULL
+                  OR amount < 1 OR offset_1 < 1 OR offset_2 < 1 THEN NULL
+                WHEN substr(lob_1, offset_1::integer, least(amount, 2147483647)::integer) COLLATE "C"
+                   = substr(lob_2, offset_2::integer, least(amount, 2147483647)::integer) COLLATE "C" THEN 0
+                WHEN substr(lob_1, offset_1::integer, least(amount, 2147483647)::integer) COLLATE "C"
+                   < substr(lob_2, offset_2::integer, least(amount, 2147483647)::integer) COLLATE "C" THEN -1
+                ELSE 1 END
+$$;
+CREATE OR REPLACE FUNCTION dbms_lob.compare(lob_1 bytea, lob_2 bytea, amount bigint DEFAULT 4294967295,
+                                            offset_1 bigint DEFAULT 1, offset_2 bigint DEFAULT 1)
+RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN lob_1 IS NULL OR lob_2 IS NULL OR amount IS NULL OR offset_1 IS NULL OR offset_2 IS NULL
+                  OR amount < 1 OR offset_1 < 1 OR offset_2 < 1 THEN NULL
+                WHEN substr(lob_1, offset_1::integer, least(amount, 2147483647)::integer)
+                   = substr(lob_2, offset_2::integer, least(amount, 2147483647)::integer) THEN 0
+                WHEN substr(lob_1, offset_1::integer, least(amount, 2147483647)::integer)
+                   < substr(lob_2, offset_2::integer, least(amount, 2147483647)::integer) THEN -1
+                ELSE 1 END
+$$;
+
+-- dbms_sql.native: DBMS_SQL.NATIVE, the language flag of PARSE (Oracle's value 1). Added to orafce's
+-- dbms_sql.
+CREATE OR REPLACE FUNCTION dbms_sql.native() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 1';
+
+-- dbms_sql.parse: DBMS_SQL.PARSE(c, statement, language_flag): orafce's PARSE(c, statement) with
+-- Oracle's third argument (the statement is PostgreSQL's whatever the flag says). Added to orafce's
+-- dbms_sql.
+--   c              the cursor (OPEN_CURSOR)
+--   statement      the SQL text, binds as :name
+--   language_flag  NATIVE (1), V6 (0) or V7 (2)
+CREATE OR REPLACE PROCEDURE dbms_sql.parse(c integer, statement text, language_flag integer)
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF language_flag IS NULL OR language_flag NOT IN (0, 1, 2) THEN
+        RAISE EXCEPTION 'DBMS_SQL.PARSE: language_flag must be NATIVE (1), V6 (0) or V7 (2), got %', language_flag
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    CALL dbms_sql.parse(c, statement::oracle.varchar2);
+END;
+$$;
+
+-- dbms_sql.bind_variable: DBMS_SQL.BIND_VARIABLE(c, name, value, out_value_size): orafce's
+-- BIND_VARIABLE(c, name, value) with Oracle's fourth argument (the size of an OUT value: no statement
+-- here returns into a bind). Added to orafce's dbms_sql.
+--   c               the cursor
+--   name            the bind's name (':name' or 'name')
+--   value           the value
+--   out_value_size  the longest value an OUT bind may return
+CREATE OR REPLACE PROCEDURE dbms_sql.bind_variable(c integer, name text, value anyelement, out_value_size integer)
+LANGUAGE plpgsql AS $$
+BEGIN
+    CALL dbms_sql.bind_variable(c, name::oracle.varchar2, value);
+END;
+$$;
+
+-- RAWTOHEX(raw): a RAW's bytes as upper-case hexadecimal digits. The twin calls it on SYS_GUID(),
+-- which ora2pg writes uuid_generate_v4() (the uuid-ossp extension, created below): 32 digits.
+--   p_raw  the bytes (bytea) or the GUID (uuid)
+CREATE OR REPLACE FUNCTION public.rawtohex(p_raw bytea)
+RETURNS varchar LANGUAGE sql IMMUTABLE AS $$ SELECT upper(encode(p_raw, 'hex')) $$;
+CREATE OR REPLACE FUNCTION public.rawtohex(p_raw uuid)
+RETURNS varchar LANGUAGE sql IMMUTABLE AS $$ SELECT upper(replace(p_raw::text, '-', '')) $$;
+
+-- uuid_generate_v4(): ora2pg's SYS_GUID(); from PostgreSQL's uuid-ossp extension.
+CREATE EXTENSION IF NOT EXISTS "uuid-ossp" SCHEMA public;
+
+-- Oracle keeps JSON documents in CLOB columns (with an IS JSON check) where PostgreSQL has json/jsonb
+-- columns: the twin inserts and updates them with text. Casts let text be stored in them (the I/O
+-- conversion, which rejects text that is not JSON as the IS JSON check does). text -> jsonb is implicit:
+-- the twin passes JSON between its routines as CLOB text, and the converted routines whose PostgreSQL
+-- counterparts take jsonb take jsonb (procedures.py json_signature_as_postgres).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_cast WHERE castsource = 'text'::regtype AND casttarget = 'json'::regtype) THEN
+        CREATE CAST (text AS json) WITH INOUT AS ASSIGNMENT;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_cast WHERE castsource = 'text'::regtype AND casttarget = 'jsonb'::regtype) THEN
+        CREATE CAST (text AS jsonb) WITH INOUT AS IMPLICIT;
+    END IF;
+END;
+$$;
+
+-- Oracle's || ignores NULL operands ('a' || NULL is 'a'; NULL || NULL is NULL); PostgreSQL's gives NULL.
+-- The converted routines run with doma_panda before pg_catalog in their search_path
+-- (procedure_patches.py oracle_search_path), so text || text resolves to this operator in them only.
+--   p_left, p_right  the operands
+CREATE OR REPLACE FUNCTION doma_panda.oracle_concat(p_left text, p_right text)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_left IS NULL AND p_right IS NULL THEN NULL
+                ELSE pg_catalog.textcat(coalesce(p_left, ''), coalesce(p_right, '')) END
+$$;
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_operator WHERE oprname = '||' AND oprnamespace = 'doma_panda'::regnamespace) THEN
+        CREATE OPERATOR doma_panda.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = doma_panda.oracle_concat);
+    END IF;
 END;
 $$;
