@@ -205,6 +205,17 @@ def unnamed_method_is_to_clob(sql: str, ctx: PatchContext | None = None) -> str:
     return re.sub(r"([\w)\]])\.\(\s*\)", r"\1.to_clob()", sql)
 
 
+def method_subscripts_as_calls(sql: str, ctx: PatchContext | None = None) -> str:
+    """ora2pg 23.2 takes `v.get(i).is_object()` for a collection element and writes `v.get[i].is_object()`:
+    the call of a JSON method is given back its parentheses."""
+    while True:
+        match = re.search(r"(?i)\.(" + "|".join(JSON_METHODS) + r")\[", sql)
+        if not match:
+            return sql
+        close = closing_bracket(sql, match.end() - 1)
+        sql = sql[: match.end() - 1] + "(" + sql[match.end() : close] + ")" + sql[close + 1 :]
+
+
 def json_methods_as_operators(sql: str, ctx: PatchContext | None = None) -> str:
     """The methods of the JSON object types on a jsonb value (JSON_METHODS): reads become operators
     (get_string -> ->>, has -> ?, get_keys -> jsonb_object_keys...), and a mutating call, always a
@@ -305,6 +316,21 @@ def sql_json_value_as_path_query(sql: str, ctx: PatchContext | None = None) -> s
     return replace_calls(sql, "JSON_VALUE", render)
 
 
+def oracle_regex_escapes(sql: str, ctx: PatchContext | None = None) -> str:
+    """Oracle's regular expressions end a string with \\z; PostgreSQL's ARE spell it \\Z (and have no \\z).
+    Applied to the string literals (the patterns)."""
+    out, i, start = [], 0, 0
+    while i < len(sql):
+        after = skip_literal_or_comment(sql, i)
+        if after != i:
+            literal = sql[i:after]
+            out.append(sql[start:i] + (literal.replace("\\z", "\\Z") if literal.startswith("'") else literal))
+            i = start = after
+            continue
+        i += 1
+    return "".join(out) + sql[start:]
+
+
 def apply_as_lateral_join(sql: str, ctx: PatchContext | None = None) -> str:
     """OUTER APPLY (subquery) alias is LEFT JOIN LATERAL (subquery) alias ON true; CROSS APPLY is CROSS
     JOIN LATERAL."""
@@ -348,6 +374,58 @@ def collection_types_as_arrays(sql: str, ctx: PatchContext | None = None) -> str
     return close_array_constructors(sql)
 
 
+def associative_arrays_as_jsonb(sql: str, ctx: PatchContext | None = None) -> str:
+    """A collection indexed by a string (TYPE t IS TABLE OF x INDEX BY VARCHAR2(n)) is a jsonb object in the
+    routine: v(k) := e -> v := v || {k: e}; v(k) -> (v ->> k)::x; v.EXISTS(k) -> v ? k; v.COUNT -> its
+    number of keys; v.FIRST / v.NEXT(k) -> the smallest key / the next key in key order (Oracle's
+    order of VARCHAR2 keys); v.DELETE -> the empty object."""
+    routines = re.split(r"(?m)^(?=CREATE OR REPLACE )", sql)
+    for index, routine in enumerate(routines):
+        for declaration in re.finditer(
+            r"(?im)^\s*TYPE\s+(\w+)\s+IS\s+TABLE\s+OF\s+(.+?)\s+INDEX\s+BY\s+[^;]+;\n", routine
+        ):
+            type_name, element = declaration.group(1), declaration.group(2).strip()
+            routine = routine.replace(declaration.group(0), "")
+            names = [m.group(1) for m in re.finditer(rf"(?im)^\s*(\w+)\s+{type_name}\s*;", routine)]
+            routine = re.sub(rf"(?im)^(\s*\w+\s+){type_name}\s*;", r"\1jsonb := '{}';", routine)
+            for name in names:
+                routine = re.sub(rf"(?i)\b{name}\.EXISTS\s*\(([^()]*)\)", rf"({name} ? (\1))", routine)
+                routine = re.sub(
+                    rf"(?i)\b{name}\.COUNT\b", f"(SELECT count(*)::integer FROM jsonb_object_keys({name}))", routine
+                )
+                routine = re.sub(
+                    rf"(?i)\b{name}\.FIRST\b", f"(SELECT min(k) FROM jsonb_object_keys({name}) k)", routine
+                )
+                routine = re.sub(
+                    rf"(?i)\b{name}\.NEXT\s*\(([^()]*)\)",
+                    rf"(SELECT min(k) FROM jsonb_object_keys({name}) k WHERE k > (\1))",
+                    routine,
+                )
+                routine = re.sub(rf"(?i)\b{name}\.DELETE\b", f"{name} := '{{}}'", routine)
+                routine = re.sub(
+                    rf"(?im)^(\s*){name}\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)\s*:=\s*([^;]+);",
+                    rf"\1{name} := {name} || jsonb_build_object(\2, \3);",
+                    routine,
+                )
+                routine = re.sub(
+                    rf"(?i)(?<![\w.]){name}\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)",
+                    rf"({name} ->> (\2))::{element}".replace("\\2", "\\1"),
+                    routine,
+                )
+        routines[index] = routine
+    return "".join(routines)
+
+
+def support_package_caches_dropped(sql: str, ctx: PatchContext | None = None) -> str:
+    """PANDADB_SUPPORT keeps per-session caches in package variables (g_row_json_sql, g_types): PL/pgSQL
+    has no package state, so the converted functions compute the value on every call (the cache is
+    only an optimisation: the lookups and stores go)."""
+    sql = re.sub(
+        r"(?is)\n\s*IF\s+g_\w+\.EXISTS\s*\([^()]*\)\s+THEN\s+RETURN\s+g_\w+\s*\([^()]*\);\s*END\s+IF;", "", sql
+    )
+    return re.sub(r"(?im)^\s*g_\w+\s*\([^()]*\)\s*:=\s*[^;]+;\n", "", sql)
+
+
 def array_variables(routine: str) -> set[str]:
     """The names of a routine's parameters and variables of an array type (its header and DECLARE part)."""
     body = routine.find("$body$")
@@ -356,7 +434,7 @@ def array_variables(routine: str) -> set[str]:
     return {
         m.group(1).lower()
         for m in re.finditer(
-            r"(?im)(?:^|[(,])\s*(\w+)\s+(?:CONSTANT\s+|IN\s+|INOUT\s+|OUT\s+)?[\w ]+?(?:\(\d+(?:,\d+)?\))?\[\d*\]",
+            r"(?im)(?:^|[(,])\s*(\w+)[ \t]+(?:CONSTANT[ \t]+|IN[ \t]+|INOUT[ \t]+|OUT[ \t]+)?[\w ]+?(?:\(\d+(?:,\d+)?\))?\[\d*\]",
             routine,
         )
     }
@@ -551,6 +629,50 @@ def close_array_constructors(sql: str, ctx: PatchContext | None = None) -> str:
         i = k
 
 
+# PANDADB_SUPPORT's package variables -> the settings (GUCs) they stand for (see 00_support.sql's header)
+SUPPORT_PACKAGE_SETTINGS = {
+    "clock": ("pandadb.clock", "timestamp without time zone"),
+    "archive_test_failure": ("pandadb.archive_test_failure", "text"),
+}
+
+
+def support_package_variables_as_settings(sql: str, ctx: PatchContext | None = None) -> str:
+    """PL/pgSQL has no package variables: PANDADB_SUPPORT's (CLOCK, ARCHIVE_TEST_FAILURE) stand for the
+    session settings pandadb.clock and pandadb.archive_test_failure, so reads become current_setting and
+    the assignment in SET_CLOCK becomes set_config (the tests pin the clock with the same setting)."""
+    for variable, (setting, kind) in SUPPORT_PACKAGE_SETTINGS.items():
+        sql = re.sub(
+            rf"(?i)\bdoma_panda\.{variable}\b(?!\s*\()",
+            f"nullif(current_setting('{setting}', true), '')::{kind}",
+            sql,
+        )
+        sql = re.sub(
+            rf"(?im)^(\s*){variable}\s*:=\s*([^;]+);",
+            rf"\1PERFORM set_config('{setting}', coalesce(to_char((\2), 'YYYY-MM-DD HH24:MI:SS'), ''), false);"
+            if kind.startswith("timestamp")
+            else rf"\1PERFORM set_config('{setting}', coalesce((\2)::text, ''), false);",
+            sql,
+        )
+    return sql
+
+
+def oracle_search_path(sql: str, ctx: PatchContext | None = None) -> str:
+    """Each converted routine runs with doma_panda before pg_catalog in its search_path, so its text ||
+    text is the environment's NULL-ignoring concatenation (oracle_environment.sql), as Oracle's is. A
+    routine that commits cannot have a SET clause (PostgreSQL forbids transaction control in it): those
+    keep PostgreSQL's ||."""
+    routines = re.split(r"(?m)^(?=CREATE OR REPLACE )", sql)
+    for index, routine in enumerate(routines):
+        if routine.startswith("CREATE OR REPLACE") and not re.search(r"(?i)^\s*(COMMIT|ROLLBACK)\b", routine, re.M):
+            routines[index] = re.sub(
+                r"(?m)^LANGUAGE PLPGSQL;",
+                "LANGUAGE PLPGSQL SET search_path = doma_panda, pg_catalog, public;",
+                routine,
+                count=1,
+            )
+    return "".join(routines)
+
+
 PROCEDURE_PATCHES = [
     strip_psql_meta_commands,
     rename_oracle_schemas,
@@ -561,11 +683,14 @@ PROCEDURE_PATCHES = [
     string_list_type,
     close_array_constructors,
     unnamed_method_is_to_clob,
+    method_subscripts_as_calls,
     json_treat_as_value,
     json_constructors_as_casts,
     json_methods_as_operators,
     json_types_as_jsonb,
     oracle_scalar_types,
+    support_package_caches_dropped,
+    associative_arrays_as_jsonb,
     collection_types_as_arrays,
     bulk_collect_as_array,
     collection_methods_as_array_functions,
@@ -574,5 +699,8 @@ PROCEDURE_PATCHES = [
     sql_json_arrayagg_as_jsonb_agg,
     sql_json_value_as_path_query,
     apply_as_lateral_join,
+    oracle_regex_escapes,
     procedure_calls_with_call,
+    support_package_variables_as_settings,
+    oracle_search_path,
 ]

@@ -120,6 +120,27 @@ def convert_procedures(
     return ProcedureConversion(oracle_routines(input_dir), routines)
 
 
+def json_signature_as_postgres(sql: str, jsonb_parameters: set[str], returns_jsonb: bool) -> str:
+    """The twin passes JSON as CLOB (text once converted) where the PostgreSQL routine it stands for takes
+    and returns jsonb: the parameters that are jsonb in the PostgreSQL routine, and its result, are made
+    jsonb, so callers (the services, the tests) call the converted routine as they call PostgreSQL's.
+    (A CLOB holding JSON and a jsonb are the same value to the twin's code: it parses one as JSON_OBJECT_T,
+    i.e. casts it to jsonb.)"""
+    header_end = sql.find("$body$")
+    header, body = sql[:header_end], sql[header_end:]
+    for name in jsonb_parameters:
+        header = re.sub(
+            rf"(?i)(\b{re.escape(name)}\s+(?:IN\s+|INOUT\s+|OUT\s+)?)(?:text|character varying(?:\(\d+\))?)\b",
+            r"\1jsonb",
+            header,
+        )
+    if returns_jsonb:
+        header = re.sub(
+            r"(?i)\bRETURNS\s+(?:text|character varying(?:\(\d+\))?)(\s+AS\s*)$", r"RETURNS jsonb\1", header
+        )
+    return header + body
+
+
 def load_in_place(database_url: str, conversion: ProcedureConversion) -> ProcedureConversion:
     """Drop the PostgreSQL routines the twin defines, create the converted ones (each on its own: one
     that does not create is recorded with its error and left out)."""
@@ -128,26 +149,23 @@ def load_in_place(database_url: str, conversion: ProcedureConversion) -> Procedu
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS orafce")
         conn.execute(ORACLE_ENVIRONMENT.read_text())
+        json_parameters: dict[str, tuple[set[str], bool]] = {}
         for name in sorted(conversion.oracle_routines):
-            for (signature,) in conn.execute(
-                "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.pronamespace = 'doma_panda'::regnamespace "
-                "AND p.proname = %s",
+            for signature, kind, names, types, returns_jsonb in conn.execute(
+                "SELECT p.oid::regprocedure::text, p.prokind, p.proargnames, "
+                "       ARRAY(SELECT format_type(t, NULL) FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) t), "
+                "       p.prorettype = 'jsonb'::regtype "
+                "  FROM pg_proc p WHERE p.pronamespace = 'doma_panda'::regnamespace AND p.proname = %s",
                 [name],
             ).fetchall():
-                kind = (
-                    "PROCEDURE"
-                    if conn.execute("SELECT prokind FROM pg_proc WHERE oid = %s::regprocedure", [signature]).fetchone()[
-                        0
-                    ]
-                    == "p"
-                    else "FUNCTION"
-                )
-                conn.execute(f"DROP {kind} {signature} CASCADE")
+                jsonb_names = {n for n, t in zip(names or [], types, strict=False) if t == "jsonb"}
+                json_parameters[name] = (jsonb_names, returns_jsonb)
+                conn.execute(f"DROP {'PROCEDURE' if kind == 'p' else 'FUNCTION'} {signature} CASCADE")
         for routine in conversion.routines:
             short = routine.name.split(".")[-1]
             try:
                 with conn.transaction():
-                    conn.execute(routine.sql)
+                    conn.execute(json_signature_as_postgres(routine.sql, *json_parameters.get(short, (set(), False))))
                 conversion.created.setdefault(short, None)
             except psycopg.Error as error:
                 if conversion.created.get(short) is None and short in conversion.created:
