@@ -41,7 +41,10 @@ CACHE_ROUTE = "/cache/{file_path:path}"
 CACHE_PATH = "/cache/{file_path}"
 ACCEPTED = "The request was accepted and will be processed in a few minutes"
 FILE_PARAM = Param(
-    "file", FILE, "the file to upload: a multipart/form-data part with the file's base name as filename", required=True
+    "file",
+    FILE,
+    "the file to upload: a multipart/form-data part, stored under the last component of its filename",
+    required=True,
 )
 
 

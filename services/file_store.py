@@ -81,8 +81,11 @@ def receive_upload(
     filename: str | None, stream: BinaryIO, settings: Any, limit: int, parameter: str = "file"
 ) -> UploadedFile:
     """Stream one multipart file part to a new storage key, at most `limit` bytes (UploadTooLarge beyond).
-    The name must be a plain file name (ValidationError otherwise): clients send the base name."""
-    name = check_file_name(filename, parameter)
+    The file is named by the last component of the part's filename, as PanDA does (panda-client's putFile
+    sends the local path it was given, absolute or relative); that must be a plain file name
+    (ValidationError otherwise)."""
+    base_name = filename.rsplit("/", 1)[-1] if isinstance(filename, str) else filename
+    name = check_file_name(base_name, parameter)
     key = new_storage_key()
     path = storage_path(settings, key)
     path.parent.mkdir(parents=True, exist_ok=True)

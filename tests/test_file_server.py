@@ -95,7 +95,7 @@ def test_size_limits_and_path_tricks_are_refused_with_4xx_and_nothing_kept(files
     assert upload(files, "upload_cache_file", "big.txt", b"x" * 1025).status_code == 413  # other files: 1024
     assert upload(files, "upload_cache_file", "sources.big.tgz", b"x" * 4097).status_code == 413  # sandboxes: 4096
     assert upload(files, "upload_cache_file", "sources.ok.tgz", b"x" * 4096).status_code == 200
-    for name in ("../escape.txt", "/etc/passwd", "dir/file.txt", "..", ".hidden", "a\\b", ""):
+    for name in ("..", ".hidden", "a\\b", "", "dir/", "/tmp/.."):
         answer = upload(files, "upload_cache_file", name, b"data")
         assert answer.status_code == 400, (name, answer.text)
     with files.http_client() as client:
@@ -118,6 +118,12 @@ def test_size_limits_and_path_tricks_are_refused_with_4xx_and_nothing_kept(files
         assert client.post("/api/v1/file_server/upload_cache_file", files={"file": ("a.txt", b"1")}).status_code == 401
     assert [r[1] for r in rows(db)] == ["sources.ok.tgz"]
     assert stored_bytes(root) == [b"x" * 4096]  # nothing of the refused uploads stays on disk
+    # a path names the file by its last component, as in PanDA (putFile sends the local path it is given)
+    for name, stored in (("../escape.txt", "escape.txt"), ("/etc/passwd", "passwd"), ("dir/file.txt", "file.txt")):
+        answer = upload(files, "upload_cache_file", name, b"data")
+        assert answer.status_code == 200 and answer.json()["data"]["file_name"] == stored, (name, answer.text)
+    assert sorted(r[1] for r in rows(db)) == ["escape.txt", "file.txt", "passwd", "sources.ok.tgz"]
+    assert stored_bytes(root) == [b"data"] * 3 + [b"x" * 4096]  # all inside the store
 
 
 def test_jedi_logs_upload_update_and_download_at_an_offset(files, db):

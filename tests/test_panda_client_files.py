@@ -59,6 +59,11 @@ def test_secrets_files_and_file_recovery_with_the_real_client(client, tmp_path, 
     )
     assert Client.getFile("sources.client-test.tar.gz", output_path=str(tmp_path / "copy.tar.gz")) == (0, True)
     assert (tmp_path / "copy.tar.gz").read_bytes() == content
+    # uploadGzippedFile (prun/pathena --goodRunListXML) puts a file by its absolute path: stored by its base name
+    (work / "pre_abc.dat.gz").write_bytes(gzip.compress(b"<xml/>"))
+    assert Client.putFile(str(work / "pre_abc.dat.gz"), useCacheSrv=True) == (0, "True")
+    assert Client.getFile("pre_abc.dat.gz", output_path=str(tmp_path / "pre.gz")) == (0, True)
+    assert gzip.decompress((tmp_path / "pre.gz").read_bytes()) == b"<xml/>"
     status, output = Client.getFile("no-such-file.tar.gz", output_path=str(tmp_path / "missing"))
     assert status == 404 and not (tmp_path / "missing").exists()
 
