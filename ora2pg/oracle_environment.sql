@@ -15,6 +15,9 @@
 -- Where the converted code finds them: ora2pg drops "SYS." and writes the dictionary views and
 -- SYS_CONTEXT unqualified, so they are in schema public (on the default search_path "$user", public
 -- and on ora2pg's doma_panda, public); a package is a schema of its name, found whatever the path.
+-- orafce keeps its Oracle functions that PostgreSQL also has by name (INSTR, LENGTHB, one-argument
+-- TO_CHAR, NVL...) and DUAL in schema oracle: code that calls them unqualified (the twin's dynamic
+-- 'SELECT TO_CHAR(<HIGH_VALUE>) FROM DUAL') needs oracle on its search_path.
 -- How Oracle's names read here: a dictionary view shows PostgreSQL's lower-case names upper-case, as
 -- Oracle stores unquoted names (schema doma_panda is OWNER 'DOMA_PANDA': the converted twin compares
 -- against UPPER('doma_panda'), ora2pg having renamed ATLAS_PANDA); a column's DATA_TYPE is the type its
