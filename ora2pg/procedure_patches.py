@@ -434,7 +434,7 @@ def array_variables(routine: str) -> set[str]:
     return {
         m.group(1).lower()
         for m in re.finditer(
-            r"(?im)(?:^|[(,])\s*(\w+)[ \t]+(?:CONSTANT[ \t]+|IN[ \t]+|INOUT[ \t]+|OUT[ \t]+)?[\w ]+?(?:\(\d+(?:,\d+)?\))?\[\d*\]",
+            r"(?im)(?:^|[(,])\s*(\w+)[ \t]+(?:CONSTANT[ \t]+|IN[ \t]+|INOUT[ \t]+|OUT[ \t]+)?[\w. ]+?(?:\(\d+(?:,\d+)?\))?\[\d*\]",
             routine,
         )
     }
@@ -656,6 +656,108 @@ def support_package_variables_as_settings(sql: str, ctx: PatchContext | None = N
     return sql
 
 
+def top_level_mask(text: str) -> str:
+    """text with its string literals, comments and bracketed parts blanked (same length): a regular
+    expression run on it finds the keywords of the statement itself only."""
+    out, depth, i = [], 0, 0
+    while i < len(text):
+        after = skip_literal_or_comment(text, i)
+        if after != i:
+            out.append(" " * (after - i))
+            i = after
+            continue
+        if text[i] in "([":
+            depth += 1
+        out.append(text[i] if depth == 0 else " ")
+        if text[i] in ")]":
+            depth -= 1
+        i += 1
+    return "".join(out)
+
+
+def oracle_merge_as_postgres_merge(sql: str, ctx: PatchContext | None = None) -> str:
+    """Oracle's MERGE writes the condition of an action after it (WHEN MATCHED THEN UPDATE SET ... WHERE c;
+    WHEN NOT MATCHED THEN INSERT ... VALUES (...) WHERE c) and lets UPDATE SET name the target's columns
+    through its alias (SET t.col = x); PostgreSQL 15's MERGE puts the condition in the WHEN clause (WHEN
+    MATCHED AND c THEN UPDATE SET ...) and wants the bare column (SET t.col means the field col of a
+    composite column t). ora2pg 23.2 keeps Oracle's form."""
+    out, position = [], 0
+    for match in re.finditer(r"(?i)\bMERGE\s+INTO\s+[\w.\"]+(?:\s+(?:AS\s+)?(?!USING\b)(\w+))?", sql):
+        if match.start() < position or not in_code(sql, match.start()):
+            continue
+        mask = top_level_mask(sql[match.start() :])
+        end = match.start() + (mask.find(";") if ";" in mask else len(mask))
+        statement, mask = sql[match.start() : end], mask[: end - match.start()]
+        alias = match.group(1)
+        actions = [m.start() for m in re.finditer(r"(?i)\bWHEN\s+(?:NOT\s+)?MATCHED\b", mask)]
+        pieces = [statement[: actions[0]] if actions else statement]
+        for index, start in enumerate(actions):
+            stop = actions[index + 1] if index + 1 < len(actions) else len(statement)
+            action, action_mask = statement[start:stop], mask[start:stop]
+            then = re.search(r"(?i)\bTHEN\b", action_mask)
+            condition = re.search(r"(?i)\sWHERE\b", action_mask[then.end() :]) if then else None
+            if condition:
+                where = then.end() + condition.start()
+                trailing = re.search(r"\s*$", action).start()
+                action = (
+                    action[: then.start()].rstrip()
+                    + f" AND ({action[where + len(condition.group(0)) : trailing].strip()}) "
+                    + action[then.start() : where].rstrip()
+                    + action[trailing:]
+                )
+                action_mask = top_level_mask(action)
+            update = re.search(r"(?i)\bUPDATE\s+SET\b", action_mask)
+            if update and alias:
+                assignments = action[update.end() :]
+                action = action[: update.end()] + sub_in_code(
+                    rf"(?i)(^|,)(\s*){alias}\.(\w+|\"\w+\")(\s*=)", r"\1\2\3\4", assignments
+                )
+            pieces.append(action)
+        out.append(sql[position : match.start()] + "".join(pieces))
+        position = end
+    return "".join(out) + sql[position:]
+
+
+def record_types_as_schema_types(sql: str, ctx: PatchContext | None = None) -> str:
+    """A RECORD type declared in a routine (TYPE r IS RECORD (...)) is written by ora2pg as a composite
+    type created before the routine (CREATE TYPE r AS (...);), unqualified: PL/pgSQL has no local types.
+    The type goes into doma_panda under the routine's name (<routine>__<r>, so two routines' record types
+    of the same name cannot clash; dropped first, so a new conversion replaces it) and the routine's uses
+    of it are qualified (procedures.py creates it with the routine that follows it)."""
+    out, position = [], 0
+    for match in re.finditer(r"(?ms)^CREATE TYPE (\w+) AS \(.*?\);\n", sql):
+        routine = re.compile(r"(?m)^CREATE OR REPLACE (?:FUNCTION|PROCEDURE) (?:\w+\.)?(\w+)").search(sql, match.end())
+        if not routine:
+            continue
+        end = sql.find("\n$body$\nLANGUAGE", routine.start())
+        end = len(sql) if end < 0 else end
+        qualified = f"doma_panda.{routine.group(1).lower()}__{match.group(1).lower()}"
+        declaration = re.sub(r"^CREATE TYPE \w+", f"CREATE TYPE {qualified}", match.group(0))
+        body = sub_in_code(rf"(?i)(?<![\w.]){match.group(1)}\b", qualified, sql[routine.start() : end])
+        out.append(sql[position : match.start()] + f"DROP TYPE IF EXISTS {qualified} CASCADE;\n{declaration}")
+        out.append(sql[match.end() : routine.start()] + body)
+        position = end
+    return "".join(out) + sql[position:]
+
+
+def package_constants_as_calls(sql: str, ctx: PatchContext | None = None) -> str:
+    """Oracle's package constants and argument-less functions are written without parentheses
+    (DBMS_LOCK.X_MODE, DBMS_SQL.OPEN_CURSOR); the environment's stand-ins are functions, which PostgreSQL
+    calls with ()."""
+    return re.sub(
+        r"(?i)\b(DBMS_LOCK\.(?:NL_MODE|SS_MODE|SX_MODE|S_MODE|SSX_MODE|X_MODE|MAXWAIT)|DBMS_SQL\.(?:NATIVE|OPEN_CURSOR)"
+        r"|DBMS_FLASHBACK\.GET_SYSTEM_CHANGE_NUMBER)\b(?!\s*\()",
+        r"\1()",
+        sql,
+    )
+
+
+def quoted_dictionary_names_in_lower_case(sql: str, ctx: PatchContext | None = None) -> str:
+    """Dynamic SQL quotes the names it reads from the dictionary ('"' || COLUMN_NAME || '"'): Oracle's
+    names are upper case, PostgreSQL's lower case, so a quoted name is lower-cased."""
+    return re.sub(r"(\"')(\s*\|\|\s*)([^|;']+?)(\s*\|\|\s*)('\")", r"\1\2lower(\3)\4\5", sql)
+
+
 def oracle_search_path(sql: str, ctx: PatchContext | None = None) -> str:
     """Each converted routine runs with doma_panda before pg_catalog in its search_path, so its text ||
     text is the environment's NULL-ignoring concatenation (oracle_environment.sql), as Oracle's is. A
@@ -666,7 +768,7 @@ def oracle_search_path(sql: str, ctx: PatchContext | None = None) -> str:
         if routine.startswith("CREATE OR REPLACE") and not re.search(r"(?i)^\s*(COMMIT|ROLLBACK)\b", routine, re.M):
             routines[index] = re.sub(
                 r"(?m)^LANGUAGE PLPGSQL;",
-                "LANGUAGE PLPGSQL SET search_path = doma_panda, pg_catalog, public;",
+                "LANGUAGE PLPGSQL SET search_path = doma_panda, pg_catalog, oracle, public;",
                 routine,
                 count=1,
             )
@@ -692,6 +794,7 @@ PROCEDURE_PATCHES = [
     support_package_caches_dropped,
     associative_arrays_as_jsonb,
     collection_types_as_arrays,
+    record_types_as_schema_types,
     bulk_collect_as_array,
     collection_methods_as_array_functions,
     table_collections_as_unnest,
@@ -699,8 +802,11 @@ PROCEDURE_PATCHES = [
     sql_json_arrayagg_as_jsonb_agg,
     sql_json_value_as_path_query,
     apply_as_lateral_join,
+    oracle_merge_as_postgres_merge,
     oracle_regex_escapes,
     procedure_calls_with_call,
     support_package_variables_as_settings,
+    package_constants_as_calls,
+    quoted_dictionary_names_in_lower_case,
     oracle_search_path,
 ]
