@@ -114,7 +114,11 @@ def convert_procedures(
             sql = patch(sql, ctx)
         (output_dir / f"converted_{path.stem}.sql").write_text(sql)
         for match in re.finditer(
-            r"^CREATE OR REPLACE (?:FUNCTION|PROCEDURE) (\S+) ?\(.*?^\$body\$\n.*?;$", sql, re.M | re.S
+            # a routine with the composite types created for it (record_types_as_schema_types)
+            r"^(?:DROP TYPE IF EXISTS \S+ CASCADE;\nCREATE TYPE \S+ AS \(.*?\);\n\s*)*"
+            r"CREATE OR REPLACE (?:FUNCTION|PROCEDURE) (\S+) ?\(.*?^\$body\$\n.*?;$",
+            sql,
+            re.M | re.S,
         ):
             routines.append(ConvertedRoutine(path.name, match.group(1).lower(), match.group(0)))
     return ProcedureConversion(oracle_routines(input_dir), routines)
