@@ -472,7 +472,7 @@ CREATE OR REPLACE PACKAGE BODY ATLAS_PANDA.PANDADB_SUPPORT AS
         v_count PLS_INTEGER;
     BEGIN
         SELECT COUNT(*) INTO v_count FROM V$LOCK l
-         WHERE l.TYPE = 'UL' AND l.ID1 = p_lock_id AND l.LMODE > 0 AND l.SID <> SYS_CONTEXT('USERENV', 'SID');
+         WHERE l.TYPE = 'UL' AND l.ID1 = p_lock_id AND l.LMODE > 0 AND l.SID <> TO_NUMBER(SYS_CONTEXT('USERENV', 'SID'));
         RETURN v_count > 0;
     END lock_is_held_elsewhere;
 END PANDADB_SUPPORT;
