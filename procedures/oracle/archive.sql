@@ -122,7 +122,7 @@ AS
 BEGIN
     SELECT LISTAGG('"' || s.COLUMN_NAME || '"', ', ') WITHIN GROUP (ORDER BY s.COLUMN_ID) INTO v_list
       FROM ALL_TAB_COLUMNS s
-      JOIN ALL_TAB_COLUMNS a ON a.OWNER = UPPER(REGEXP_SUBSTR(p_archive_table, '^[^.]+'))
+      JOIN ALL_TAB_COLS a ON a.OWNER = UPPER(REGEXP_SUBSTR(p_archive_table, '^[^.]+'))
                             AND a.TABLE_NAME = UPPER(REGEXP_SUBSTR(p_archive_table, '[^.]+$'))
                             AND a.COLUMN_NAME = s.COLUMN_NAME AND a.VIRTUAL_COLUMN = 'NO'
      WHERE s.OWNER = UPPER(REGEXP_SUBSTR(p_source_table, '^[^.]+'))
