@@ -83,6 +83,39 @@ EXCEPTION
 END;
 $$;
 
+-- oracle_sqlcode: Oracle's SQLCODE in an exception handler, from PostgreSQL's SQLSTATE (ora2pg writes
+-- SQLCODE as SQLSTATE; procedure_patches.py sqlcode_as_oracle_error_number wraps it in this): the
+-- twin's refusals PD001..PD005 are ORA-20001..20005 (RAISE_APPLICATION_ERROR), 45nnn (ora2pg's
+-- SQLSTATE of RAISE_APPLICATION_ERROR(-20nnn)) -20nnn, and the conditions the twin tests by number
+-- their ORA numbers (NO_DATA_FOUND +100, DUP_VAL_ON_INDEX -1, resource busy -54, not a date -18xx,
+-- invalid regular expression -127xx...). A condition without an Oracle twin is -600 (internal error).
+--   p_sqlstate  SQLSTATE of the error being handled
+CREATE OR REPLACE FUNCTION doma_panda.oracle_sqlcode(p_sqlstate text)
+RETURNS integer LANGUAGE sql IMMUTABLE AS $$
+SELECT CASE
+    WHEN p_sqlstate ~ '^PD00[1-9]$' THEN -20000 - substr(p_sqlstate, 5)::integer
+    WHEN p_sqlstate ~ '^45[0-9]{3}$' THEN -20000 - substr(p_sqlstate, 3)::integer
+    WHEN p_sqlstate = '00000' THEN 0
+    WHEN p_sqlstate = 'P0002' THEN 100     -- NO_DATA_FOUND
+    WHEN p_sqlstate = 'P0003' THEN -1422   -- TOO_MANY_ROWS
+    WHEN p_sqlstate = '23505' THEN -1      -- DUP_VAL_ON_INDEX
+    WHEN p_sqlstate = '23502' THEN -1400   -- cannot insert NULL
+    WHEN p_sqlstate = '23503' THEN -2291   -- parent key not found
+    WHEN p_sqlstate = '55P03' THEN -54     -- resource busy (NOWAIT)
+    WHEN p_sqlstate = '40P01' THEN -60     -- deadlock detected
+    WHEN p_sqlstate = '22012' THEN -1476   -- divisor is equal to zero
+    WHEN p_sqlstate = '22P02' THEN -1722   -- invalid number
+    WHEN p_sqlstate = '22003' THEN -1426   -- numeric overflow
+    WHEN p_sqlstate = '22001' THEN -12899  -- value too large for column
+    WHEN p_sqlstate = '22007' THEN -1861   -- literal does not match format string
+    WHEN p_sqlstate = '22008' THEN -1847   -- day of month must be between 1 and last day of month
+    WHEN p_sqlstate = '2201B' THEN -12726  -- unmatched bracket in regular expression
+    WHEN p_sqlstate = '42P01' THEN -942    -- table or view does not exist
+    WHEN p_sqlstate = '42703' THEN -904    -- invalid identifier
+    ELSE -600
+END
+$$;
+
 -- ====================================================================================================
 -- The dictionary views. Only what a user schema holds is shown (not pg_catalog, information_schema,
 -- pg_toast): the twin reads its own tables. A partition of a partitioned table is not a table in

@@ -775,11 +775,241 @@ def oracle_search_path(sql: str, ctx: PatchContext | None = None) -> str:
     return "".join(routines)
 
 
+# --------------------------------------------------------------------------------------------
+# Statements PL/pgSQL lacks (bulk binds, savepoints, CONNECT BY) and ora2pg slips of the job area
+# --------------------------------------------------------------------------------------------
+
+
+def statement_end(sql: str, start: int) -> int:
+    """The index of the ';' ending the statement that starts at `start` (outside literals, comments and
+    brackets)."""
+    depth, i = 0, start
+    while i < len(sql):
+        after = skip_literal_or_comment(sql, i)
+        if after != i:
+            i = after
+            continue
+        if sql[i] in "([":
+            depth += 1
+        elif sql[i] in ")]":
+            depth -= 1
+        elif sql[i] == ";" and depth <= 0:
+            return i
+        i += 1
+    return len(sql)
+
+
+def trailing_anonymous_block_dropped(sql: str, ctx: PatchContext | None = None) -> str:
+    """An anonymous block after a file's last routine (BEGIN DBMS_UTILITY.COMPILE_SCHEMA(...); END; or
+    BEGIN SET_SCHEMA_VERSION(...); COMMIT; END;, run once by SQL*Plus when the file is loaded) is pasted
+    by ora2pg 23.2 into that routine's body, after its END;, which does not parse. It is install-time
+    work, not part of the routine: dropped."""
+    return re.sub(
+        r"(?m)(^END;\n)(?:--[^\n]*\n)*BEGIN\n(?:[^\n]*\n)*?END;\n(?=\$body\$)",
+        r"\1",
+        sql,
+    )
+
+
+def package_member_header_in_declare(sql: str, ctx: PatchContext | None = None) -> str:
+    """ora2pg 23.2 pastes a package body's own declarations (TYPE ... INDEX BY, the package variables) and
+    the member's PL/SQL header (FUNCTION f(p IN NUMBER) RETURN BOOLEAN IS) into the DECLARE section of
+    the last member, with the package's END; after the member's; of a member whose name occurs in a
+    package variable's name (g_row_json_sql / row_json_sql) it leaves the tail of the header (IN text)
+    RETURN text IS). The package variables are per-session caches the converted code does not use
+    (support_package_caches_dropped): the header, what precedes it in DECLARE and the extra END; go."""
+    routines = re.split(r"(?m)^(?=CREATE OR REPLACE )", sql)
+    for index, routine in enumerate(routines):
+        declare = re.search(r"(?m)^DECLARE\n", routine)
+        begin = re.search(r"(?m)^BEGIN\b", routine[declare.end() :]) if declare else None
+        if not declare or not begin:
+            continue
+        section = routine[declare.end() : declare.end() + begin.start()]
+        header = re.search(
+            r"(?im)^\s*(?:FUNCTION|PROCEDURE)\s+\w+\s*\([^\n]*\)\s*(?:RETURN\s+\w+\s+)?(?:IS|AS)\s*\n", section
+        )
+        if header:
+            section = section[header.end() :]
+            tail = routine[declare.end() + begin.start() :]
+            tail = re.sub(r"(?m)^(\s+END;\n)END;\n(?=\$body\$)", r"\1", tail, count=1)
+        else:
+            tail = routine[declare.end() + begin.start() :]
+        section = re.sub(r"(?im)\A\s*IN\s+[^\n]*\)\s*RETURN\s+\w+\s+(?:IS|AS)\s*\n", "", section)
+        routines[index] = routine[: declare.end()] + section + tail
+    return "".join(routines)
+
+
+def oracle_error_numbers_as_panda_sqlstates(sql: str, ctx: PatchContext | None = None) -> str:
+    """RAISE_APPLICATION_ERROR(-2000N, m) is the twin's PDxxx refusal (ORA-20001 = PD001 ... ORA-20005 =
+    PD005, see the files' headers); ora2pg 23.2 raises it with SQLSTATE '4500N'. The refusals get their
+    PostgreSQL SQLSTATE, which the services and tests read."""
+    return re.sub(r"(?i)(ERRCODE\s*=\s*)'4500([1-5])'", r"\1'PD00\2'", sql)
+
+
+def sqlcode_as_oracle_error_number(sql: str, ctx: PatchContext | None = None) -> str:
+    """ora2pg 23.2 writes Oracle's SQLCODE (a negative error number: -20002, -1847, -54) as SQLSTATE (a
+    five-character code), and the twin compares it with numbers (SQLCODE BETWEEN -20005 AND -20001):
+    SQLSTATE in an expression becomes doma_panda.oracle_sqlcode(SQLSTATE), the Oracle number of that
+    condition (oracle_environment.sql). The handler condition WHEN SQLSTATE '...' stays."""
+    return sub_in_code(r"(?i)(?<![\w.])(?<!WHEN )SQLSTATE\b(?!\s*')", "doma_panda.oracle_sqlcode(SQLSTATE)", sql)
+
+
+def open_for_update_not_execute(sql: str, ctx: PatchContext | None = None) -> str:
+    """OPEN c FOR SELECT ... FOR UPDATE: ora2pg 23.2 takes the FOR of FOR UPDATE for the FOR of OPEN c FOR
+    <string> and writes FOR EXECUTE UPDATE."""
+    return re.sub(r"(?i)\bFOR\s+EXECUTE\s+UPDATE\b", "FOR UPDATE", sql)
+
+
+def numeric_trunc_not_date_trunc(sql: str, ctx: PatchContext | None = None) -> str:
+    """TRUNC(n) of a NUMBER variable: ora2pg 23.2 writes every one-argument TRUNC as date_trunc('day', x),
+    TRUNC of a DATE; on a variable the routine declares numeric it is PostgreSQL's trunc(n)."""
+    routines = re.split(r"(?m)^(?=CREATE OR REPLACE )", sql)
+    for index, routine in enumerate(routines):
+        names = {
+            m.group(1)
+            for m in re.finditer(
+                r"(?im)(?:^|[(,])\s*(\w+)\s+(?:CONSTANT\s+|IN\s+|INOUT\s+)?(?:numeric|integer|bigint|smallint)\b(?!\s*\[)",
+                routine,
+            )
+        }
+        if names:
+            alternatives = "|".join(sorted(names, key=len, reverse=True))
+            routine = re.sub(rf"(?i)\bdate_trunc\('day',\s*({alternatives})\)", r"trunc(\1)", routine)
+        routines[index] = routine
+    return "".join(routines)
+
+
+def fetch_bulk_collect_as_loop(sql: str, ctx: PatchContext | None = None) -> str:
+    """FETCH c BULK COLLECT INTO a, b [LIMIT n]; (the rows of a cursor into one collection per column)
+    has no PL/pgSQL form: the rows are fetched one by one (at most n) into a record and each column
+    appended to its array (the record read as json keeps the column order; the text of a value is
+    converted back by the assignment to the array's element)."""
+    out, position = [], 0
+    pattern = re.compile(r"(?im)^([ \t]*)FETCH\s+(\w+)\s+BULK\s+COLLECT\s+INTO\s+")
+    for match in pattern.finditer(sql):
+        if match.start() < position:
+            continue
+        end = statement_end(sql, match.end())
+        targets_and_limit = sql[match.end() : end]
+        limit = re.search(r"(?is)\s+LIMIT\s+(.*)$", targets_and_limit)
+        targets = [
+            t.strip() for t in split_top_level(targets_and_limit[: limit.start()] if limit else targets_and_limit)
+        ]
+        pad = match.group(1)
+        lines = [
+            f"{pad}DECLARE",
+            f"{pad}    oracle_bulk_row record;",
+            f"{pad}    oracle_bulk_values text[];",
+            f"{pad}BEGIN",
+        ]
+        lines += [f"{pad}    {t} := '{{}}';" for t in targets]
+        loop = f"FOR oracle_bulk_index IN 1 .. ({limit.group(1).strip()}) LOOP" if limit else "LOOP"
+        lines += [
+            f"{pad}    {loop}",
+            f"{pad}        FETCH {match.group(2)} INTO oracle_bulk_row;",
+            f"{pad}        EXIT WHEN NOT FOUND;",
+            f"{pad}        oracle_bulk_values := ARRAY(SELECT value FROM json_each_text(row_to_json(oracle_bulk_row)));",
+        ]
+        lines += [
+            f"{pad}        {t}[coalesce(cardinality({t}), 0) + 1] := oracle_bulk_values[{n}];"
+            for n, t in enumerate(targets, start=1)
+        ]
+        lines += [f"{pad}    END LOOP;", f"{pad}END"]
+        out.append(sql[position : match.start()] + "\n".join(lines))
+        position = end
+    return "".join(out) + sql[position:]
+
+
+def forall_as_for_loop(sql: str, ctx: PatchContext | None = None) -> str:
+    """FORALL i IN a .. b <DML statement>; (a bulk bind) is the loop FOR i IN a .. b LOOP <statement>; END
+    LOOP; in PL/pgSQL: the same rows change, one statement at a time."""
+    out, position = [], 0
+    for match in re.finditer(r"(?im)^([ \t]*)FORALL\s+(\w+)\s+IN\s+(.+?)\s*\n", sql):
+        if match.start() < position:
+            continue
+        end = statement_end(sql, match.end())
+        pad = match.group(1)
+        out.append(
+            sql[position : match.start()]
+            + f"{pad}FOR {match.group(2)} IN {match.group(3)} LOOP\n"
+            + sql[match.end() : end + 1]
+            + f"\n{pad}END LOOP;"
+        )
+        position = end + 1
+    return "".join(out) + sql[position:]
+
+
+def update_set_targets_unqualified(sql: str, ctx: PatchContext | None = None) -> str:
+    """UPDATE t a SET a.col = x: Oracle lets the SET list name the columns through the table's alias;
+    PostgreSQL wants the bare column (a.col would be the field col of a composite column a). ora2pg 23.2
+    keeps the alias. (MERGE's UPDATE SET: oracle_merge_as_postgres_merge.)"""
+    out, position = [], 0
+    for match in re.finditer(r"(?i)\bUPDATE\s+[\w.\"]+(?:\s+(?:AS\s+)?(?!SET\b)\w+)?\s+SET\b", sql):
+        if match.start() < position or not in_code(sql, match.start()):
+            continue
+        end = statement_end(sql, match.end())
+        assignments = sub_in_code(r"(?i)(^|,)(\s*)\w+\.(\w+|\"\w+\")(\s*=)(?!>)", r"\1\2\3\4", sql[match.end() : end])
+        out.append(sql[position : match.end()] + assignments)
+        position = end
+    return "".join(out) + sql[position:]
+
+
+def returning_bulk_collect_as_array_agg(sql: str, ctx: PatchContext | None = None) -> str:
+    """UPDATE/DELETE ... RETURNING x, y BULK COLLECT INTO a, b; (every changed row's values into
+    collections) is, in PostgreSQL, the statement in a WITH whose RETURNING rows are aggregated into the
+    arrays: WITH changed AS (UPDATE ... RETURNING x, y) SELECT array_agg(..), array_agg(..) INTO a, b."""
+    out, position = [], 0
+    for match in re.finditer(r"(?im)^([ \t]*)(UPDATE|DELETE)\b", sql):
+        if match.start() < position:
+            continue
+        end = statement_end(sql, match.start())
+        statement = sql[match.start() : end]
+        returning = re.search(r"(?is)\bRETURNING\s+(.*?)\s+BULK\s+COLLECT\s+INTO\s+(.*)$", statement)
+        if not returning:
+            continue
+        values = split_top_level(returning.group(1))
+        targets = [t.strip() for t in split_top_level(returning.group(2))]
+        pad = match.group(1)
+        returned = ", ".join(f"{v} AS returned_{n}" for n, v in enumerate(values, start=1))
+        aggregates = ", ".join(f"coalesce(array_agg(returned_{n}), '{{}}')" for n in range(1, len(values) + 1))
+        out.append(
+            sql[position : match.start()]
+            + f"{pad}WITH oracle_returned AS (\n{statement[: returning.start()].rstrip()}\n{pad}RETURNING {returned})\n"
+            + f"{pad}SELECT {aggregates} INTO {', '.join(targets)} FROM oracle_returned"
+        )
+        position = end
+    return "".join(out) + sql[position:]
+
+
+def savepoint_of_exception_block_dropped(sql: str, ctx: PatchContext | None = None) -> str:
+    """SAVEPOINT s; BEGIN ... EXCEPTION WHEN ... THEN ROLLBACK TO SAVEPOINT s; ... END; undoes the block's
+    work when it fails. PL/pgSQL has no SAVEPOINT statement, but a block with an EXCEPTION clause is a
+    subtransaction that is rolled back before its handler runs, which is the same: the two statements
+    go."""
+    for name in re.findall(r"(?im)^\s*SAVEPOINT\s+(\w+)\s*;\s*\n(?=\s*BEGIN\b)", sql):
+        sql = re.sub(rf"(?im)^\s*SAVEPOINT\s+{name}\s*;\s*\n", "", sql)
+        sql = re.sub(rf"(?im)^\s*ROLLBACK\s+TO\s+(?:SAVEPOINT\s+)?{name}\s*;\s*\n", "", sql)
+    return sql
+
+
+def connect_by_level_as_generate_series(sql: str, ctx: PatchContext | None = None) -> str:
+    """SELECT f(LEVEL) ... FROM DUAL CONNECT BY LEVEL <= n (the rows 1..n) is written by ora2pg 23.2 as a
+    recursive WITH that does not parse (no FROM, an empty JOIN ... ON ()): it is SELECT f(level) FROM
+    generate_series(1, n) AS level_rows(level)."""
+    return re.sub(
+        r"(?s)WITH RECURSIVE cte AS \(\nSELECT (.*?)\n\s*\n\s*LEVEL <= (.*?)\s+UNION ALL\n.*?JOIN cte c ON \(\)\s*\n\s*\) SELECT \* FROM cte\)",
+        r"SELECT \1 FROM generate_series(1, \2) AS level_rows(level))",
+        sql,
+    )
+
+
 PROCEDURE_PATCHES = [
     strip_psql_meta_commands,
     rename_oracle_schemas,
     package_calls_as_functions,
     routines_as_separate_statements,
+    trailing_anonymous_block_dropped,
+    package_member_header_in_declare,
     no_semicolon_after_return_type,
     ref_cursor_type,
     string_list_type,
@@ -791,6 +1021,7 @@ PROCEDURE_PATCHES = [
     json_methods_as_operators,
     json_types_as_jsonb,
     oracle_scalar_types,
+    numeric_trunc_not_date_trunc,
     support_package_caches_dropped,
     associative_arrays_as_jsonb,
     collection_types_as_arrays,
@@ -808,5 +1039,14 @@ PROCEDURE_PATCHES = [
     support_package_variables_as_settings,
     package_constants_as_calls,
     quoted_dictionary_names_in_lower_case,
+    oracle_error_numbers_as_panda_sqlstates,
+    sqlcode_as_oracle_error_number,
+    open_for_update_not_execute,
+    fetch_bulk_collect_as_loop,
+    forall_as_for_loop,
+    returning_bulk_collect_as_array_agg,
+    update_set_targets_unqualified,
+    savepoint_of_exception_block_dropped,
+    connect_by_level_as_generate_series,
     oracle_search_path,
 ]

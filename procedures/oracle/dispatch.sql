@@ -209,8 +209,8 @@ BEGIN
                                 ELSE v_out_endpoints || ',' || p_out_endpoint END;
         IF f."TYPE" = 'output' THEN
             v_out_scopes := CASE WHEN v_out_scopes IS NULL THEN TO_CLOB(NVL(f.SCOPE, 'NULL'))
-                                 ELSE v_out_scopes || ',' || NVL(f.SCOPE, 'NULL') END
-                                 ELSE  -- max() over the log files (max ignores NULLs, Oracle's GREATEST does not);
+                                 ELSE v_out_scopes || ',' || NVL(f.SCOPE, 'NULL') END;
+        ELSE  -- max() over the log files (max ignores NULLs, Oracle's GREATEST does not)
             v_log_file := CASE WHEN f.LFN IS NULL THEN v_log_file ELSE GREATEST(NVL(v_log_file, f.LFN), f.LFN) END;
             v_log_guid := GREATEST(NVL(v_log_guid, NVL(f.GUID, 'NULL')), NVL(f.GUID, 'NULL'));
             v_log_scope := GREATEST(NVL(v_log_scope, NVL(f.SCOPE, 'NULL')), NVL(f.SCOPE, 'NULL'));
