@@ -33,8 +33,13 @@ def test_bench_dispatch_prints_every_scenario_and_the_ratios(server_url, tmp_pat
     figures = dict(re.findall(r"^([abcd]'?) \w+\s+([\d,]+) jobs/s", result.stdout, flags=re.MULTILINE))
     assert set(figures) == {"a", "a'", "b", "c", "d"}, result.stdout
     assert all(int(value.replace(",", "")) > 0 for value in figures.values()), "every scenario acquired jobs"
-    for ratio in ("b/a", "c/a", "a'/a", "b/a'", "c/b", "b/d"):
+    for ratio in ("b/a", "c/a", "a'/a", "b/a'", "c/b", "b/d", "a'/d"):
         assert re.search(rf"{re.escape(ratio)} = \d+\.\d\d", result.stdout), ratio
+    # where the time goes (the database server is local here): the HTTP scenario's CPU per call of each side
+    assert re.search(r"CPU per call: client [\d,]+ us, server [\d,]+ us, database [\d,]+ us", result.stdout), (
+        result.stdout
+    )
+    assert re.search(r"CPU per call: client [\d,]+ us, database [\d,]+ us", result.stdout), result.stdout
 
 
 def test_bench_dispatch_runs_only_the_scenarios_asked(server_url, tmp_path):
@@ -89,3 +94,6 @@ def test_bench_heartbeat_prints_every_scenario_and_the_ratios(server_url, tmp_pa
     assert all(int(value.replace(",", "")) > 0 for value in figures.values()), "every scenario stored heartbeats"
     for ratio in ("h/r", "s/h"):
         assert re.search(rf"{ratio} = \d+\.\d\d", result.stdout), ratio
+    assert re.search(r"CPU per call: client [\d,]+ us, server [\d,]+ us, database [\d,]+ us", result.stdout), (
+        result.stdout
+    )

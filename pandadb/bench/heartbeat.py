@@ -17,7 +17,7 @@ import click
 import psycopg
 from psycopg.types.json import Jsonb
 
-from pandadb.bench.common import load_in_chunks, run_clients, scratch_database
+from pandadb.bench.common import CpuMeter, load_in_chunks, run_clients, scratch_database
 from pandadb.bench.dispatch import ApiClient, api_server
 
 LOAD_RUNNING_SQL = """
@@ -62,7 +62,7 @@ def prepare(url: str, jobs: int, queues: int) -> None:
         conn.execute("VACUUM ANALYZE doma_panda.jobsactive4")
 
 
-def measure_bare(url: str, clients: int, seconds: float, jobs: int) -> float:
+def measure_bare(url: str, clients: int, seconds: float, jobs: int, meter: CpuMeter | None = None) -> float:
     def make_worker(index: int):
         conn = psycopg.connect(url, autocommit=True)
         rng = random.Random(index)
@@ -86,10 +86,10 @@ def measure_bare(url: str, clients: int, seconds: float, jobs: int) -> float:
 
         return beat
 
-    return run_clients(clients, seconds, make_worker)
+    return run_clients(clients, seconds, make_worker, meter)
 
 
-def measure_direct(url: str, clients: int, seconds: float, jobs: int) -> float:
+def measure_direct(url: str, clients: int, seconds: float, jobs: int, meter: CpuMeter | None = None) -> float:
     def make_worker(index: int):
         conn = psycopg.connect(url, autocommit=True)
         rng = random.Random(1000 + index)
@@ -104,11 +104,13 @@ def measure_direct(url: str, clients: int, seconds: float, jobs: int) -> float:
 
         return beat
 
-    return run_clients(clients, seconds, make_worker)
+    return run_clients(clients, seconds, make_worker, meter)
 
 
-def measure_http(url: str, clients: int, seconds: float, jobs: int) -> float:
-    with api_server(url) as (base, token):
+def measure_http(url: str, clients: int, seconds: float, jobs: int, meter: CpuMeter | None = None) -> float:
+    with api_server(url) as (base, token, server_pid):
+        if meter is not None:
+            meter.server_pid = server_pid
 
         def make_worker(index: int):
             client = ApiClient(base, token)
@@ -127,7 +129,7 @@ def measure_http(url: str, clients: int, seconds: float, jobs: int) -> float:
 
             return beat
 
-        return run_clients(clients, seconds, make_worker)
+        return run_clients(clients, seconds, make_worker, meter)
 
 
 @click.command("heartbeat")
@@ -149,8 +151,11 @@ def command(jobs: int, queues: int, clients: int, seconds: float, database: str)
         ("s", "s update_job (HTTP)", measure_http),
     ):
         click.echo(f"measuring {name} for {seconds:g}s with {clients} clients ...")
-        results[key] = measure(url, clients, seconds, jobs)
+        meter = CpuMeter(url)
+        results[key] = measure(url, clients, seconds, jobs, meter)
         click.echo(f"  {name}: {results[key]:,.0f} heartbeats/s")
+        if meter.describe():
+            click.echo(f"    {meter.describe()}")
     click.echo(f"\njobs={jobs} queues={queues} clients={clients} (ratios are of this run)")
     click.echo(f"r bare      {results['r']:>12,.0f} heartbeats/s")
     click.echo(f"h direct    {results['h']:>12,.0f} heartbeats/s   h/r = {results['h'] / results['r']:.2f}")
