@@ -69,6 +69,15 @@ END;
 $$;
 CREATE OR REPLACE FUNCTION doma_panda.oracle_json_value(p_document jsonb, p_path text)
 RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT doma_panda.oracle_json_value(p_document::text, p_path) $$;
+-- (the same for a json column: SCHEDCONFIG_JSON.DATA, a CLOB IS JSON in Oracle)
+CREATE OR REPLACE FUNCTION doma_panda.oracle_json_value(p_document json, p_path text)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT doma_panda.oracle_json_value(p_document::text, p_path) $$;
+
+-- NVL(n, 1) of a NUMBER(5) column (smallint here): orafce's NVL overloads (anyelement, (bigint, int),
+-- (numeric, int)) leave (smallint, integer) ambiguous; in Oracle both are NUMBER, and so is the result
+-- (numeric: a division by it is exact, as Oracle's, not PostgreSQL's integer division).
+CREATE OR REPLACE FUNCTION doma_panda.nvl(p_value smallint, p_default integer)
+RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ SELECT coalesce(p_value, p_default)::numeric $$;
 
 -- oracle_to_number_or_null: JSON_VALUE(... RETURNING NUMBER NULL ON ERROR): the text as a number,
 -- NULL when it is not one.

@@ -309,11 +309,35 @@ def sql_json_value_as_path_query(sql: str, ctx: PatchContext | None = None) -> s
         path = re.sub(r"(?i)\s+(RETURNING\s+\w+(?:\s*\(\s*\d+\s*\))?|NULL\s+ON\s+(ERROR|EMPTY))", "", rest).strip()
         value = f"doma_panda.oracle_json_value({document.strip()}, {path})"
         kind = returning.group(1).upper() if returning else "VARCHAR2"
-        if kind.startswith(("NUMBER", "BINARY_DOUBLE", "BINARY_FLOAT", "INTEGER")):
+        if kind.startswith(("BINARY_DOUBLE", "BINARY_FLOAT")):  # floating point: ROUND halves to even
+            return f"doma_panda.oracle_to_number_or_null({value})::double precision"
+        if kind.startswith(("NUMBER", "INTEGER")):
             return f"doma_panda.oracle_to_number_or_null({value})"
         return value
 
     return replace_calls(sql, "JSON_VALUE", render)
+
+
+def sql_json_value_in_dynamic_sql(sql: str, ctx: PatchContext | None = None) -> str:
+    """A JSON_VALUE(...) call written whole inside a string literal (the text of a dynamic statement, run
+    by EXECUTE IMMEDIATE) is converted as sql_json_value_as_path_query converts one in code: PostgreSQL 15
+    cannot parse its RETURNING ... NULL ON ERROR clauses. (Its quotes stay doubled: it is still literal
+    text.) A call split over several concatenated literals is left as it is."""
+    out, i, start = [], 0, 0
+    while i < len(sql):
+        after = skip_literal_or_comment(sql, i)
+        if after == i:
+            i += 1
+            continue
+        literal = sql[i:after]
+        if literal.startswith("'") and re.search(r"(?i)\bJSON_VALUE\s*\(", literal):
+            try:
+                literal = "'" + sql_json_value_as_path_query(literal[1:-1]) + "'"
+            except ValueError:  # the call does not end in this literal
+                pass
+        out.append(sql[start:i] + literal)
+        i = start = after
+    return "".join(out) + sql[start:]
 
 
 def oracle_regex_escapes(sql: str, ctx: PatchContext | None = None) -> str:
@@ -758,6 +782,34 @@ def quoted_dictionary_names_in_lower_case(sql: str, ctx: PatchContext | None = N
     return re.sub(r"(\"')(\s*\|\|\s*)([^|;']+?)(\s*\|\|\s*)('\")", r"\1\2lower(\3)\4\5", sql)
 
 
+def oracle_trunc_not_date_trunc(sql: str, ctx: PatchContext | None = None) -> str:
+    """ora2pg 23.2 writes every TRUNC(x[, f]) as date_trunc(f, x) (f 'day' when absent), TRUNC of a DATE
+    with a format literal it can name in PostgreSQL. Three TRUNCs are not that: TRUNC(n, -1) of a number
+    (a numeric first argument), TRUNC(TO_NUMBER(t)) (the value cast to numeric), which are PostgreSQL's
+    trunc(n[, d]); and TRUNC(d, <computed format>) (CASE ... 'MM' ... END), an Oracle format only known at
+    run time, which is orafce's oracle.trunc(timestamp, text) (Oracle's formats)."""
+    out, position = [], 0
+    for match in re.finditer(r"(?i)(?<![\w.])date_trunc\s*\(", sql):
+        if match.start() < position or not in_code(sql, match.start()):
+            continue
+        close = closing_bracket(sql, match.end() - 1)
+        arguments = split_top_level(sql[match.end() : close])
+        if len(arguments) != 2:
+            continue
+        unit, value = arguments
+        if re.fullmatch(r"-?\s*\d+", unit):
+            replacement = f"trunc({value}, {unit})"
+        elif unit.lower() == "'day'" and re.search(r"(?i)::\s*numeric\s*$", value):
+            replacement = f"trunc({value})"
+        elif not unit.startswith("'"):
+            replacement = f"oracle.trunc(({value})::timestamp without time zone, {unit})"
+        else:
+            continue
+        out.append(sql[position : match.start()] + replacement)
+        position = close + 1
+    return "".join(out) + sql[position:]
+
+
 def oracle_search_path(sql: str, ctx: PatchContext | None = None) -> str:
     """Each converted routine runs with doma_panda before pg_catalog in its search_path, so its text ||
     text is the environment's NULL-ignoring concatenation (oracle_environment.sql), as Oracle's is. A
@@ -1032,8 +1084,10 @@ PROCEDURE_PATCHES = [
     sql_json_object_as_jsonb_build_object,
     sql_json_arrayagg_as_jsonb_agg,
     sql_json_value_as_path_query,
+    sql_json_value_in_dynamic_sql,
     apply_as_lateral_join,
     oracle_merge_as_postgres_merge,
+    oracle_trunc_not_date_trunc,
     oracle_regex_escapes,
     procedure_calls_with_call,
     support_package_variables_as_settings,
