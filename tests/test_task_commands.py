@@ -298,12 +298,18 @@ def test_soft_and_hard_finish(queue_db):
     assert len(task_jobs(db, soft)) == 2 and generate(db, soft)["jobs"] == 0
     run_commands(db)
     assert task_status(db, soft) == "finishing"
-    for job in task_jobs(db, soft):
-        end_job(db, job["pandaid"], "finished")
+    first, second = task_jobs(db, soft)
+    end_job(db, first["pandaid"], "finished")
+    # a job failing with attempts left gets no new attempt once the task is finishing
+    end_job(db, second["pandaid"], "failed", pilot_error_code=1099, pilot_error_diag="stage-in")
+    assert task_jobs(db, soft) == []
+    retried = "SELECT count(*) FROM doma_panda.jedi_job_retry_history WHERE jeditaskid = %s"
+    assert db.execute(retried, (soft,)).fetchone()[0] == 0
+    assert ("failed", second["pandaid"]) in [(f[1], f[2]) for f in task_files(db, soft)]
     run_commands(db)
-    assert task_status(db, soft) == "finished"  # 2 of 3 files
+    assert task_status(db, soft) == "finished"  # 1 of 3 files
     assert (
-        "2 of 3 input files finished"
+        "1 of 3 input files finished"
         in db.execute("SELECT errordialog FROM doma_panda.jedi_tasks WHERE jeditaskid = %s", (soft,)).fetchone()[0]
     )
 

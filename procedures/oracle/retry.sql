@@ -267,6 +267,7 @@ AS
     v_new_pandaid NUMBER;
     v_reason VARCHAR2(4000);
     v_verb VARCHAR2(100);
+    v_task_status VARCHAR2(64);
     v_result JSON_OBJECT_T := JSON_OBJECT_T();
 BEGIN
     v_changes.put('jobstatus', 'activated');
@@ -327,8 +328,19 @@ BEGIN
     END LOOP;
     CLOSE v_matching;
 
+    BEGIN
+        SELECT t.STATUS INTO v_task_status FROM ATLAS_PANDA.JEDI_TASKS t
+         WHERE t.JEDITASKID = PANDADB_SUPPORT.member_number(v_job, 'jeditaskid');
+    EXCEPTION
+        WHEN NO_DATA_FOUND THEN
+            v_task_status := NULL;
+    END;
     IF v_no_retry THEN
         v_reason := 'no_retry rule';
+    ELSIF v_task_status IN ('done', 'finished', 'failed', 'broken', 'aborted', 'exhausted', 'finishing', 'aborting',
+                            'tobroken') THEN
+        v_reason := 'task ' || PANDADB_SUPPORT.member_text(v_job, 'jeditaskid') || ' is ' || v_task_status
+                    || ': no new attempt';
     ELSIF v_attempt >= v_max_attempt THEN
         v_reason := 'attempt ' || v_attempt || ' reached maxattempt ' || v_max_attempt;
     ELSE

@@ -14,7 +14,9 @@
 -- the job (pilot, exe, sup, ddm, brokerage, jobDispatcher, taskBuffer) that rules match is acted upon.
 -- Without a stopping rule a failed job gets a new attempt while attemptnr < maxattempt: a new PandaID,
 -- attemptnr + 1, status activated at the same queue, its files and parameters copied, recorded in
--- jedi_job_retry_history (relationtype 'retry') when the job belongs to a JEDI task.
+-- jedi_job_retry_history (relationtype 'retry') when the job belongs to a JEDI task. A job of a JEDI task
+-- that takes no more work (finishing after a soft finish, aborting, broken or ended) gets no new attempt:
+-- its input files then count as failed (task_progress.sql), as JEDI does not retry for such a task.
 
 -- retry_rule_parameters: a rule's parameters ('maxAttempt=3&step=500', also ',' or ';' separated) as JSON.
 CREATE OR REPLACE FUNCTION doma_panda.retry_rule_parameters(p_parameters text)
@@ -182,6 +184,7 @@ DECLARE
     v_new_pandaid bigint;
     v_reason text;
     v_verb text;
+    v_task_status text;
 BEGIN
     FOR v_rule IN
         SELECT r.* FROM doma_panda.retry_matching_rules(p_job, v_now) r
@@ -231,8 +234,11 @@ BEGIN
         END CASE;
     END LOOP;
 
+    SELECT t.status INTO v_task_status FROM doma_panda.jedi_tasks t WHERE t.jeditaskid = (p_job ->> 'jeditaskid')::bigint;
     IF v_no_retry THEN
         v_reason := 'no_retry rule';
+    ELSIF v_task_status = ANY (doma_panda.task_final_statuses() || ARRAY['finishing', 'aborting', 'tobroken']) THEN
+        v_reason := format('task %s is %s: no new attempt', p_job ->> 'jeditaskid', v_task_status);
     ELSIF v_attempt >= v_max_attempt THEN
         v_reason := format('attempt %s reached maxattempt %s', v_attempt, v_max_attempt);
     ELSE
