@@ -991,3 +991,191 @@ BEGIN
     END IF;
 END;
 $$;
+
+-- TRUNC(n) of a NUMBER that ora2pg cannot type (TRUNC(PANDADB_SUPPORT.to_number_text(t))): ora2pg
+-- writes every one-argument TRUNC as date_trunc('day', x); on a number it is trunc(n). (procedure_patches.py
+-- rewrites the calls whose argument it can type; this catches the rest.)
+--   p_unit   'day' (ora2pg's unit for TRUNC without a format)
+--   p_value  the number
+CREATE OR REPLACE FUNCTION public.date_trunc(p_unit text, p_value numeric)
+RETURNS numeric LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF p_unit <> 'day' THEN
+        RAISE EXCEPTION 'TRUNC of a number with the format %', p_unit USING ERRCODE = '22023';
+    END IF;
+    RETURN trunc(p_value);
+END;
+$$;
+
+-- ====================================================================================================
+-- Dynamic SQL. The twin builds SQL text at run time (EXECUTE IMMEDIATE, OPEN ... FOR): ora2pg cannot
+-- convert text it never sees, so procedure_patches.py dynamic_sql_translated passes every EXECUTE's text
+-- through oracle_dynamic_sql, which rewrites the Oracle-only parts the twin's dynamic SQL uses.
+-- ====================================================================================================
+
+-- oracle_sql_closing: the position of the ')' closing the '(' at p_open in p_sql (string literals and
+-- quoted names skipped); 0 when unbalanced. Helper of oracle_dynamic_sql, not an Oracle object.
+--   p_sql   SQL text
+--   p_open  position of a '('
+CREATE OR REPLACE FUNCTION doma_panda.oracle_sql_closing(p_sql text, p_open integer)
+RETURNS integer LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
+DECLARE
+    v_depth integer := 0;
+    v_i integer := p_open;
+    v_char text;
+BEGIN
+    WHILE v_i <= length(p_sql) LOOP
+        v_char := substr(p_sql, v_i, 1);
+        IF v_char IN ('''', '"') THEN
+            v_i := strpos(substr(p_sql, v_i + 1), v_char) + v_i;  -- '' inside a literal: two literals, same depth
+        ELSIF v_char = '(' THEN
+            v_depth := v_depth + 1;
+        ELSIF v_char = ')' THEN
+            v_depth := v_depth - 1;
+            IF v_depth = 0 THEN
+                RETURN v_i;
+            END IF;
+        END IF;
+        v_i := v_i + 1;
+    END LOOP;
+    RETURN 0;
+END;
+$$;
+
+-- oracle_sql_split: p_sql split at its top-level commas (not inside brackets, literals or quoted names).
+-- Helper of oracle_dynamic_sql, not an Oracle object.
+--   p_sql  SQL text (an argument list)
+CREATE OR REPLACE FUNCTION doma_panda.oracle_sql_split(p_sql text)
+RETURNS text[] LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
+DECLARE
+    v_parts text[] := '{}';
+    v_depth integer := 0;
+    v_start integer := 1;
+    v_i integer := 1;
+    v_char text;
+BEGIN
+    WHILE v_i <= length(p_sql) LOOP
+        v_char := substr(p_sql, v_i, 1);
+        IF v_char IN ('''', '"') THEN
+            v_i := strpos(substr(p_sql, v_i + 1), v_char) + v_i;
+        ELSIF v_char = '(' THEN
+            v_depth := v_depth + 1;
+        ELSIF v_char = ')' THEN
+            v_depth := v_depth - 1;
+        ELSIF v_char = ',' AND v_depth = 0 THEN
+            v_parts := v_parts || btrim(substr(p_sql, v_start, v_i - v_start));
+            v_start := v_i + 1;
+        END IF;
+        v_i := v_i + 1;
+    END LOOP;
+    RETURN v_parts || btrim(substr(p_sql, v_start));
+END;
+$$;
+
+-- oracle_dynamic_sql: the PostgreSQL text of SQL the twin builds at run time (EXECUTE IMMEDIATE, OPEN
+-- FOR): bind placeholders :1 / :name become $1, $2... (Oracle binds the USING values by position of
+-- occurrence in SQL); JSON_OBJECT('k' VALUE v, ... [NULL|ABSENT ON NULL] [RETURNING t]) becomes
+-- jsonb_build_object calls of at most 50 pairs joined by || (a function takes at most 100 arguments; a
+-- job row has more columns); JSON_ARRAYAGG(v [FORMAT JSON] [ORDER BY ...] [RETURNING t]) becomes
+-- jsonb_agg. Text without them is returned as it is.
+--   p_sql  the SQL text
+CREATE OR REPLACE FUNCTION doma_panda.oracle_dynamic_sql(p_sql text)
+RETURNS text LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
+DECLARE
+    v_sql text := p_sql;
+    v_out text := '';
+    v_i integer := 1;
+    v_char text;
+    v_end integer;
+    v_bind integer := 0;
+    v_match text[];
+    v_open integer;
+    v_close integer;
+    v_inner text;
+    v_items text[];
+    v_pair text[];
+    v_chunks text[];
+    v_chunk text[];
+    v_absent boolean;
+    v_value text;
+    v_order text;
+BEGIN
+    IF v_sql IS NULL THEN
+        RETURN NULL;
+    END IF;
+    -- bind placeholders, outside literals and quoted names, not the :: of a cast
+    WHILE v_i <= length(v_sql) LOOP
+        v_char := substr(v_sql, v_i, 1);
+        IF v_char IN ('''', '"') THEN
+            v_end := strpos(substr(v_sql, v_i + 1), v_char) + v_i;
+            IF v_end = v_i THEN
+                v_end := length(v_sql);
+            END IF;
+            v_out := v_out || substr(v_sql, v_i, v_end - v_i + 1);
+            v_i := v_end + 1;
+            CONTINUE;
+        END IF;
+        v_match := regexp_match(substr(v_sql, v_i), '^:([A-Za-z0-9_]+)');
+        IF v_match IS NOT NULL AND substr(v_sql, v_i - 1, 1) <> ':' THEN
+            v_bind := v_bind + 1;
+            v_out := v_out || '$' || v_bind;
+            v_i := v_i + 1 + length(v_match[1]);
+            CONTINUE;
+        END IF;
+        v_out := v_out || v_char;
+        v_i := v_i + 1;
+    END LOOP;
+    v_sql := v_out;
+    -- JSON_OBJECT, innermost last: each pass rewrites the first one left
+    LOOP
+        v_open := position('JSON_OBJECT(' IN upper(v_sql));
+        EXIT WHEN v_open = 0;
+        v_close := doma_panda.oracle_sql_closing(v_sql, v_open + 11);
+        EXIT WHEN v_close = 0;
+        v_inner := substr(v_sql, v_open + 12, v_close - v_open - 12);
+        v_absent := v_inner ~* '\mABSENT\s+ON\s+NULL\s*(RETURNING\s+\w+(\s*\(\s*\d+\s*\))?\s*)?$';
+        v_inner := regexp_replace(v_inner, '(\s+(NULL|ABSENT)\s+ON\s+NULL|\s+RETURNING\s+\w+(\s*\(\s*\d+\s*\))?)+\s*$', '', 'i');
+        v_items := doma_panda.oracle_sql_split(v_inner);
+        v_chunks := '{}';
+        v_chunk := '{}';
+        FOR k IN 1 .. coalesce(array_length(v_items, 1), 0) LOOP
+            v_pair := regexp_match(v_items[k], '^(.*?)\s+VALUE\s+(.*)$', 'is');
+            IF v_pair IS NULL THEN
+                v_pair := ARRAY[v_items[k], v_items[k]];
+            END IF;
+            v_value := v_pair[2];
+            IF v_value ~* '\s+FORMAT\s+JSON\s*$' THEN
+                v_value := '(' || regexp_replace(v_value, '\s+FORMAT\s+JSON\s*$', '', 'i') || ')::jsonb';
+            END IF;
+            v_chunk := v_chunk || (regexp_replace(v_pair[1], '^KEY\s+', '', 'i') || ', ' || v_value);
+            IF array_length(v_chunk, 1) = 50 OR k = array_length(v_items, 1) THEN
+                v_chunks := v_chunks || ('jsonb_build_object(' || array_to_string(v_chunk, ', ') || ')');
+                v_chunk := '{}';
+            END IF;
+        END LOOP;
+        v_inner := CASE WHEN coalesce(array_length(v_chunks, 1), 0) = 0 THEN '''{}''::jsonb'
+                        ELSE '(' || array_to_string(v_chunks, ' || ') || ')' END;
+        IF v_absent THEN
+            v_inner := 'jsonb_strip_nulls(' || v_inner || ')';
+        END IF;
+        v_sql := substr(v_sql, 1, v_open - 1) || v_inner || substr(v_sql, v_close + 1);
+    END LOOP;
+    -- JSON_ARRAYAGG
+    LOOP
+        v_open := position('JSON_ARRAYAGG(' IN upper(v_sql));
+        EXIT WHEN v_open = 0;
+        v_close := doma_panda.oracle_sql_closing(v_sql, v_open + 13);
+        EXIT WHEN v_close = 0;
+        v_inner := substr(v_sql, v_open + 14, v_close - v_open - 14);
+        v_inner := regexp_replace(v_inner, '(\s+(NULL|ABSENT)\s+ON\s+NULL|\s+RETURNING\s+\w+(\s*\(\s*\d+\s*\))?)+\s*$', '', 'i');
+        v_match := regexp_match(v_inner, '^(.*?)(\s+ORDER\s+BY\s+.*)?$', 'is');
+        v_value := v_match[1];
+        v_order := coalesce(v_match[2], '');
+        IF v_value ~* '\s+FORMAT\s+JSON\s*$' THEN
+            v_value := '(' || regexp_replace(v_value, '\s+FORMAT\s+JSON\s*$', '', 'i') || ')::jsonb';
+        END IF;
+        v_sql := substr(v_sql, 1, v_open - 1) || 'jsonb_agg(' || v_value || v_order || ')' || substr(v_sql, v_close + 1);
+    END LOOP;
+    RETURN v_sql;
+END;
+$$;

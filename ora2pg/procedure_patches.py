@@ -913,21 +913,30 @@ def open_for_update_not_execute(sql: str, ctx: PatchContext | None = None) -> st
 
 
 def numeric_trunc_not_date_trunc(sql: str, ctx: PatchContext | None = None) -> str:
-    """TRUNC(n) of a NUMBER variable: ora2pg 23.2 writes every one-argument TRUNC as date_trunc('day', x),
-    TRUNC of a DATE; on a variable the routine declares numeric it is PostgreSQL's trunc(n)."""
+    """TRUNC(n) of a number: ora2pg 23.2 writes every one-argument TRUNC as date_trunc('day', x), TRUNC of a
+    DATE; when x is arithmetic on variables the routine declares numeric (TRUNC(v_ram / v_cores)) it is
+    PostgreSQL's trunc(x)."""
     routines = re.split(r"(?m)^(?=CREATE OR REPLACE )", sql)
     for index, routine in enumerate(routines):
         names = {
-            m.group(1)
+            m.group(1).lower()
             for m in re.finditer(
                 r"(?im)(?:^|[(,])\s*(\w+)\s+(?:CONSTANT\s+|IN\s+|INOUT\s+)?(?:numeric|integer|bigint|smallint)\b(?!\s*\[)",
                 routine,
             )
         }
-        if names:
-            alternatives = "|".join(sorted(names, key=len, reverse=True))
-            routine = re.sub(rf"(?i)\bdate_trunc\('day',\s*({alternatives})\)", r"trunc(\1)", routine)
-        routines[index] = routine
+        out, position = [], 0
+        for match in re.finditer(r"(?i)\bdate_trunc\('day',\s*", routine):
+            if match.start() < position:
+                continue
+            close = closing_bracket(routine, match.start() + len("date_trunc"))
+            value = routine[match.end() : close]
+            words = re.findall(r"[A-Za-z_]\w*", value)
+            if not words or not re.fullmatch(r"[\w\s.()+\-*/]+", value) or any(w.lower() not in names for w in words):
+                continue
+            out.append(routine[position : match.start()] + f"trunc({value})")
+            position = close + 1
+        routines[index] = "".join(out) + routine[position:]
     return "".join(routines)
 
 
@@ -994,13 +1003,15 @@ def forall_as_for_loop(sql: str, ctx: PatchContext | None = None) -> str:
 def update_set_targets_unqualified(sql: str, ctx: PatchContext | None = None) -> str:
     """UPDATE t a SET a.col = x: Oracle lets the SET list name the columns through the table's alias;
     PostgreSQL wants the bare column (a.col would be the field col of a composite column a). ora2pg 23.2
-    keeps the alias. (MERGE's UPDATE SET: oracle_merge_as_postgres_merge.)"""
+    keeps the alias. The same in MERGE's UPDATE SET (oracle_merge_as_postgres_merge leaves a quoted
+    name qualified: SET r."TIMESTAMP" = x)."""
     out, position = [], 0
-    for match in re.finditer(r"(?i)\bUPDATE\s+[\w.\"]+(?:\s+(?:AS\s+)?(?!SET\b)\w+)?\s+SET\b", sql):
+    for match in re.finditer(r"(?i)\bUPDATE(?:\s+[\w.\"]+(?:\s+(?:AS\s+)?(?!SET\b)\w+)?)?\s+SET\b", sql):
         if match.start() < position or not in_code(sql, match.start()):
             continue
         end = statement_end(sql, match.end())
-        assignments = sub_in_code(r"(?i)(^|,)(\s*)\w+\.(\w+|\"\w+\")(\s*=)(?!>)", r"\1\2\3\4", sql[match.end() : end])
+        # (a plain re.sub: sub_in_code would take the quoted names for literals and skip them)
+        assignments = re.sub(r"(?i)(^|,)(\s*)\w+\.(?=(?:\w+|\"\w+\")\s*=(?!>))", r"\1\2", sql[match.end() : end])
         out.append(sql[position : match.end()] + assignments)
         position = end
     return "".join(out) + sql[position:]
@@ -1042,6 +1053,105 @@ def savepoint_of_exception_block_dropped(sql: str, ctx: PatchContext | None = No
         sql = re.sub(rf"(?im)^\s*SAVEPOINT\s+{name}\s*;\s*\n", "", sql)
         sql = re.sub(rf"(?im)^\s*ROLLBACK\s+TO\s+(?:SAVEPOINT\s+)?{name}\s*;\s*\n", "", sql)
     return sql
+
+
+def quoted_upper_case_names_lowered(sql: str, ctx: PatchContext | None = None) -> str:
+    """The twin quotes the column names that are Oracle keywords ("TYPE", "VALUE", "KEY", "TIMESTAMP"):
+    in Oracle a quoted upper-case name is the unquoted name; PostgreSQL's columns are lower case, so the
+    quoted name is lower-cased (COLLATE "BINARY" is an Oracle collation name: left)."""
+    out, i, start = [], 0, 0
+    while i < len(sql):
+        after = skip_literal_or_comment(sql, i)
+        if after == i:
+            i += 1
+            continue
+        token = sql[i:after]
+        if re.fullmatch(r'"[A-Z][A-Z0-9_$#]*"', token) and not re.search(r"(?i)COLLATE\s*$", sql[start:i]):
+            token = token.lower()
+        out.append(sql[start:i] + token)
+        i = start = after
+    return "".join(out) + sql[start:]
+
+
+def call_variables_as_text(sql: str, ctx: PatchContext | None = None) -> str:
+    """CALL p(v_table, v_text) with OUT parameters: PostgreSQL passes an OUT argument back only into a
+    variable of the parameter's very type (a VARCHAR2(30) variable, character varying(30) once converted,
+    given to a text parameter is wrapped in a cast: "argument is not writable"). The twin's routines'
+    text parameters are text, so the variables a routine passes to CALL are declared text."""
+    routines = re.split(r"(?m)^(?=CREATE OR REPLACE )", sql)
+    for index, routine in enumerate(routines):
+        passed = set()
+        for match in re.finditer(r"(?i)\bCALL\s+[\w.]+\s*\(", routine):
+            close = closing_bracket(routine, match.end() - 1)
+            passed |= {
+                a.strip().lower()
+                for a in split_top_level(routine[match.end() : close])
+                if re.fullmatch(r"\s*\w+\s*", a)
+            }
+        for name in passed:
+            routine = re.sub(
+                rf"(?im)^(\s*{name}\s+)character varying(?:\(\d+\))?(\s*(?::=|;))", r"\1text\2", routine, count=1
+            )
+        routines[index] = routine
+    return "".join(routines)
+
+
+def dynamic_sql_translated(sql: str, ctx: PatchContext | None = None) -> str:
+    """The SQL text the twin builds at run time (EXECUTE IMMEDIATE, OPEN c FOR <text>) is Oracle's: bind
+    placeholders :1 / :name, JSON_OBJECT(... VALUE ...) and JSON_ARRAYAGG from PANDADB_SUPPORT.row_json_sql.
+    ora2pg cannot convert text it never sees: the text of every EXECUTE goes through
+    doma_panda.oracle_dynamic_sql (oracle_environment.sql), which rewrites those parts when it runs."""
+    out, position = [], 0
+    for match in re.finditer(r"(?i)(?<![\w.])EXECUTE\s+", sql):
+        if match.start() < position or not in_code(sql, match.start()):
+            continue
+        if re.match(r"(?i)(FUNCTION|PROCEDURE|ON)\b", sql[match.end() :]):
+            continue
+        end = statement_end(sql, match.end())
+        mask = sql[match.end() : end]
+        depth, i, stop = 0, 0, len(mask)
+        while i < len(mask):  # the text ends at INTO or USING outside brackets and literals
+            after = skip_literal_or_comment(mask, i)
+            if after != i:
+                i = after
+                continue
+            if mask[i] in "([":
+                depth += 1
+            elif mask[i] in ")]":
+                depth -= 1
+            elif depth == 0 and re.match(r"(?i)\s(INTO|USING)\b", mask[i:]):
+                stop = i
+                break
+            i += 1
+        text = mask[:stop].strip()
+        out.append(sql[position : match.end()] + f"doma_panda.oracle_dynamic_sql({text})" + mask[stop:])
+        position = end
+    return "".join(out) + sql[position:]
+
+
+def recursive_with_marked(sql: str, ctx: PatchContext | None = None) -> str:
+    """Oracle's recursive subquery factoring (WITH t (a, b) AS (... UNION ALL ... FROM t ...)) has no
+    RECURSIVE keyword; PostgreSQL needs WITH RECURSIVE when one of the WITH's queries reads itself."""
+    out, position = [], 0
+    for match in re.finditer(r"(?i)\bWITH\s+(?!RECURSIVE\b)(?=\w+\s*(?:\([^()]*\)\s*)?AS\s*\()", sql):
+        if match.start() < position or not in_code(sql, match.start()):
+            continue
+        i, recursive = match.end(), False
+        while True:  # the WITH's queries: name [(columns)] AS (query), ...
+            item = re.compile(r"\s*(\w+)\s*(?:\([^()]*\)\s*)?AS\s*\(", re.I).match(sql, i)
+            if not item:
+                break
+            close = closing_bracket(sql, item.end() - 1)
+            if re.search(rf"(?i)(?<![\w.]){item.group(1)}\b", sql[item.end() : close]):
+                recursive = True
+            comma = re.compile(r"\s*,").match(sql, close + 1)
+            if not comma:
+                break
+            i = comma.end()
+        if recursive:
+            out.append(sql[position : match.start()] + "WITH RECURSIVE ")
+            position = match.end()
+    return "".join(out) + sql[position:]
 
 
 def connect_by_level_as_generate_series(sql: str, ctx: PatchContext | None = None) -> str:
@@ -1099,7 +1209,11 @@ PROCEDURE_PATCHES = [
     fetch_bulk_collect_as_loop,
     forall_as_for_loop,
     returning_bulk_collect_as_array_agg,
+    quoted_upper_case_names_lowered,
     update_set_targets_unqualified,
+    call_variables_as_text,
+    dynamic_sql_translated,
+    recursive_with_marked,
     savepoint_of_exception_block_dropped,
     connect_by_level_as_generate_series,
     oracle_search_path,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ora2pg.oracle_ddl import PROJECT_ROOT, Ora2pgError
 from ora2pg.patches import PatchContext
-from ora2pg.procedure_patches import PROCEDURE_PATCHES
+from ora2pg.procedure_patches import PROCEDURE_PATCHES, oracle_functions_kept_for_orafce
 
 ORACLE_PROCEDURES = PROJECT_ROOT / "procedures" / "oracle"
 # what the converted twin runs with in the scratch database (orafce, the JSON methods)
@@ -101,13 +101,16 @@ def convert_procedures(
     ctx = PatchContext("ATLAS_PANDA", "doma_panda", oracle_ddl.OracleDDL([]))
     routines = []
     for path in sorted(Path(input_dir).glob("*.sql")):
+        # the Oracle functions ora2pg translates lossily are hidden from it (orafce runs them)
+        source = output_dir / f"oracle_{path.name}"
+        source.write_text(oracle_functions_kept_for_orafce(path.read_text()))
         sql = run_ora2pg(
             "FUNCTION",
             config,
             output_dir / f"FUNCTION_{path.stem}.sql",
             oracle_schema="ATLAS_PANDA",
             pg_schema="doma_panda",
-            input_file=path,
+            input_file=source,
             binary=binary or find_ora2pg(),
         )
         for patch in PROCEDURE_PATCHES:
@@ -129,12 +132,15 @@ def json_signature_as_postgres(sql: str, jsonb_parameters: set[str], returns_jso
     and returns jsonb: the parameters that are jsonb in the PostgreSQL routine, and its result, are made
     jsonb, so callers (the services, the tests) call the converted routine as they call PostgreSQL's.
     (A CLOB holding JSON and a jsonb are the same value to the twin's code: it parses one as JSON_OBJECT_T,
-    i.e. casts it to jsonb.)"""
+    i.e. casts it to jsonb.) Not the OUT parameters of a procedure (job_lock: a function with OUT parameters
+    in PostgreSQL, a procedure in the twin): the twin's callers pass text variables to them, and CALL
+    needs a variable of the parameter's type (a cast argument is not writable)."""
     header_end = sql.find("$body$")
     header, body = sql[:header_end], sql[header_end:]
+    modes = r"IN\s+" if re.search(r"(?m)^CREATE OR REPLACE PROCEDURE", header) else r"IN\s+|INOUT\s+|OUT\s+"
     for name in jsonb_parameters:
         header = re.sub(
-            rf"(?i)(\b{re.escape(name)}\s+(?:IN\s+|INOUT\s+|OUT\s+)?)(?:text|character varying(?:\(\d+\))?)\b",
+            rf"(?i)(\b{re.escape(name)}\s+(?:{modes})?)(?:text|character varying(?:\(\d+\))?)\b",
             r"\1jsonb",
             header,
         )

@@ -364,7 +364,8 @@ CREATE OR REPLACE PACKAGE BODY ATLAS_PANDA.PANDADB_SUPPORT AS
             v_date := to_date_value(v_text);
             RETURN TRUE;
         ELSIF REGEXP_LIKE(p_type, '^(VARCHAR2|CHAR)\([0-9]+\)$') THEN
-            RETURN NVL(LENGTH(v_text), 0) <= TO_NUMBER(REGEXP_SUBSTR(p_type, '[0-9]+'));
+            -- the length in the brackets (the first digits of 'VARCHAR2(128)' are the 2 of VARCHAR2)
+            RETURN NVL(LENGTH(v_text), 0) <= TO_NUMBER(RTRIM(SUBSTR(p_type, INSTR(p_type, '(') + 1), ')'));
         END IF;
         RETURN TRUE;  -- CLOB and the rest take any text
     EXCEPTION

@@ -365,13 +365,16 @@ CREATE OR REPLACE FUNCTION ATLAS_PANDA.JOB_TEXT_VALUE(p_value IN CLOB)
 RETURN CLOB
 AS
     v_element JSON_ELEMENT_T;
+    v_wrapper JSON_OBJECT_T := JSON_OBJECT_T();
 BEGIN
     IF p_value IS NULL THEN
         RETURN NULL;
     END IF;
     v_element := JSON_ELEMENT_T.parse(p_value);
     IF v_element.is_string() THEN
-        RETURN JSON_OBJECT_T('{"v":' || p_value || '}').get_clob('v');
+        -- the string's value, unescaped: read back as a member (get_clob: no VARCHAR2 length limit)
+        v_wrapper.put('v', v_element);
+        RETURN v_wrapper.get_clob('v');
     END IF;
     RETURN v_element.to_clob();
 END JOB_TEXT_VALUE;
@@ -444,7 +447,8 @@ BEGIN
             IF REGEXP_LIKE(v_type, '^VARCHAR2\([0-9]+\)$') AND PANDADB_SUPPORT.member_type(v_request, v_api_name) <> 'null' THEN
                 v_changes.put(v_column, SUBSTR(DBMS_LOB.SUBSTR(
                                                    ATLAS_PANDA.JOB_TEXT_VALUE(v_request.get(v_api_name).to_clob()), 32767, 1), 1,
-                                               TO_NUMBER(REGEXP_SUBSTR(v_type, '[0-9]+'))));
+                                               -- the length in the brackets (not the 2 of VARCHAR2)
+                                               TO_NUMBER(RTRIM(SUBSTR(v_type, INSTR(v_type, '(') + 1), ')'))));
             ELSE
                 v_changes.put(v_column, v_request.get(v_api_name));
             END IF;
