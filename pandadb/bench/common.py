@@ -69,7 +69,7 @@ def _child_pids(parent: int) -> list[int]:
 @dataclass
 class CpuMeter:
     """Where a scenario's CPU goes, per call: the bench's own process (the clients), the API server's processes
-    (when server_pid is set) and the database backends of the bench database, from /proc. Readable only when
+    (when server_pid is set) and the client backends of the bench database (not autovacuum), from /proc. Readable only when
     the database server runs on this machine (the embedded cluster); otherwise `per_call` stays empty."""
 
     url: str
@@ -84,7 +84,8 @@ class CpuMeter:
             backends = [
                 row[0]
                 for row in conn.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND backend_type = 'client backend'"
                 ).fetchall()
             ]
         groups = {"database": backends}
