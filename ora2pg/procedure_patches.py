@@ -810,6 +810,42 @@ def oracle_trunc_not_date_trunc(sql: str, ctx: PatchContext | None = None) -> st
     return "".join(out) + sql[position:]
 
 
+# Oracle functions whose ora2pg 23.2 translation loses arguments: REGEXP_SUBSTR(s, p, position, occurrence,
+# flags, subexpression) becomes regexp_matches(s, p, 'g') without the flags and the subexpression, and
+# returns every capture group concatenated where Oracle returns the whole match ('^-?[0-9]+(\.[0-9]+)?'
+# on '10 seconds' gives '' instead of '10'). orafce implements them with Oracle's arguments and results.
+ORAFCE_KEPT_FUNCTIONS = ("REGEXP_SUBSTR",)
+
+
+def oracle_functions_kept_for_orafce(source: str) -> str:
+    """The PL/SQL given to ora2pg (not a patch of its output: run by procedures.py on each source file):
+    each call of an ORAFCE_KEPT_FUNCTIONS function is renamed ORAFCE_<name>(, which ora2pg does not know
+    and leaves as it is; orafce_functions_restored makes it orafce's oracle.<name>(."""
+    for name in ORAFCE_KEPT_FUNCTIONS:
+        source = re.sub(rf"(?i)(?<![\w.]){name}(\s*\()", rf"ORAFCE_{name}\1", source)
+    return source
+
+
+def orafce_functions_restored(sql: str, ctx: PatchContext | None = None) -> str:
+    """The other half of oracle_functions_kept_for_orafce: ORAFCE_<name>( is orafce's oracle.<name>( (the
+    same arguments as Oracle's function, the same results). Its numeric arguments (position, occurrence,
+    subexpression: NUMBER in Oracle, integer in orafce) are cast to integer, so a bigint (a LEVEL from
+    generate_series) or numeric expression finds the function."""
+    for name in ORAFCE_KEPT_FUNCTIONS:
+        while True:
+            match = re.search(rf"(?i)\bORAFCE_{name}\s*\(", sql)
+            if not match:
+                break
+            close = closing_bracket(sql, match.end() - 1)
+            arguments = split_top_level(sql[match.end() : close])
+            arguments = [
+                a if index in (0, 1, 4) or re.fullmatch(r"\d+", a) else f"({a})::integer"
+                for index, a in enumerate(arguments)
+            ]
+            sql = sql[: match.start()] + f"oracle.{name.lower()}({', '.join(arguments)})" + sql[close + 1 :]
+    return sql
+
+
 def oracle_search_path(sql: str, ctx: PatchContext | None = None) -> str:
     """Each converted routine runs with doma_panda before pg_catalog in its search_path, so its text ||
     text is the environment's NULL-ignoring concatenation (oracle_environment.sql), as Oracle's is. A
@@ -1167,6 +1203,7 @@ def connect_by_level_as_generate_series(sql: str, ctx: PatchContext | None = Non
 
 PROCEDURE_PATCHES = [
     strip_psql_meta_commands,
+    orafce_functions_restored,
     rename_oracle_schemas,
     package_calls_as_functions,
     routines_as_separate_statements,
