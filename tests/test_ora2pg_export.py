@@ -229,7 +229,7 @@ def test_procedure_patches_are_named_documented_functions():
     assert sql == (
         "CREATE OR REPLACE FUNCTION doma_panda.f (p text[]) RETURNS refcursor AS $body$\n"
         "BEGIN v := ARRAY['a', lower(b)]; w := '{}'::text[]; RETURN doma_panda.quote_literal(x); END;\n"
-        "$body$\nLANGUAGE PLPGSQL;\n"
+        "$body$\nLANGUAGE PLPGSQL SET search_path = doma_panda, pg_catalog, oracle, public;\n"
     )
 
 
