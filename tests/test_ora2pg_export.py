@@ -228,6 +228,7 @@ def test_procedure_patches_are_named_documented_functions():
         sql = patch(sql, None)
     assert sql == (
         "CREATE OR REPLACE FUNCTION doma_panda.f (p text[]) RETURNS refcursor AS $body$\n"
+        "#variable_conflict use_column\n"
         "BEGIN v := ARRAY['a', lower(b)]; w := '{}'::text[]; RETURN doma_panda.quote_literal(x); END;\n"
         "$body$\nLANGUAGE PLPGSQL SET search_path = doma_panda, pg_catalog, oracle, public;\n"
     )
