@@ -171,3 +171,15 @@ def test_procedure_calls_package_variables_and_oracle_concatenation(twin_db):
     # NULL || ',' || 'a' is ',a' in Oracle (NULL in PostgreSQL); the clock is PostgreSQL's pandadb.clock
     assert result == ",a, at 2026-01-02 03:04"
     assert twin_db.execute("SELECT doma_panda.panda_now()").fetchone()[0].isoformat() == "2026-01-02T03:04:05"
+
+
+def test_every_twin_routine_converts_and_creates(database_url, tmp_path):
+    """The first figure of `pandadb ora2pg check --procedures`: every routine of procedures/oracle is
+    converted by ora2pg and, patched, created in place of the PostgreSQL one."""
+    from ora2pg import procedures as twin
+
+    conversion = twin.load_in_place(database_url, twin.convert_procedures(tmp_path))
+    total = set(conversion.oracle_routines)
+    assert len(total) > 150
+    not_created = {name: conversion.created.get(name, "not converted") for name in total - conversion.created_names}
+    assert not_created == {}
