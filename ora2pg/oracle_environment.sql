@@ -516,7 +516,7 @@ SELECT name, lockid, max(expiration) AS expiration
 --   lockname         the lock's name, 1 to 128 characters (names beginning ORA$ are Oracle's)
 --   lockhandle       OUT: the handle for REQUEST, CONVERT and RELEASE
 --   expiration_secs  how long the allocation is kept at least (default 864000, 10 days)
-CREATE OR REPLACE PROCEDURE dbms_lock.allocate_unique(lockname varchar, OUT lockhandle varchar,
+CREATE OR REPLACE PROCEDURE dbms_lock.allocate_unique(lockname varchar, OUT lockhandle text,
                                                       expiration_secs integer DEFAULT 864000)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -548,7 +548,7 @@ $$;
 -- expiration_secs): ALLOCATE_UNIQUE without committing the caller's transaction (what Oracle's does
 -- with an autonomous transaction; here the allocation is written in the caller's transaction, see
 -- dbms_lock.allocations). Parameters as ALLOCATE_UNIQUE.
-CREATE OR REPLACE PROCEDURE dbms_lock.allocate_unique_autonomous(lockname varchar, OUT lockhandle varchar,
+CREATE OR REPLACE PROCEDURE dbms_lock.allocate_unique_autonomous(lockname varchar, OUT lockhandle text,
                                                                  expiration_secs integer DEFAULT 864000)
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -971,6 +971,46 @@ BEGIN
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_cast WHERE castsource = 'text'::regtype AND casttarget = 'jsonb'::regtype) THEN
         CREATE CAST (text AS jsonb) WITH INOUT AS IMPLICIT;
+    END IF;
+END;
+$$;
+
+-- Oracle NUMBER(1) flag columns are PostgreSQL booleans (the project's encoding: schema/oracle's NUMBER(1)
+-- is schema/postgres's boolean, ora2pg.conf REPLACE_AS_BOOLEAN NUMBER:1). The twin compares them with 1 and
+-- 0 and stores NUMBER(1) values (0/1) in them: flag = 1 / flag <> 0 compare as true / false (operators in
+-- doma_panda, so only the converted routines, whose search_path starts with doma_panda, see them), and
+-- a NUMBER(1) value (smallint, numeric) is stored in and read from a boolean column by assignment casts
+-- (1 true, 0 false, as the Oracle CHECK (col IN (0, 1)) allows).
+--   p_flag, p_number  the boolean and the number
+CREATE OR REPLACE FUNCTION doma_panda.oracle_flag_equals(p_flag boolean, p_number integer)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT p_flag = (p_number <> 0) $$;
+CREATE OR REPLACE FUNCTION doma_panda.oracle_flag_equals(p_number integer, p_flag boolean)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT p_flag = (p_number <> 0) $$;
+CREATE OR REPLACE FUNCTION doma_panda.oracle_flag_differs(p_flag boolean, p_number integer)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT p_flag <> (p_number <> 0) $$;
+CREATE OR REPLACE FUNCTION doma_panda.oracle_flag_differs(p_number integer, p_flag boolean)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT p_flag <> (p_number <> 0) $$;
+CREATE OR REPLACE FUNCTION doma_panda.oracle_number_as_flag(p_number smallint)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT p_number <> 0 $$;
+CREATE OR REPLACE FUNCTION doma_panda.oracle_number_as_flag(p_number numeric)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT p_number <> 0 $$;
+CREATE OR REPLACE FUNCTION doma_panda.oracle_flag_as_smallint(p_flag boolean)
+RETURNS smallint LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN p_flag THEN 1 WHEN NOT p_flag THEN 0 END::smallint $$;
+CREATE OR REPLACE FUNCTION doma_panda.oracle_flag_as_numeric(p_flag boolean)
+RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN p_flag THEN 1 WHEN NOT p_flag THEN 0 END::numeric $$;
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_operator WHERE oprname = '=' AND oprnamespace = 'doma_panda'::regnamespace) THEN
+        CREATE OPERATOR doma_panda.= (LEFTARG = boolean, RIGHTARG = integer, FUNCTION = doma_panda.oracle_flag_equals);
+        CREATE OPERATOR doma_panda.= (LEFTARG = integer, RIGHTARG = boolean, FUNCTION = doma_panda.oracle_flag_equals);
+        CREATE OPERATOR doma_panda.<> (LEFTARG = boolean, RIGHTARG = integer, FUNCTION = doma_panda.oracle_flag_differs);
+        CREATE OPERATOR doma_panda.<> (LEFTARG = integer, RIGHTARG = boolean, FUNCTION = doma_panda.oracle_flag_differs);
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_cast WHERE castsource = 'smallint'::regtype AND casttarget = 'boolean'::regtype) THEN
+        CREATE CAST (smallint AS boolean) WITH FUNCTION doma_panda.oracle_number_as_flag(smallint) AS ASSIGNMENT;
+        CREATE CAST (numeric AS boolean) WITH FUNCTION doma_panda.oracle_number_as_flag(numeric) AS ASSIGNMENT;
+        CREATE CAST (boolean AS smallint) WITH FUNCTION doma_panda.oracle_flag_as_smallint(boolean) AS ASSIGNMENT;
+        CREATE CAST (boolean AS numeric) WITH FUNCTION doma_panda.oracle_flag_as_numeric(boolean) AS ASSIGNMENT;
     END IF;
 END;
 $$;

@@ -846,6 +846,60 @@ def orafce_functions_restored(sql: str, ctx: PatchContext | None = None) -> str:
     return sql
 
 
+def commit_in_function_left_to_caller(sql: str, ctx: PatchContext | None = None) -> str:
+    """A PostgreSQL function runs inside its caller's transaction and cannot end it (COMMIT there raises
+    invalid transaction termination; only a procedure called by a top-level CALL may). The twin's
+    functions that COMMIT do so where Oracle's DBMS_SCHEDULER/DDL would commit implicitly anyway
+    (load_scheduled_jobs before DBMS_SCHEDULER.DROP_JOB/CREATE_JOB); the environment's stand-ins for those do
+    not commit, so the function's work is committed with its caller's transaction, as PostgreSQL's
+    function of the same name is. The COMMIT statements of functions are dropped (procedures keep theirs)."""
+    routines = re.split(r"(?m)^(?=CREATE OR REPLACE )", sql)
+    for index, routine in enumerate(routines):
+        if routine.startswith("CREATE OR REPLACE FUNCTION"):
+            routines[index] = re.sub(
+                r"(?im)^([ \t]*)COMMIT\s*;", r"\1NULL;  -- COMMIT: left to the caller's transaction", routine
+            )
+    return "".join(routines)
+
+
+def empty_strings_stored_as_null(sql: str, ctx: PatchContext | None = None) -> str:
+    """Oracle has no empty string: '' is NULL, so a VARCHAR2 variable never holds '' (TRIM(SUBSTR(s, n)) past
+    the end is NULL, and `WHILE v IS NOT NULL` loops stop there). In PostgreSQL '' is a value. Every
+    assignment to a routine's text variable (character varying, text: declared in its DECLARE section,
+    with an initial value or later with :=) stores nullif(value, '') instead, as Oracle would."""
+    routines = re.split(r"(?m)^(?=CREATE OR REPLACE )", sql)
+    for index, routine in enumerate(routines):
+        body = routine.find("$body$")
+        begin = re.search(r"(?im)^\s*BEGIN\b", routine[body:]) if body >= 0 else None
+        if not begin:
+            continue
+        declare_end = body + begin.start()
+        text_type = r"(?:character\s+varying|varchar|text)(?:\s*\(\s*\d+\s*\))?"
+        names = {
+            m.group(1).lower()
+            for m in re.finditer(
+                rf"(?im)^\s*(\w+)\s+(?:CONSTANT\s+)?{text_type}\s*(?::=|;|DEFAULT\b)", routine[body:declare_end]
+            )
+        }
+        if not names:
+            continue
+        alternatives = "|".join(sorted(names, key=len, reverse=True))
+        out, position = [], 0
+        pattern = re.compile(
+            rf"(?im)^([ \t]*(?:{alternatives})\s+(?:CONSTANT\s+)?{text_type}\s*:=|[ \t]*(?:{alternatives})\s*:=)"
+        )
+        for match in pattern.finditer(routine, body):
+            if match.start() < position or not in_code(routine, match.start()):
+                continue
+            end = statement_end(routine, match.end())
+            value = routine[match.end() : end].strip()
+            # (as text: a call of a routine whose result the loader makes jsonb gives jsonb)
+            out.append(routine[position : match.end()] + f" nullif(({value})::text, '')")
+            position = end
+        routines[index] = "".join(out) + routine[position:]
+    return "".join(routines)
+
+
 def oracle_search_path(sql: str, ctx: PatchContext | None = None) -> str:
     """Each converted routine runs with doma_panda before pg_catalog in its search_path, so its text ||
     text is the environment's NULL-ignoring concatenation (oracle_environment.sql), as Oracle's is. A
@@ -1253,5 +1307,7 @@ PROCEDURE_PATCHES = [
     recursive_with_marked,
     savepoint_of_exception_block_dropped,
     connect_by_level_as_generate_series,
+    empty_strings_stored_as_null,
+    commit_in_function_left_to_caller,
     oracle_search_path,
 ]
