@@ -1047,6 +1047,17 @@ BEGIN
 END;
 $$;
 
+-- oracle_sqlstate: the SQLSTATE PostgreSQL raises for an Oracle error number given to
+-- RAISE_APPLICATION_ERROR at run time (procedure_patches.py computed_error_number_as_sqlstate): the
+-- twin's refusals ORA-20001..20005 are PD001..PD005; another -20nnn is 45nnn (ora2pg's own mapping of
+-- a literal number).
+--   p_number  the Oracle error number (-20000 .. -20999)
+CREATE OR REPLACE FUNCTION doma_panda.oracle_sqlstate(p_number numeric)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_number BETWEEN -20005 AND -20001 THEN 'PD00' || (-20000 - p_number)::integer
+                ELSE '45' || lpad(((-p_number)::integer % 1000)::text, 3, '0') END
+$$;
+
 -- ====================================================================================================
 -- Dynamic SQL. The twin builds SQL text at run time (EXECUTE IMMEDIATE, OPEN ... FOR): ora2pg cannot
 -- convert text it never sees, so procedure_patches.py dynamic_sql_translated passes every EXECUTE's text

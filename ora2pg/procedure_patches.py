@@ -993,7 +993,10 @@ def sqlcode_as_oracle_error_number(sql: str, ctx: PatchContext | None = None) ->
     five-character code), and the twin compares it with numbers (SQLCODE BETWEEN -20005 AND -20001):
     SQLSTATE in an expression becomes doma_panda.oracle_sqlcode(SQLSTATE), the Oracle number of that
     condition (oracle_environment.sql). The handler condition WHEN SQLSTATE '...' stays."""
-    return sub_in_code(r"(?i)(?<![\w.])(?<!WHEN )SQLSTATE\b(?!\s*')", "doma_panda.oracle_sqlcode(SQLSTATE)", sql)
+    # (not sub_in_code: it cuts the code before a literal, hiding the '...' of WHEN SQLSTATE '...')
+    sql = re.sub(r"(?<![\w.'])SQLSTATE\b(?!\s*')", "doma_panda.oracle_sqlcode(SQLSTATE)", sql)
+    # -SQLCODE cast to text (TO_CHAR(-SQLCODE)): the minus applies to the number, before the cast
+    return re.sub(r"-\s*(doma_panda\.oracle_sqlcode\(SQLSTATE\))(?=::)", r"(-\1)", sql)
 
 
 def open_for_update_not_execute(sql: str, ctx: PatchContext | None = None) -> str:
@@ -1244,6 +1247,48 @@ def recursive_with_marked(sql: str, ctx: PatchContext | None = None) -> str:
     return "".join(out) + sql[position:]
 
 
+def computed_error_number_as_sqlstate(sql: str, ctx: PatchContext | None = None) -> str:
+    """RAISE_APPLICATION_ERROR(v_code, m) with a computed number: ora2pg 23.2 writes USING ERRCODE = v_code,
+    a number where PostgreSQL wants a SQLSTATE; doma_panda.oracle_sqlstate (oracle_environment.sql) gives
+    the SQLSTATE of an Oracle error number (-20002 -> PD002, as oracle_error_numbers_as_panda_sqlstates)."""
+    return re.sub(r"(?i)(\bERRCODE\s*=\s*)(?!')([^;']+?)(\s*;)", r"\1doma_panda.oracle_sqlstate(\2)\3", sql)
+
+
+def listagg_of_any_type(sql: str, ctx: PatchContext | None = None) -> str:
+    """LISTAGG(x, sep) converts x to text (a NUMBER too); ora2pg 23.2 writes string_agg(x, sep), which takes
+    text only: the value is cast. Oracle's ORDER BY ROWNUM inside it (the order of the rows read, e.g. of a
+    collection) has no PostgreSQL name: the aggregate reads unnest's rows in that order without it."""
+    sql = re.sub(r"(?i)\s+ORDER\s+BY\s+ROWNUM\s*\)", ")", sql)
+    out, position = [], 0
+    for match in re.finditer(r"(?i)(?<![\w.])string_agg\s*\(", sql):
+        if match.start() < position or not in_code(sql, match.start()):
+            continue
+        close = closing_bracket(sql, match.end() - 1)
+        arguments = split_top_level(sql[match.end() : close])
+        if len(arguments) < 2:
+            continue
+        inner = sql[match.end() : close]
+        start = inner.find(arguments[0])  # the first argument, after any leading blanks
+        value_end = match.end() + start + len(arguments[0])
+        out.append(sql[position : match.end() + start] + f"({arguments[0]})::text")
+        position = value_end
+    return "".join(out) + sql[position:]
+
+
+def columns_before_variables(sql: str, ctx: PatchContext | None = None) -> str:
+    """In a SQL statement of PL/SQL a name that is both a column (or a table alias) and a variable is the
+    column (Oracle's name resolution): FOR d IN (...) LOOP leaves a record d that an UPDATE ... d SET ...
+    WHERE d.JEDITASKID = ... must not see. PL/pgSQL's #variable_conflict use_column is that rule."""
+    return re.sub(r"(?m)( AS \$body\$\n)(?!#variable_conflict)", r"\1#variable_conflict use_column\n", sql)
+
+
+def member_date_result_as_timestamp(sql: str, ctx: PatchContext | None = None) -> str:
+    """ora2pg 23.2 keeps a package member's DATE result type: RETURNS DATE is PostgreSQL's date, without the
+    time of day (PANDADB_SUPPORT.to_date_value would cut every time to midnight). Oracle's DATE is
+    ora2pg's timestamp without time zone."""
+    return re.sub(r"(?i)(\bRETURNS\s+)DATE(\s+AS\s+\$body\$)", r"\1timestamp without time zone\2", sql)
+
+
 def connect_by_level_as_generate_series(sql: str, ctx: PatchContext | None = None) -> str:
     """SELECT f(LEVEL) ... FROM DUAL CONNECT BY LEVEL <= n (the rows 1..n) is written by ora2pg 23.2 as a
     recursive WITH that does not parse (no FROM, an empty JOIN ... ON ()): it is SELECT f(level) FROM
@@ -1305,6 +1350,10 @@ PROCEDURE_PATCHES = [
     call_variables_as_text,
     dynamic_sql_translated,
     recursive_with_marked,
+    computed_error_number_as_sqlstate,
+    listagg_of_any_type,
+    columns_before_variables,
+    member_date_result_as_timestamp,
     savepoint_of_exception_block_dropped,
     connect_by_level_as_generate_series,
     empty_strings_stored_as_null,

@@ -33,9 +33,10 @@
 -- currentpriority = assignedpriority, gshare = the matching leaf share (job_global_share), resource_type
 -- from corecount and minramcount. Unknown keys or values of the wrong type: -20002 naming them, nothing
 -- written. Returns [{"PandaID", "jobName", "jobStatus"}, ...] in input order.
--- The job carries p_vo. Not yet in this twin (PostgreSQL job_spec.sql and job_setup.sql, PostgreSQL only for
--- now): serialized JobSpecs, the submission rules (production role, VO, registered queue and its cloud), the
--- setup of jobs submitted without a status.
+-- Without a status the job is set up at once, as PostgreSQL's job_setup_new_job does: activated when its
+-- inputs are ready, else assigned. The job carries p_vo. Not yet in this twin (PostgreSQL job_spec.sql,
+-- PostgreSQL only for now): serialized JobSpecs, the submission rules (production role, VO, registered
+-- queue and its cloud).
 --   p_job_specs      a JSON array of job objects
 --   p_submitter      the authenticated submitter (user name), or NULL
 --   p_is_production  the submitter has the production role; NULL: a trusted caller
@@ -53,6 +54,8 @@ AS
     v_defaults JSON_OBJECT_T;
     v_unknown VARCHAR2(32767);
     v_status VARCHAR2(64);
+    v_status_given BOOLEAN;
+    v_setup JSON_OBJECT_T;
     v_table VARCHAR2(30);
     v_pandaid NUMBER;
     v_parameters JSON_ELEMENT_T;
@@ -93,6 +96,7 @@ BEGIN
            OR (v_metadata IS NOT NULL AND NOT v_metadata.is_string()) THEN
             RAISE_APPLICATION_ERROR(-20002, v_what || ': jobParameters and metadata must be strings');
         END IF;
+        v_status_given := PANDADB_SUPPORT.member_text(v_job, 'jobstatus') IS NOT NULL;
         v_status := NVL(PANDADB_SUPPORT.member_text(v_job, 'jobstatus'), 'defined');
         IF v_status NOT IN ('defined', 'assigned', 'waiting', 'pending', 'activated', 'throttled') THEN
             RAISE_APPLICATION_ERROR(-20002,
@@ -148,6 +152,21 @@ BEGIN
         v_count := ATLAS_PANDA.JOB_INSERT_FILES(v_pandaid, CASE WHEN v_files IS NOT NULL THEN v_files.to_clob() END,
                                                 v_job.to_clob(), v_now, v_what);
         ATLAS_PANDA.JOB_LOG_STATUS(v_job.to_clob());
+        IF NOT v_status_given THEN
+            -- the setupper's decision (PostgreSQL job_setup_new_job): activated when every input file is
+            -- ready, else assigned (stays in jobsdefined4); both transitions are logged
+            v_setup := JSON_OBJECT_T.parse(ATLAS_PANDA.ACTIVATE_JOB(v_pandaid));
+            IF v_setup.get_boolean('activated') THEN
+                v_status := 'activated';
+            ELSE
+                v_setup := JSON_OBJECT_T();
+                v_setup.put('jobstatus', 'assigned');
+                v_setup.put('modificationtime', PANDADB_SUPPORT.date_text(v_now));
+                v_setup.put('statechangetime', PANDADB_SUPPORT.date_text(v_now));
+                v_text := ATLAS_PANDA.JOB_UPDATE_ROW('jobsdefined4', v_pandaid, v_setup.to_clob());
+                v_status := 'assigned';
+            END IF;
+        END IF;
         v_answer := JSON_OBJECT_T();
         v_answer.put('PandaID', v_pandaid);
         IF v_job.has('jobname') THEN
