@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ora2pg.oracle_ddl import PROJECT_ROOT, Ora2pgError
 from ora2pg.patches import PatchContext
-from ora2pg.procedure_patches import PROCEDURE_PATCHES, oracle_functions_kept_for_orafce
+from ora2pg.procedure_patches import PROCEDURE_PATCHES, in_code, oracle_functions_kept_for_orafce
 
 ORACLE_PROCEDURES = PROJECT_ROOT / "procedures" / "oracle"
 # what the converted twin runs with in the scratch database (orafce, the JSON methods)
@@ -151,6 +151,87 @@ def json_signature_as_postgres(sql: str, jsonb_parameters: set[str], returns_jso
     return header + body
 
 
+@dataclass
+class PostgresRoutine:
+    """How the services call a PostgreSQL routine the twin replaces (read before it is dropped)."""
+
+    kind: str  # 'f' function, 'p' procedure
+    arguments: str  # pg_get_function_arguments: the parameter list with defaults
+    result: str  # pg_get_function_result: 'TABLE(name text, ...)', 'SETOF x', 'record', 'void', ...
+    returns_set: bool
+    names: list[str]  # every parameter's name
+    modes: list[str]  # their modes (i, o, b, v, t); empty when all are IN
+
+
+# the name a converted routine is created under when a PostgreSQL-signature adapter takes its name
+ORACLE_ROUTINE_SUFFIX = "__oracle"
+
+
+def client_adapter(sql: str, name: str, postgres: PostgresRoutine | None, routines: list[ConvertedRoutine]):
+    """Where the twin returns what PostgreSQL's routine returns in the Oracle way, the client's side of it,
+    as an adapter routine under the PostgreSQL name and signature (the converted routine is created as
+    <name>__oracle):
+    - a SYS_REFCURSOR (RETURNS TABLE in PostgreSQL): the adapter fetches the cursor's rows and returns them,
+      as an Oracle client fetches the cursor it is given;
+    - a procedure with OUT parameters (a function with OUT parameters, or RETURNS void, in PostgreSQL:
+      an Oracle function cannot be called with OUT parameters from SQL): the adapter CALLs it and returns
+      the OUT values.
+    Only for routines no other converted routine calls (they call the Oracle form). Returns a function of
+    the connection giving the adapter's CREATE statement, or None."""
+    if postgres is None or postgres.kind != "f":
+        return None
+    header = sql[: sql.find("$body$")]
+    cursor = postgres.returns_set and re.search(r"(?i)\bRETURNS\s+refcursor\b", header)
+    procedure = re.match(r"(?m)^CREATE OR REPLACE PROCEDURE\b", sql) or "\nCREATE OR REPLACE PROCEDURE " in header
+    if not cursor and not procedure:
+        return None
+    call = re.compile(rf"(?i)(?<![\w$]){name}\s*\(")
+    for other in routines:  # (a call in a literal is text for DBMS_SCHEDULER, not a call here)
+        if other.name.split(".")[-1] != name and any(in_code(other.sql, m.start()) for m in call.finditer(other.sql)):
+            return None
+    modes = postgres.modes or ["i"] * len(postgres.names)
+    inputs = [n for n, m in zip(postgres.names, modes, strict=False) if m in ("i", "b", "v")]
+    outputs = [n for n, m in zip(postgres.names, modes, strict=False) if m in ("o", "b", "t")]
+
+    def create(conn) -> str:
+        oracle = f"doma_panda.{name}{ORACLE_ROUTINE_SUFFIX}"
+        head = f"CREATE OR REPLACE FUNCTION doma_panda.{name}({postgres.arguments}) RETURNS {postgres.result}\n"
+        if cursor:
+            into = ", ".join(outputs) if outputs else "v_row"
+            return (
+                head
+                + "LANGUAGE plpgsql AS $adapter$\nDECLARE\n    v_cursor refcursor;\n"
+                + ("" if outputs else "    v_row record;\n")
+                + f"BEGIN\n    v_cursor := {oracle}({', '.join(inputs)});\n    LOOP\n"
+                f"        FETCH v_cursor INTO {into};\n        EXIT WHEN NOT FOUND;\n"
+                + ("        RETURN NEXT;\n" if outputs else "        RETURN NEXT v_row;\n")
+                + "    END LOOP;\n    CLOSE v_cursor;\nEND;\n$adapter$"
+            )
+        # the procedure's parameters (by name): its OUT ones get a variable of their type each
+        row = conn.execute(
+            "SELECT p.proargnames, p.proargmodes::text[], "
+            "       ARRAY(SELECT format_type(t, NULL) FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) t) "
+            "  FROM pg_proc p WHERE p.oid = %s::regproc",
+            [oracle],
+        ).fetchone()
+        names, proc_modes, types = row[0] or [], row[1] or ["i"] * len(row[0] or []), row[2]
+        declare, arguments, copies = [], [], []
+        for index, (parameter, mode, kind) in enumerate(zip(names, proc_modes, types, strict=False)):
+            if mode in ("o", "b"):
+                declare.append(f"    v_out_{index} {kind};")
+                arguments.append(f"v_out_{index}")
+                if parameter in outputs:
+                    copies.append(f"    {parameter} := v_out_{index};")
+            else:
+                arguments.append(parameter if parameter in inputs else "NULL")
+        return (
+            head + "LANGUAGE plpgsql AS $adapter$\nDECLARE\n" + "\n".join(declare) + "\nBEGIN\n"
+            f"    CALL {oracle}({', '.join(arguments)});\n" + "\n".join(copies) + "\nEND;\n$adapter$"
+        )
+
+    return create
+
+
 def load_in_place(database_url: str, conversion: ProcedureConversion) -> ProcedureConversion:
     """Drop the PostgreSQL routines the twin defines, create the converted ones (each on its own: one
     that does not create is recorded with its error and left out)."""
@@ -160,22 +241,36 @@ def load_in_place(database_url: str, conversion: ProcedureConversion) -> Procedu
         conn.execute("CREATE EXTENSION IF NOT EXISTS orafce")
         conn.execute(ORACLE_ENVIRONMENT.read_text())
         json_parameters: dict[str, tuple[set[str], bool]] = {}
+        postgres_clients: dict[str, PostgresRoutine] = {}
         for name in sorted(conversion.oracle_routines):
-            for signature, kind, names, types, returns_jsonb in conn.execute(
+            for signature, kind, names, types, returns_jsonb, arguments, result, returns_set, modes in conn.execute(
                 "SELECT p.oid::regprocedure::text, p.prokind, p.proargnames, "
                 "       ARRAY(SELECT format_type(t, NULL) FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) t), "
-                "       p.prorettype = 'jsonb'::regtype "
+                "       p.prorettype = 'jsonb'::regtype, pg_get_function_arguments(p.oid), "
+                "       pg_get_function_result(p.oid), p.proretset, p.proargmodes::text[] "
                 "  FROM pg_proc p WHERE p.pronamespace = 'doma_panda'::regnamespace AND p.proname = %s",
                 [name],
             ).fetchall():
                 jsonb_names = {n for n, t in zip(names or [], types, strict=False) if t == "jsonb"}
                 json_parameters[name] = (jsonb_names, returns_jsonb)
+                postgres_clients[name] = PostgresRoutine(kind, arguments, result, returns_set, names or [], modes or [])
                 conn.execute(f"DROP {'PROCEDURE' if kind == 'p' else 'FUNCTION'} {signature} CASCADE")
         for routine in conversion.routines:
             short = routine.name.split(".")[-1]
             try:
                 with conn.transaction():
-                    conn.execute(json_signature_as_postgres(routine.sql, *json_parameters.get(short, (set(), False))))
+                    sql = json_signature_as_postgres(routine.sql, *json_parameters.get(short, (set(), False)))
+                    adapter = client_adapter(sql, short, postgres_clients.get(short), conversion.routines)
+                    if adapter:
+                        sql = re.sub(
+                            rf"(?m)^(CREATE OR REPLACE (?:FUNCTION|PROCEDURE) doma_panda\.){short} \(",
+                            rf"\1{short}{ORACLE_ROUTINE_SUFFIX} (",
+                            sql,
+                            count=1,
+                        )
+                    conn.execute(sql)
+                    if adapter:
+                        conn.execute(adapter(conn))
                 conversion.created.setdefault(short, None)
             except psycopg.Error as error:
                 if conversion.created.get(short) is None and short in conversion.created:
