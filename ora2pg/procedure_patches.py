@@ -1289,6 +1289,23 @@ def member_date_result_as_timestamp(sql: str, ctx: PatchContext | None = None) -
     return re.sub(r"(?i)(\bRETURNS\s+)DATE(\s+AS\s+\$body\$)", r"\1timestamp without time zone\2", sql)
 
 
+def to_date_of_orafce(sql: str, ctx: PatchContext | None = None) -> str:
+    """TO_DATE(t, fmt) is a DATE with its time of day in Oracle; ora2pg 23.2 keeps the name, and with
+    pg_catalog before orafce's schema on the search path it is PostgreSQL's to_date, a date at midnight.
+    orafce's oracle.to_date is Oracle's (its oracle.date keeps the time). The three-argument form (with
+    NLS parameters) is the environment's."""
+    out, position = [], 0
+    for match in re.finditer(r"(?i)(?<![\w.])TO_DATE\s*\(", sql):
+        if match.start() < position or not in_code(sql, match.start()):
+            continue
+        close = closing_bracket(sql, match.end() - 1)
+        if len(split_top_level(sql[match.end() : close])) > 2:
+            continue
+        out.append(sql[position : match.start()] + "oracle.to_date(")
+        position = match.end()
+    return "".join(out) + sql[position:]
+
+
 def connect_by_level_as_generate_series(sql: str, ctx: PatchContext | None = None) -> str:
     """SELECT f(LEVEL) ... FROM DUAL CONNECT BY LEVEL <= n (the rows 1..n) is written by ora2pg 23.2 as a
     recursive WITH that does not parse (no FROM, an empty JOIN ... ON ()): it is SELECT f(level) FROM
@@ -1354,6 +1371,7 @@ PROCEDURE_PATCHES = [
     listagg_of_any_type,
     columns_before_variables,
     member_date_result_as_timestamp,
+    to_date_of_orafce,
     savepoint_of_exception_block_dropped,
     connect_by_level_as_generate_series,
     empty_strings_stored_as_null,
