@@ -1032,6 +1032,38 @@ BEGIN
 END;
 $$;
 
+-- Oracle converts a NUMBER to text in its canonical form (TO_CHAR(n): 300/60 is '5', 12.50 is '12.5',
+-- 0.5 is '.5'); PostgreSQL's numeric keeps its scale ('5.0000000000000000'). text || numeric and
+-- numeric || text write the number as Oracle does (operators in doma_panda: the converted routines only).
+--   p_number  the number
+CREATE OR REPLACE FUNCTION doma_panda.oracle_number_text(p_number numeric)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT regexp_replace(trim_scale(p_number)::text, '^(-?)0\.', '\1.')
+$$;
+CREATE OR REPLACE FUNCTION doma_panda.oracle_concat_number(p_left text, p_right numeric)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT doma_panda.oracle_concat(p_left, doma_panda.oracle_number_text(p_right)) $$;
+CREATE OR REPLACE FUNCTION doma_panda.oracle_concat_number(p_left numeric, p_right text)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT doma_panda.oracle_concat(doma_panda.oracle_number_text(p_left), p_right) $$;
+
+-- Oracle's DATE - DATE is a NUMBER of days; PostgreSQL's timestamp - timestamp is an interval. Where the
+-- converted code goes on with the difference as a number ((d1 - d2) * 86400 + n), the interval is its
+-- length in days: interval + number, interval - number.
+--   p_interval, p_number  the operands
+CREATE OR REPLACE FUNCTION doma_panda.oracle_days_plus(p_interval interval, p_number numeric)
+RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ SELECT extract(epoch FROM p_interval) / 86400 + p_number $$;
+CREATE OR REPLACE FUNCTION doma_panda.oracle_days_minus(p_interval interval, p_number numeric)
+RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ SELECT extract(epoch FROM p_interval) / 86400 - p_number $$;
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_operator WHERE oprname = '+' AND oprnamespace = 'doma_panda'::regnamespace) THEN
+        CREATE OPERATOR doma_panda.|| (LEFTARG = text, RIGHTARG = numeric, FUNCTION = doma_panda.oracle_concat_number);
+        CREATE OPERATOR doma_panda.|| (LEFTARG = numeric, RIGHTARG = text, FUNCTION = doma_panda.oracle_concat_number);
+        CREATE OPERATOR doma_panda.+ (LEFTARG = interval, RIGHTARG = numeric, FUNCTION = doma_panda.oracle_days_plus);
+        CREATE OPERATOR doma_panda.- (LEFTARG = interval, RIGHTARG = numeric, FUNCTION = doma_panda.oracle_days_minus);
+    END IF;
+END;
+$$;
+
 -- TRUNC(n) of a NUMBER that ora2pg cannot type (TRUNC(PANDADB_SUPPORT.to_number_text(t))): ora2pg
 -- writes every one-argument TRUNC as date_trunc('day', x); on a number it is trunc(n). (procedure_patches.py
 -- rewrites the calls whose argument it can type; this catches the rest.)

@@ -846,6 +846,32 @@ def orafce_functions_restored(sql: str, ctx: PatchContext | None = None) -> str:
     return sql
 
 
+# the string functions whose result can be '' in PostgreSQL where Oracle's is NULL
+ORACLE_NULL_FOR_EMPTY_FUNCTIONS = ("trim", "ltrim", "rtrim", "substr", "replace", "regexp_replace")
+
+
+def string_results_null_for_empty(sql: str, ctx: PatchContext | None = None) -> str:
+    """Oracle has no empty string: TRIM('  '), SUBSTR(s, n) past its end, REPLACE(s, s) are NULL, and the
+    twin tests them with IS NULL (a blank command is refused). In PostgreSQL they are ''. Each call of
+    those functions in code (ORACLE_NULL_FOR_EMPTY_FUNCTIONS) becomes nullif(call, '') (the calls in
+    literals, dynamic SQL text, are left: the text runs where '' is ''), from the last call back, so nested
+    calls are each wrapped once."""
+    names = "|".join(ORACLE_NULL_FOR_EMPTY_FUNCTIONS)
+    starts = [
+        m.start()
+        for m in re.finditer(rf"(?i)(?<![\w.$])(?:{names})\s*\(", sql)
+        if in_code(sql, m.start()) and not re.search(r"(?i)\bFUNCTION\s+\S*$", sql[max(0, m.start() - 80) : m.start()])
+    ]
+    for start in reversed(starts):
+        opening = sql.index("(", start)
+        try:
+            close = closing_bracket(sql, opening)
+        except ValueError:
+            continue
+        sql = sql[:start] + "nullif(" + sql[start : close + 1] + ", '')" + sql[close + 1 :]
+    return sql
+
+
 def commit_in_function_left_to_caller(sql: str, ctx: PatchContext | None = None) -> str:
     """A PostgreSQL function runs inside its caller's transaction and cannot end it (COMMIT there raises
     invalid transaction termination; only a procedure called by a top-level CALL may). The twin's
@@ -1375,6 +1401,7 @@ PROCEDURE_PATCHES = [
     savepoint_of_exception_block_dropped,
     connect_by_level_as_generate_series,
     empty_strings_stored_as_null,
+    string_results_null_for_empty,
     commit_in_function_left_to_caller,
     oracle_search_path,
 ]
