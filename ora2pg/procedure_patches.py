@@ -872,6 +872,14 @@ def string_results_null_for_empty(sql: str, ctx: PatchContext | None = None) -> 
     return sql
 
 
+def is_null_conditions_in_update_set(sql: str, ctx: PatchContext | None = None) -> str:
+    """ora2pg 23.2 turns every `x IS NULL` after UPDATE (up to its WHERE) back into `x = NULL`, meaning the
+    assignments SET col = NULL; a condition inside an assigned value (SET status = CASE WHEN p_error IS NULL
+    THEN ...) becomes `WHEN p_error = NULL`, never true. The conditions of CASE WHEN are given back IS
+    NULL."""
+    return sub_in_code(r"(?i)(\bWHEN\s+[\w.\"]+)\s*=\s*NULL\b", r"\1 IS NULL", sql)
+
+
 def commit_in_function_left_to_caller(sql: str, ctx: PatchContext | None = None) -> str:
     """A PostgreSQL function runs inside its caller's transaction and cannot end it (COMMIT there raises
     invalid transaction termination; only a procedure called by a top-level CALL may). The twin's
@@ -1402,6 +1410,7 @@ PROCEDURE_PATCHES = [
     connect_by_level_as_generate_series,
     empty_strings_stored_as_null,
     string_results_null_for_empty,
+    is_null_conditions_in_update_set,
     commit_in_function_left_to_caller,
     oracle_search_path,
 ]
