@@ -100,7 +100,7 @@ $$;
 -- invalid regular expression -127xx...). A condition without an Oracle twin is -600 (internal error).
 --   p_sqlstate  SQLSTATE of the error being handled
 CREATE OR REPLACE FUNCTION doma_panda.oracle_sqlcode(p_sqlstate text)
-RETURNS integer LANGUAGE sql IMMUTABLE AS $$
+RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
 SELECT CASE
     WHEN p_sqlstate ~ '^PD00[1-9]$' THEN -20000 - substr(p_sqlstate, 5)::integer
     WHEN p_sqlstate ~ '^45[0-9]{3}$' THEN -20000 - substr(p_sqlstate, 3)::integer
@@ -148,7 +148,7 @@ LANGUAGE sql IMMUTABLE AS $$
                WHEN 'varchar' THEN 'VARCHAR2' WHEN 'bpchar' THEN 'CHAR'
                WHEN 'text' THEN 'CLOB' WHEN 'json' THEN 'CLOB' WHEN 'jsonb' THEN 'CLOB' WHEN 'xml' THEN 'CLOB'
                WHEN 'timestamp' THEN 'DATE' WHEN 'date' THEN 'DATE'
-               WHEN 'timestamptz' THEN 'TIMESTAMP(' || CASE WHEN p_typmod >= 0 THEN p_typmod ELSE 6 END
+               WHEN 'timestamptz' THEN 'TIMESTAMP(' || (CASE WHEN p_typmod >= 0 THEN p_typmod ELSE 6 END)::text
                                        || ') WITH TIME ZONE'
                WHEN 'interval' THEN 'INTERVAL DAY(2) TO SECOND(6)'
                WHEN 'bytea' THEN 'BLOB' WHEN 'uuid' THEN 'RAW'
@@ -1070,7 +1070,7 @@ $$;
 --   p_unit   'day' (ora2pg's unit for TRUNC without a format)
 --   p_value  the number
 CREATE OR REPLACE FUNCTION public.date_trunc(p_unit text, p_value numeric)
-RETURNS numeric LANGUAGE plpgsql IMMUTABLE AS $$
+RETURNS numeric LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
 BEGIN
     IF p_unit <> 'day' THEN
         RAISE EXCEPTION 'TRUNC of a number with the format %', p_unit USING ERRCODE = '22023';
@@ -1085,7 +1085,7 @@ $$;
 -- a literal number).
 --   p_number  the Oracle error number (-20000 .. -20999)
 CREATE OR REPLACE FUNCTION doma_panda.oracle_sqlstate(p_number numeric)
-RETURNS text LANGUAGE sql IMMUTABLE AS $$
+RETURNS text LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
     SELECT CASE WHEN p_number BETWEEN -20005 AND -20001 THEN 'PD00' || (-20000 - p_number)::integer
                 ELSE '45' || lpad(((-p_number)::integer % 1000)::text, 3, '0') END
 $$;
