@@ -1032,18 +1032,38 @@ BEGIN
 END;
 $$;
 
+-- NLSSORT(x, 'NLS_SORT=BINARY') (Oracle's byte order) is written by ora2pg as x COLLATE "BINARY": the
+-- collation of that name is PostgreSQL's byte order, "C" (in doma_panda, on the converted routines' path).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'BINARY' AND collnamespace = 'doma_panda'::regnamespace) THEN
+        CREATE COLLATION doma_panda."BINARY" FROM "C";
+    END IF;
+END;
+$$;
+
 -- Oracle converts a NUMBER to text in its canonical form (TO_CHAR(n): 300/60 is '5', 12.50 is '12.5',
--- 0.5 is '.5'); PostgreSQL's numeric keeps its scale ('5.0000000000000000'). text || numeric and
--- numeric || text write the number as Oracle does (operators in doma_panda: the converted routines only).
---   p_number  the number
+-- 0.5 is '.5'); PostgreSQL's numeric keeps its scale ('5.0000000000000000'). text || x and x || text
+-- (x not text: PostgreSQL's anynonarray forms, which these hide on the converted routines' search_path)
+-- write a number as Oracle does, anything else as PostgreSQL does, and ignore NULL as Oracle's || does.
+--   p_number  the number; p_left, p_right  the operands
 CREATE OR REPLACE FUNCTION doma_panda.oracle_number_text(p_number numeric)
 RETURNS text LANGUAGE sql IMMUTABLE AS $$
     SELECT regexp_replace(trim_scale(p_number)::text, '^(-?)0\.', '\1.')
 $$;
-CREATE OR REPLACE FUNCTION doma_panda.oracle_concat_number(p_left text, p_right numeric)
-RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT doma_panda.oracle_concat(p_left, doma_panda.oracle_number_text(p_right)) $$;
-CREATE OR REPLACE FUNCTION doma_panda.oracle_concat_number(p_left numeric, p_right text)
-RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT doma_panda.oracle_concat(doma_panda.oracle_number_text(p_left), p_right) $$;
+CREATE OR REPLACE FUNCTION doma_panda.oracle_value_text(p_value anynonarray)
+RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF pg_typeof(p_value) IN ('numeric'::regtype, 'double precision'::regtype, 'real'::regtype) THEN
+        RETURN doma_panda.oracle_number_text(p_value::text::numeric);
+    END IF;
+    RETURN p_value::text;
+END;
+$$;
+CREATE OR REPLACE FUNCTION doma_panda.oracle_concat_value(p_left text, p_right anynonarray)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT doma_panda.oracle_concat(p_left, doma_panda.oracle_value_text(p_right)) $$;
+CREATE OR REPLACE FUNCTION doma_panda.oracle_concat_value(p_left anynonarray, p_right text)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT doma_panda.oracle_concat(doma_panda.oracle_value_text(p_left), p_right) $$;
 
 -- Oracle's DATE - DATE is a NUMBER of days; PostgreSQL's timestamp - timestamp is an interval. Where the
 -- converted code goes on with the difference as a number ((d1 - d2) * 86400 + n), the interval is its
@@ -1056,8 +1076,8 @@ RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ SELECT extract(epoch FROM p_interva
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_operator WHERE oprname = '+' AND oprnamespace = 'doma_panda'::regnamespace) THEN
-        CREATE OPERATOR doma_panda.|| (LEFTARG = text, RIGHTARG = numeric, FUNCTION = doma_panda.oracle_concat_number);
-        CREATE OPERATOR doma_panda.|| (LEFTARG = numeric, RIGHTARG = text, FUNCTION = doma_panda.oracle_concat_number);
+        CREATE OPERATOR doma_panda.|| (LEFTARG = text, RIGHTARG = anynonarray, FUNCTION = doma_panda.oracle_concat_value);
+        CREATE OPERATOR doma_panda.|| (LEFTARG = anynonarray, RIGHTARG = text, FUNCTION = doma_panda.oracle_concat_value);
         CREATE OPERATOR doma_panda.+ (LEFTARG = interval, RIGHTARG = numeric, FUNCTION = doma_panda.oracle_days_plus);
         CREATE OPERATOR doma_panda.- (LEFTARG = interval, RIGHTARG = numeric, FUNCTION = doma_panda.oracle_days_minus);
     END IF;

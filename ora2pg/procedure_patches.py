@@ -409,11 +409,16 @@ def associative_arrays_as_jsonb(sql: str, ctx: PatchContext | None = None) -> st
             r"(?im)^\s*TYPE\s+(\w+)\s+IS\s+TABLE\s+OF\s+(.+?)\s+INDEX\s+BY\s+[^;]+;\n", routine
         ):
             type_name, element = declaration.group(1), declaration.group(2).strip()
+            # ora2pg 23.2 gives the element the key's length (TABLE OF VARCHAR2(32767) INDEX BY VARCHAR2(30)
+            # comes out as TABLE OF character varying(30)): a text element is read as text
+            element = re.sub(r"(?i)^(?:character varying|varchar)\s*\(\s*\d+\s*\)$", "text", element)
             routine = routine.replace(declaration.group(0), "")
             names = [m.group(1) for m in re.finditer(rf"(?im)^\s*(\w+)\s+{type_name}\s*;", routine)]
             routine = re.sub(rf"(?im)^(\s*\w+\s+){type_name}\s*;", r"\1jsonb := '{}';", routine)
             for name in names:
-                routine = re.sub(rf"(?i)\b{name}\.EXISTS\s*\(([^()]*)\)", rf"({name} ? (\1))", routine)
+                routine = re.sub(
+                    rf"(?i)\b{name}\.EXISTS\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)", rf"({name} ? (\1))", routine
+                )
                 routine = re.sub(
                     rf"(?i)\b{name}\.COUNT\b", f"(SELECT count(*)::integer FROM jsonb_object_keys({name}))", routine
                 )

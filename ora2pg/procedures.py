@@ -37,6 +37,7 @@ BEHAVIOUR_TESTS = (
     "test_partitions.py",
     "test_archive.py",
     "test_scheduler.py",
+    "test_status_summary.py",
 )
 
 
