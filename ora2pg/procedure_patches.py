@@ -1209,7 +1209,8 @@ def call_variables_as_text(sql: str, ctx: PatchContext | None = None) -> str:
     """CALL p(v_table, v_text) with OUT parameters: PostgreSQL passes an OUT argument back only into a
     variable of the parameter's very type (a VARCHAR2(30) variable, character varying(30) once converted,
     given to a text parameter is wrapped in a cast: "argument is not writable"). The twin's routines'
-    text parameters are text, so the variables a routine passes to CALL are declared text."""
+    text parameters are text, so the variables a routine passes to CALL are declared text (also those
+    declared several to a line: v_a VARCHAR2(30); v_b VARCHAR2(30);)."""
     routines = re.split(r"(?m)^(?=CREATE OR REPLACE )", sql)
     for index, routine in enumerate(routines):
         passed = set()
@@ -1222,7 +1223,7 @@ def call_variables_as_text(sql: str, ctx: PatchContext | None = None) -> str:
             }
         for name in passed:
             routine = re.sub(
-                rf"(?im)^(\s*{name}\s+)character varying(?:\(\d+\))?(\s*(?::=|;))", r"\1text\2", routine, count=1
+                rf"(?im)((?:^|;)\s*{name}\s+)character varying(?:\(\d+\))?(\s*(?::=|;))", r"\1text\2", routine, count=1
             )
         routines[index] = routine
     return "".join(routines)
@@ -1345,6 +1346,12 @@ def to_date_of_orafce(sql: str, ctx: PatchContext | None = None) -> str:
     return "".join(out) + sql[position:]
 
 
+def for_update_of_tables(sql: str, ctx: PatchContext | None = None) -> str:
+    """FOR UPDATE OF j.PANDAID: Oracle names a column of each table whose rows are locked; PostgreSQL names
+    the table (its alias): FOR UPDATE OF j. (In dynamic SQL text: doma_panda.oracle_dynamic_sql.)"""
+    return sub_in_code(r"(?i)(FOR\s+UPDATE\s+OF\s+)(\w+)\.\w+", r"\1\2", sql)
+
+
 def connect_by_level_as_generate_series(sql: str, ctx: PatchContext | None = None) -> str:
     """SELECT f(LEVEL) ... FROM DUAL CONNECT BY LEVEL <= n (the rows 1..n) is written by ora2pg 23.2 as a
     recursive WITH that does not parse (no FROM, an empty JOIN ... ON ()): it is SELECT f(level) FROM
@@ -1411,6 +1418,7 @@ PROCEDURE_PATCHES = [
     columns_before_variables,
     member_date_result_as_timestamp,
     to_date_of_orafce,
+    for_update_of_tables,
     savepoint_of_exception_block_dropped,
     connect_by_level_as_generate_series,
     empty_strings_stored_as_null,
