@@ -975,6 +975,19 @@ BEGIN
 END;
 $$;
 
+-- A json column (SCHEDCONFIG_JSON.DATA: a CLOB IS JSON in Oracle) given to a routine that takes the CLOB
+-- (WATCHDOG_QUEUE_ENABLED(q.DATA)), jsonb once the routine keeps PostgreSQL's signature: PostgreSQL's own
+-- json -> jsonb cast is for assignment only, so the call would find no function. It is made implicit in
+-- this scratch database (pg_cast is per database; needs a superuser, else left as it is).
+DO $$
+BEGIN
+    IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+        UPDATE pg_catalog.pg_cast SET castcontext = 'i'
+         WHERE castsource = 'json'::regtype AND casttarget = 'jsonb'::regtype AND castcontext <> 'i';
+    END IF;
+END;
+$$;
+
 -- Oracle NUMBER(1) flag columns are PostgreSQL booleans (the project's encoding: schema/oracle's NUMBER(1)
 -- is schema/postgres's boolean, ora2pg.conf REPLACE_AS_BOOLEAN NUMBER:1). The twin compares them with 1 and
 -- 0 and stores NUMBER(1) values (0/1) in them: flag = 1 / flag <> 0 compare as true / false (operators in
@@ -1177,7 +1190,8 @@ $$;
 
 -- oracle_dynamic_sql: the PostgreSQL text of SQL the twin builds at run time (EXECUTE IMMEDIATE, OPEN
 -- FOR): bind placeholders :1 / :name become $1, $2... (Oracle binds the USING values by position of
--- occurrence in SQL); JSON_OBJECT('k' VALUE v, ... [NULL|ABSENT ON NULL] [RETURNING t]) becomes
+-- occurrence in SQL); FOR UPDATE OF t.column becomes FOR UPDATE OF t; JSON_OBJECT('k' VALUE v, ...
+-- [NULL|ABSENT ON NULL] [RETURNING t]) becomes
 -- jsonb_build_object calls of at most 50 pairs joined by || (a function takes at most 100 arguments; a
 -- job row has more columns); JSON_ARRAYAGG(v [FORMAT JSON] [ORDER BY ...] [RETURNING t]) becomes
 -- jsonb_agg. Text without them is returned as it is.
@@ -1229,6 +1243,8 @@ BEGIN
         v_i := v_i + 1;
     END LOOP;
     v_sql := v_out;
+    -- FOR UPDATE OF t.column (Oracle names a column of each table to lock) is FOR UPDATE OF t
+    v_sql := regexp_replace(v_sql, '(FOR\s+UPDATE\s+OF\s+)(\w+)\.\w+', '\1\2', 'gi');
     -- JSON_OBJECT, innermost last: each pass rewrites the first one left
     LOOP
         v_open := position('JSON_OBJECT(' IN upper(v_sql));
