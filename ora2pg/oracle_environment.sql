@@ -1123,6 +1123,31 @@ RETURNS text LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
                 ELSE '45' || lpad(((-p_number)::integer % 1000)::text, 3, '0') END
 $$;
 
+-- Oracle's NUMBER division is exact (GLOBAL_SHARES.VALUE / SUM(VALUE) is a fraction); PostgreSQL divides
+-- integers (smallint, integer, bigint: the NUMBER(5/10/19) columns) with truncation. The converted routines
+-- run with doma_panda before pg_catalog in their search_path, so an integer / integer there is
+-- doma_panda.oracle_divide, the exact division (a numeric), as in Oracle.
+DO $$
+DECLARE
+    v_left text;
+    v_right text;
+BEGIN
+    FOREACH v_left IN ARRAY ARRAY['smallint', 'integer', 'bigint'] LOOP
+        FOREACH v_right IN ARRAY ARRAY['smallint', 'integer', 'bigint'] LOOP
+            EXECUTE format('CREATE OR REPLACE FUNCTION doma_panda.oracle_divide(p_dividend %s, p_divisor %s) '
+                           'RETURNS numeric LANGUAGE sql IMMUTABLE '
+                           'AS $f$ SELECT p_dividend::numeric OPERATOR(pg_catalog./) p_divisor::numeric $f$',
+                           v_left, v_right);
+            IF NOT EXISTS (SELECT 1 FROM pg_operator WHERE oprname = '/' AND oprnamespace = 'doma_panda'::regnamespace
+                              AND oprleft = v_left::regtype AND oprright = v_right::regtype) THEN
+                EXECUTE format('CREATE OPERATOR doma_panda./ (LEFTARG = %s, RIGHTARG = %s, FUNCTION = doma_panda.oracle_divide)',
+                               v_left, v_right);
+            END IF;
+        END LOOP;
+    END LOOP;
+END;
+$$;
+
 -- ====================================================================================================
 -- Dynamic SQL. The twin builds SQL text at run time (EXECUTE IMMEDIATE, OPEN ... FOR): ora2pg cannot
 -- convert text it never sees, so procedure_patches.py dynamic_sql_translated passes every EXECUTE's text
@@ -1188,6 +1213,59 @@ BEGIN
 END;
 $$;
 
+-- oracle_partition_sql: Oracle's partition syntax in dynamic SQL, as PostgreSQL says it (a partition is a
+-- table of its own there, in its parent's schema, named as the dictionary views list it, lower case):
+--   * OWNER.TABLE PARTITION (NAME) (a partition-extended table name: the rows of that partition) is
+--     OWNER.name, the partition's table;
+--   * ALTER TABLE OWNER.TABLE DROP PARTITION NAME [UPDATE INDEXES] (the partition and its rows go; the
+--     indexes stay usable) is DROP TABLE OWNER.name;
+--   * DELETE FROM t alias WHERE c AND ROWNUM <= n (at most n of the rows satisfying c) deletes the rows
+--     whose (tableoid, ctid) are among the first n such rows;
+--   * ALTER SESSION SET DDL_LOCK_TIMEOUT = n (DDL waits up to n seconds for a lock, then ORA-00054) is
+--     SET lock_timeout to n seconds, 0 (Oracle's default) RESET lock_timeout;
+--   * a quoted upper-case name ("MODIFICATIONTIME", the unquoted name in Oracle) is quoted lower case.
+-- Helper of oracle_dynamic_sql, not an Oracle object.
+--   p_sql  SQL text (after the bind placeholders are numbered)
+CREATE OR REPLACE FUNCTION doma_panda.oracle_partition_sql(p_sql text)
+RETURNS text LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
+DECLARE
+    v_sql text := p_sql;
+    v_match text[];
+    v_name text := '[A-Za-z_][A-Za-z0-9_$#]*';
+BEGIN
+    v_match := regexp_match(v_sql, '^\s*ALTER\s+SESSION\s+SET\s+DDL_LOCK_TIMEOUT\s*=\s*([0-9]+)\s*$', 'i');
+    IF v_match IS NOT NULL THEN
+        RETURN CASE WHEN v_match[1]::integer = 0 THEN 'RESET lock_timeout'
+                    ELSE format('SET lock_timeout = %L', v_match[1] || 's') END;
+    END IF;
+    v_match := regexp_match(v_sql, '^\s*ALTER\s+TABLE\s+(' || v_name || ')\.("?' || v_name
+                                   || '"?)\s+DROP\s+PARTITION\s+("?' || v_name || '"?)(\s+UPDATE\s+(GLOBAL\s+)?INDEXES)?\s*$', 'i');
+    IF v_match IS NOT NULL THEN
+        RETURN format('DROP TABLE %s.%I', v_match[1], lower(btrim(v_match[3], '"')));
+    END IF;
+    LOOP
+        v_match := regexp_match(v_sql, '(' || v_name || ')\.("?' || v_name || '"?)\s+PARTITION\s*\(\s*("?'
+                                       || v_name || '"?)\s*\)', 'i');
+        EXIT WHEN v_match IS NULL;
+        v_sql := regexp_replace(v_sql, '(' || v_name || ')\.("?' || v_name || '"?)\s+PARTITION\s*\(\s*("?'
+                                       || v_name || '"?)\s*\)', v_match[1] || '.' || quote_ident(lower(btrim(v_match[3], '"'))), 'i');
+    END LOOP;
+    -- a quoted upper-case name is the unquoted name in Oracle ("MODIFICATIONTIME"): PostgreSQL's is lower case
+    LOOP
+        v_match := regexp_match(v_sql, '"([A-Z][A-Z0-9_$#]*)"');
+        EXIT WHEN v_match IS NULL;
+        v_sql := replace(v_sql, '"' || v_match[1] || '"', '"' || lower(v_match[1]) || '"');
+    END LOOP;
+    v_match := regexp_match(v_sql, '^\s*DELETE\s+FROM\s+(\S+)\s+(' || v_name || ')\s+WHERE\s+(.*)\s+AND\s+ROWNUM\s*<=\s*(\S+)\s*$', 'is');
+    IF v_match IS NOT NULL THEN
+        v_sql := format('DELETE FROM %s %s WHERE (%s.tableoid, %s.ctid) IN (SELECT %s.tableoid, %s.ctid FROM %s %s WHERE %s LIMIT %s)',
+                        v_match[1], v_match[2], v_match[2], v_match[2], v_match[2], v_match[2], v_match[1], v_match[2],
+                        v_match[3], v_match[4]);
+    END IF;
+    RETURN v_sql;
+END;
+$$;
+
 -- oracle_dynamic_sql: the PostgreSQL text of SQL the twin builds at run time (EXECUTE IMMEDIATE, OPEN
 -- FOR): bind placeholders :1 / :name become $1, $2... (Oracle binds the USING values by position of
 -- occurrence in SQL); FOR UPDATE OF t.column becomes FOR UPDATE OF t; JSON_OBJECT('k' VALUE v, ...
@@ -1243,6 +1321,8 @@ BEGIN
         v_i := v_i + 1;
     END LOOP;
     v_sql := v_out;
+    -- Oracle's partition syntax (oracle_partition_sql)
+    v_sql := doma_panda.oracle_partition_sql(v_sql);
     -- FOR UPDATE OF t.column (Oracle names a column of each table to lock) is FOR UPDATE OF t
     v_sql := regexp_replace(v_sql, '(FOR\s+UPDATE\s+OF\s+)(\w+)\.\w+', '\1\2', 'gi');
     -- JSON_OBJECT, innermost last: each pass rewrites the first one left
