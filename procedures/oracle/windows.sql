@@ -23,7 +23,8 @@
 -- Concurrent runs for the same table do not race: each takes a DBMS_LOCK user lock named
 -- 'pandadb.sliding_windows <table>' with PANDADB_SUPPORT.try_session_lock (a session lock, because the
 -- DDL of the 'partitions' phase commits, which would release a transaction lock) and skips when it is
--- held. regclass parameters are VARCHAR2 'OWNER.TABLE' names; a leaf partition is
+-- held. integer parameters are INTEGER (NUMBER(38), as PostgreSQL's integer: no fraction);
+-- regclass parameters are VARCHAR2 'OWNER.TABLE' names; a leaf partition is
 -- 'OWNER.TABLE PARTITION (NAME)'; RETURNS TABLE is a SYS_REFCURSOR, SETOF regclass a SYS.ODCIVARCHAR2LIST.
 -- RAISE NOTICE is DBMS_OUTPUT.PUT_LINE. Each PL/SQL unit ends with a line holding only '/'.
 
@@ -114,7 +115,7 @@ END IS_RANGE_PARTITIONED_BY;
 --   p_boundary           the time the condition compares with
 --   p_batch_size         rows per DELETE
 CREATE OR REPLACE FUNCTION ATLAS_PANDA.DELETE_EXPIRED_ROWS(p_table IN VARCHAR2, p_expired_condition IN VARCHAR2,
-                                                          p_boundary IN DATE, p_batch_size IN NUMBER)
+                                                          p_boundary IN DATE, p_batch_size IN INTEGER)
 RETURN NUMBER
 AS
     v_deleted_in_batch NUMBER;
@@ -260,7 +261,7 @@ END TABLES_HOLDING_EXPIRED_ROWS;
 -- size below 1 or an unknown phase, naming what is wrong.
 --   p_table_name, p_retention_days, p_batch_size, p_phase  as in panda_table_sl_window
 CREATE OR REPLACE PROCEDURE ATLAS_PANDA.CHECK_SLIDING_WINDOW_ARGUMENTS(
-    p_table_name IN VARCHAR2, p_retention_days IN NUMBER, p_batch_size IN NUMBER, p_phase IN VARCHAR2)
+    p_table_name IN VARCHAR2, p_retention_days IN INTEGER, p_batch_size IN INTEGER, p_phase IN VARCHAR2)
 AS
     v_count PLS_INTEGER := 0;
 BEGIN
@@ -297,8 +298,8 @@ END CHECK_SLIDING_WINDOW_ARGUMENTS;
 --   p_phase             'all' (rows, then partitions), 'rows' (delete the expired rows outside the
 --                       partitions that expire whole) or 'partitions' (drop those partitions)
 CREATE OR REPLACE PROCEDURE ATLAS_PANDA.PANDA_TABLE_SL_WINDOW(
-    p_table_name IN VARCHAR2, p_column_name IN VARCHAR2, p_retention_days IN NUMBER,
-    p_batch_size IN NUMBER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
+    p_table_name IN VARCHAR2, p_column_name IN VARCHAR2, p_retention_days IN INTEGER,
+    p_batch_size IN INTEGER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
 AS
     v_target VARCHAR2(261) := UPPER(p_table_name);
     v_column_type VARCHAR2(128);
@@ -355,7 +356,7 @@ END PANDA_TABLE_SL_WINDOW;
 
 -- jobs_statuslog_sl_window: job state transitions, by modificationtime. 93 days.
 CREATE OR REPLACE PROCEDURE ATLAS_PANDA.JOBS_STATUSLOG_SL_WINDOW(
-    p_retention_days IN NUMBER DEFAULT 93, p_batch_size IN NUMBER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
+    p_retention_days IN INTEGER DEFAULT 93, p_batch_size IN INTEGER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
 AS
 BEGIN
     ATLAS_PANDA.PANDA_TABLE_SL_WINDOW('ATLAS_PANDA.JOBS_STATUSLOG', 'modificationtime', p_retention_days, p_batch_size, p_phase);
@@ -364,7 +365,7 @@ END JOBS_STATUSLOG_SL_WINDOW;
 
 -- tasks_statuslog_sl_window: task state transitions, by modificationtime. 93 days.
 CREATE OR REPLACE PROCEDURE ATLAS_PANDA.TASKS_STATUSLOG_SL_WINDOW(
-    p_retention_days IN NUMBER DEFAULT 93, p_batch_size IN NUMBER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
+    p_retention_days IN INTEGER DEFAULT 93, p_batch_size IN INTEGER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
 AS
 BEGIN
     ATLAS_PANDA.PANDA_TABLE_SL_WINDOW('ATLAS_PANDA.TASKS_STATUSLOG', 'modificationtime', p_retention_days, p_batch_size, p_phase);
@@ -373,7 +374,7 @@ END TASKS_STATUSLOG_SL_WINDOW;
 
 -- harvester_workers_sl_window: harvester workers, by lastupdate. 60 days.
 CREATE OR REPLACE PROCEDURE ATLAS_PANDA.HARVESTER_WORKERS_SL_WINDOW(
-    p_retention_days IN NUMBER DEFAULT 60, p_batch_size IN NUMBER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
+    p_retention_days IN INTEGER DEFAULT 60, p_batch_size IN INTEGER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
 AS
 BEGIN
     ATLAS_PANDA.PANDA_TABLE_SL_WINDOW('ATLAS_PANDA.HARVESTER_WORKERS', 'lastupdate', p_retention_days, p_batch_size, p_phase);
@@ -383,7 +384,7 @@ END HARVESTER_WORKERS_SL_WINDOW;
 -- harvester_rel_jobs_workers_sl_window: worker-job relations, by lastupdate (the table is partitioned
 -- by pandaid, so rows are deleted). 60 days, as the workers.
 CREATE OR REPLACE PROCEDURE ATLAS_PANDA.HARVESTER_REL_JOBS_WORKERS_SL_WINDOW(
-    p_retention_days IN NUMBER DEFAULT 60, p_batch_size IN NUMBER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
+    p_retention_days IN INTEGER DEFAULT 60, p_batch_size IN INTEGER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
 AS
 BEGIN
     ATLAS_PANDA.PANDA_TABLE_SL_WINDOW('ATLAS_PANDA.HARVESTER_REL_JOBS_WORKERS', 'lastupdate', p_retention_days,
@@ -393,7 +394,7 @@ END HARVESTER_REL_JOBS_WORKERS_SL_WINDOW;
 
 -- harvester_dialogs_sl_window: harvester error messages, by creationtime. 10 days.
 CREATE OR REPLACE PROCEDURE ATLAS_PANDA.HARVESTER_DIALOGS_SL_WINDOW(
-    p_retention_days IN NUMBER DEFAULT 10, p_batch_size IN NUMBER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
+    p_retention_days IN INTEGER DEFAULT 10, p_batch_size IN INTEGER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
 AS
 BEGIN
     ATLAS_PANDA.PANDA_TABLE_SL_WINDOW('ATLAS_PANDA.HARVESTER_DIALOGS', 'creationtime', p_retention_days, p_batch_size, p_phase);
@@ -402,7 +403,7 @@ END HARVESTER_DIALOGS_SL_WINDOW;
 
 -- harvester_metrics_sl_window: harvester service metrics, by creation_time. 7 days.
 CREATE OR REPLACE PROCEDURE ATLAS_PANDA.HARVESTER_METRICS_SL_WINDOW(
-    p_retention_days IN NUMBER DEFAULT 7, p_batch_size IN NUMBER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
+    p_retention_days IN INTEGER DEFAULT 7, p_batch_size IN INTEGER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
 AS
 BEGIN
     ATLAS_PANDA.PANDA_TABLE_SL_WINDOW('ATLAS_PANDA.HARVESTER_METRICS', 'creation_time', p_retention_days, p_batch_size, p_phase);
@@ -411,7 +412,7 @@ END HARVESTER_METRICS_SL_WINDOW;
 
 -- pandalog_sl_window: the server's log table, by bintime. 10 days.
 CREATE OR REPLACE PROCEDURE ATLAS_PANDA.PANDALOG_SL_WINDOW(
-    p_retention_days IN NUMBER DEFAULT 10, p_batch_size IN NUMBER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
+    p_retention_days IN INTEGER DEFAULT 10, p_batch_size IN INTEGER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
 AS
 BEGIN
     ATLAS_PANDA.PANDA_TABLE_SL_WINDOW('ATLAS_PANDA.PANDALOG', 'bintime', p_retention_days, p_batch_size, p_phase);
@@ -420,7 +421,7 @@ END PANDALOG_SL_WINDOW;
 
 -- datasets_sl_window: PanDA's own datasets (not JEDI's), by modificationdate. 93 days.
 CREATE OR REPLACE PROCEDURE ATLAS_PANDA.DATASETS_SL_WINDOW(
-    p_retention_days IN NUMBER DEFAULT 93, p_batch_size IN NUMBER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
+    p_retention_days IN INTEGER DEFAULT 93, p_batch_size IN INTEGER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
 AS
 BEGIN
     ATLAS_PANDA.PANDA_TABLE_SL_WINDOW('ATLAS_PANDA.DATASETS', 'modificationdate', p_retention_days, p_batch_size, p_phase);
@@ -429,7 +430,7 @@ END DATASETS_SL_WINDOW;
 
 -- job_metrics_sl_window: per-job metrics, by modificationtime. 365 days.
 CREATE OR REPLACE PROCEDURE ATLAS_PANDA.JOB_METRICS_SL_WINDOW(
-    p_retention_days IN NUMBER DEFAULT 365, p_batch_size IN NUMBER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
+    p_retention_days IN INTEGER DEFAULT 365, p_batch_size IN INTEGER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
 AS
 BEGIN
     ATLAS_PANDA.PANDA_TABLE_SL_WINDOW('ATLAS_PANDA.JOB_METRICS', 'modificationtime', p_retention_days, p_batch_size, p_phase);
@@ -438,7 +439,7 @@ END JOB_METRICS_SL_WINDOW;
 
 -- task_metrics_sl_window: per-task metrics, by modificationtime. 365 days.
 CREATE OR REPLACE PROCEDURE ATLAS_PANDA.TASK_METRICS_SL_WINDOW(
-    p_retention_days IN NUMBER DEFAULT 365, p_batch_size IN NUMBER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
+    p_retention_days IN INTEGER DEFAULT 365, p_batch_size IN INTEGER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
 AS
 BEGIN
     ATLAS_PANDA.PANDA_TABLE_SL_WINDOW('ATLAS_PANDA.TASK_METRICS', 'modificationtime', p_retention_days, p_batch_size, p_phase);
@@ -447,7 +448,7 @@ END TASK_METRICS_SL_WINDOW;
 
 -- worker_node_metrics_sl_window: daily worker-node statistics, by "TIMESTAMP". 365 days.
 CREATE OR REPLACE PROCEDURE ATLAS_PANDA.WORKER_NODE_METRICS_SL_WINDOW(
-    p_retention_days IN NUMBER DEFAULT 365, p_batch_size IN NUMBER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
+    p_retention_days IN INTEGER DEFAULT 365, p_batch_size IN INTEGER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
 AS
 BEGIN
     ATLAS_PANDA.PANDA_TABLE_SL_WINDOW('ATLAS_PANDA.WORKER_NODE_METRICS', 'timestamp', p_retention_days, p_batch_size, p_phase);
@@ -456,7 +457,7 @@ END WORKER_NODE_METRICS_SL_WINDOW;
 
 -- task_attempts_sl_window: task attempts, by starttime. 365 days.
 CREATE OR REPLACE PROCEDURE ATLAS_PANDA.TASK_ATTEMPTS_SL_WINDOW(
-    p_retention_days IN NUMBER DEFAULT 365, p_batch_size IN NUMBER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
+    p_retention_days IN INTEGER DEFAULT 365, p_batch_size IN INTEGER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
 AS
 BEGIN
     ATLAS_PANDA.PANDA_TABLE_SL_WINDOW('ATLAS_PANDA.TASK_ATTEMPTS', 'starttime', p_retention_days, p_batch_size, p_phase);
@@ -465,7 +466,7 @@ END TASK_ATTEMPTS_SL_WINDOW;
 
 -- usercacheusage_sl_window: the user sandbox cache bookkeeping (ATLAS_PANDAMETA), by creationtime. 93 days.
 CREATE OR REPLACE PROCEDURE ATLAS_PANDA.USERCACHEUSAGE_SL_WINDOW(
-    p_retention_days IN NUMBER DEFAULT 93, p_batch_size IN NUMBER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
+    p_retention_days IN INTEGER DEFAULT 93, p_batch_size IN INTEGER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
 AS
 BEGIN
     ATLAS_PANDA.PANDA_TABLE_SL_WINDOW('ATLAS_PANDAMETA.USERCACHEUSAGE', 'creationtime', p_retention_days, p_batch_size, p_phase);
@@ -475,7 +476,7 @@ END USERCACHEUSAGE_SL_WINDOW;
 -- job_output_report_sl_window: output reports the Adder never picked up, by "TIMESTAMP" (a plain
 -- table: rows are deleted). 30 days.
 CREATE OR REPLACE PROCEDURE ATLAS_PANDA.JOB_OUTPUT_REPORT_SL_WINDOW(
-    p_retention_days IN NUMBER DEFAULT 30, p_batch_size IN NUMBER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
+    p_retention_days IN INTEGER DEFAULT 30, p_batch_size IN INTEGER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
 AS
 BEGIN
     ATLAS_PANDA.PANDA_TABLE_SL_WINDOW('ATLAS_PANDA.JOB_OUTPUT_REPORT', 'timestamp', p_retention_days, p_batch_size, p_phase);
@@ -526,7 +527,7 @@ END JEDI_EVENTS_PARTITION_IS_OVER;
 -- DELETE_JEDI_EVENTS_PROC (t.MODIFICATIONTIME < sysdate - 30).
 --   p_retention_days, p_batch_size, p_phase  as in panda_table_sl_window
 CREATE OR REPLACE PROCEDURE ATLAS_PANDA.JEDI_EVENTS_SL_WINDOW(
-    p_retention_days IN NUMBER DEFAULT 30, p_batch_size IN NUMBER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
+    p_retention_days IN INTEGER DEFAULT 30, p_batch_size IN INTEGER DEFAULT 10000, p_phase IN VARCHAR2 DEFAULT 'all')
 AS
     v_lock VARCHAR2(100) := 'pandadb.sliding_windows ATLAS_PANDA.JEDI_EVENTS';
     v_boundary DATE;
