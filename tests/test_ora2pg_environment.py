@@ -291,3 +291,47 @@ def test_remaining_members_behave_as_oracle(oracle_db):
         "n := DBMS_SQL.EXECUTE(c); CALL DBMS_SQL.CLOSE_CURSOR(c); END $$"
     )
     assert oracle_db.execute("SELECT a, b FROM doma_panda.oracle_env_sql").fetchall() == [(7, "x")]
+
+
+def test_oracle_values_and_partition_sql_as_the_converted_routines_see_them(oracle_db):
+    """On the converted routines' search_path: NUMBER(1) flags against boolean columns, a NUMBER written
+    into text as Oracle writes it, DATE - DATE used as days, NVL of a NUMBER(5), BINARY collation; and
+    Oracle's partition syntax in dynamic SQL, run on a partitioned table."""
+    oracle_db.execute("SET search_path = doma_panda, pg_catalog, oracle, public")
+    assert oracle_db.execute(
+        "SELECT true = 1, false = 0, 'x' || (300 / 60::numeric) || '|' || (-0.25)::numeric || '|' || 7, "
+        "(timestamp '2026-01-02' - timestamp '2026-01-01') * 86400 + 5, 7 / nvl(NULL::smallint, 2), "
+        "(SELECT string_agg(c, '' ORDER BY c COLLATE \"BINARY\") FROM unnest(ARRAY['b', 'B', 'a']) c)"
+    ).fetchone() == (True, True, "x5|-.25|7", 86405, 3.5, "Bab")
+    oracle_db.execute("CREATE TABLE doma_panda.flags (id integer, enabled boolean)")
+    oracle_db.execute(
+        "DO $$ DECLARE v smallint := 1; w smallint; BEGIN INSERT INTO doma_panda.flags VALUES (1, v); "
+        "SELECT enabled INTO w FROM doma_panda.flags; IF w <> 1 THEN RAISE 'read %', w; END IF; END $$"
+    )
+    oracle_db.execute(
+        "CREATE TABLE doma_panda.parted (id integer, t timestamp) PARTITION BY RANGE (t);"
+        "CREATE TABLE doma_panda.parted_p1 PARTITION OF doma_panda.parted FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');"
+        "CREATE TABLE doma_panda.parted_p2 PARTITION OF doma_panda.parted FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');"
+        "INSERT INTO doma_panda.parted SELECT g, '2026-01-10' FROM generate_series(1, 5) g;"
+        "INSERT INTO doma_panda.parted SELECT g, '2026-02-10' FROM generate_series(6, 8) g"
+    )
+
+    def run(sql, *binds):  # as EXECUTE ... USING binds runs it
+        translated = oracle_db.execute("SELECT doma_panda.oracle_dynamic_sql(%s)", [sql]).fetchone()[0]
+        if binds:
+            oracle_db.execute(f"PREPARE dynamic AS {translated}")
+            oracle_db.execute(f"EXECUTE dynamic ({', '.join(str(b) for b in binds)})")
+            oracle_db.execute("DEALLOCATE dynamic")
+        else:
+            oracle_db.execute(translated)
+
+    run("DELETE FROM DOMA_PANDA.PARTED PARTITION (PARTED_P1) e WHERE (e.\"ID\" > :low) AND ROWNUM <= :n", 1, 3)
+    assert oracle_db.execute("SELECT count(*) FROM doma_panda.parted_p1").fetchone()[0] == 2  # 3 of 4 went
+    run("DELETE FROM DOMA_PANDA.PARTED e WHERE (e.ID > :low) AND ROWNUM <= :n", 0, 2)
+    assert oracle_db.execute("SELECT count(*) FROM doma_panda.parted").fetchone()[0] == 3
+    run('ALTER TABLE DOMA_PANDA.PARTED DROP PARTITION "PARTED_P2" UPDATE INDEXES')
+    assert oracle_db.execute("SELECT to_regclass('doma_panda.parted_p2')").fetchone()[0] is None
+    run("ALTER SESSION SET DDL_LOCK_TIMEOUT = 2")
+    assert oracle_db.execute("SHOW lock_timeout").fetchone()[0] == "2s"
+    run("ALTER SESSION SET DDL_LOCK_TIMEOUT = 0")
+    assert oracle_db.execute("SHOW lock_timeout").fetchone()[0] == "0"

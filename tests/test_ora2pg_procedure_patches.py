@@ -183,3 +183,47 @@ def test_every_twin_routine_converts_and_creates(database_url, tmp_path):
     assert len(total) > 150
     not_created = {name: conversion.created.get(name, "not converted") for name in total - conversion.created_names}
     assert not_created == {}
+
+
+def test_oracle_statements_and_null_semantics(twin_db):
+    """MERGE with Oracle's action conditions and alias-qualified SET, TRUNC of numbers and of a computed
+    format, REGEXP_SUBSTR with a subexpression (kept for orafce), record types, Oracle's '' = NULL, IS NULL
+    inside UPDATE SET, and a function's COMMIT: each gives Oracle's result."""
+    from ora2pg.procedure_patches import oracle_functions_kept_for_orafce
+
+    twin_db.execute("CREATE TABLE doma_panda.patched_merge (k integer PRIMARY KEY, v integer, note text)")
+    twin_db.execute("INSERT INTO doma_panda.patched_merge VALUES (1, 10, NULL), (2, 20, NULL)")
+    source = "    v_cmd := REGEXP_SUBSTR(p_text, '^(CALL|SELECT)\\s+x\\.(\\w+)', 1, 1, 'i', 2);\n"
+    create_patched(
+        twin_db,
+        "CREATE TYPE pair AS (name character varying(10), n smallint);\n\n"
+        + routine(
+            "patched_oracle",
+            "(p_text text) RETURNS text",
+            "    v_rest character varying(100) := '  a b  ';\n    v_part character varying(100);\n"
+            "    v_count integer := 0;\n    v_cmd character varying(100);\n    v_pair pair;\n",
+            "    MERGE INTO doma_panda.patched_merge m\n"
+            "    USING (SELECT 1 AS k, 10 AS v UNION ALL SELECT 2, 21 UNION ALL SELECT 3, 30) s ON (m.k = s.k)\n"
+            "     WHEN MATCHED THEN UPDATE SET m.v = s.v, m.note = 'changed' WHERE m.v <> s.v\n"
+            "     WHEN NOT MATCHED THEN INSERT (k, v) VALUES (s.k, s.v);\n"
+            "    UPDATE doma_panda.patched_merge SET note = CASE WHEN note IS NULL THEN 'none' ELSE note END;\n"
+            "    COMMIT;\n"
+            "    WHILE v_rest IS NOT NULL LOOP\n"
+            "        v_part := substr(trim(both v_rest), 1, 1);\n"
+            "        v_rest := trim(both substr(trim(both v_rest), 2));\n"
+            "        v_count := v_count + 1;\n"
+            "    END LOOP;\n" + oracle_functions_kept_for_orafce(source) + "    v_pair.name := 'x'; v_pair.n := 2;\n"
+            "    RETURN v_count || ' ' || v_cmd || ' ' || date_trunc(-1, 57) || ' ' || date_trunc('day', ('7.9')::numeric)"
+            " || ' ' || to_char(date_trunc(CASE WHEN v_pair.n = 2 THEN 'MM' END, '2026-03-17 10:00'::timestamp), 'YYYY-MM-DD')"
+            " || ' ' || (300 / 60::numeric) || ' ' || v_pair.name;",
+        ),
+    )
+    (result,) = twin_db.execute("SELECT doma_panda.patched_oracle('call x.Job(1)')").fetchone()
+    # 2 loops ('a', 'b': TRIM of the rest is NULL, not ''), subexpression 2 with the 'i' flag,
+    # TRUNC(57, -1), TRUNC(7.9), TRUNC(date, 'MM'), a NUMBER as Oracle writes it
+    assert result == "2 Job 50 7 2026-03-01 5 x"
+    assert twin_db.execute("SELECT k, v, note FROM doma_panda.patched_merge ORDER BY k").fetchall() == [
+        (1, 10, "none"),
+        (2, 21, "changed"),
+        (3, 30, "none"),
+    ]
