@@ -1251,8 +1251,9 @@ BEGIN
                                        || v_name || '"?)\s*\)', v_match[1] || '.' || quote_ident(lower(btrim(v_match[3], '"'))), 'i');
     END LOOP;
     -- a quoted upper-case name is the unquoted name in Oracle ("MODIFICATIONTIME"): PostgreSQL's is lower case
+    -- (two characters at least: the "T" of a date format 'YYYY-MM-DD"T"HH24:MI:SS' in a literal is no name)
     LOOP
-        v_match := regexp_match(v_sql, '"([A-Z][A-Z0-9_$#]*)"');
+        v_match := regexp_match(v_sql, '"([A-Z][A-Z0-9_$#]+)"');
         EXIT WHEN v_match IS NULL;
         v_sql := replace(v_sql, '"' || v_match[1] || '"', '"' || lower(v_match[1]) || '"');
     END LOOP;

@@ -1352,6 +1352,38 @@ def for_update_of_tables(sql: str, ctx: PatchContext | None = None) -> str:
     return sub_in_code(r"(?i)(FOR\s+UPDATE\s+OF\s+)(\w+)\.\w+", r"\1\2", sql)
 
 
+def empty_string_arguments_as_null(sql: str, ctx: PatchContext | None = None) -> str:
+    """Oracle has no empty string: a VARCHAR2 argument given as '' arrives as NULL, and the twin's checks
+    (IF p_site_name IS NULL THEN -20002) rely on it. Each text parameter (IN) of a converted routine is
+    set to nullif(p, '') first thing in its body."""
+    routines = re.split(r"(?m)^(?=CREATE OR REPLACE )", sql)
+    for index, routine in enumerate(routines):
+        header = re.match(
+            r"CREATE OR REPLACE (?:FUNCTION|PROCEDURE) \S+ ?\((.*?)\)\s*(?:RETURNS\b.*?)?AS \$body\$", routine, re.S
+        )
+        begin = re.search(r"(?m)^BEGIN\n", routine)
+        if not header or not begin:
+            continue
+        names = [
+            m.group(1)
+            for m in (
+                re.match(
+                    r"\s*(\w+)\s+(?:IN\s+)?(?:text|character varying(?:\(\d+\))?)(?:\s+DEFAULT\b.*)?\s*$",
+                    a,
+                    re.I | re.S,
+                )
+                for a in split_top_level(header.group(1))
+            )
+            if m
+        ]
+        if names:
+            # (::text: the loader may make a CLOB parameter jsonb, json_signature_as_postgres)
+            assignments = "".join(f"    {n} := nullif({n}::text, '');\n" for n in names)
+            routine = routine[: begin.end()] + assignments + routine[begin.end() :]
+        routines[index] = routine
+    return "".join(routines)
+
+
 def connect_by_level_as_generate_series(sql: str, ctx: PatchContext | None = None) -> str:
     """SELECT f(LEVEL) ... FROM DUAL CONNECT BY LEVEL <= n (the rows 1..n) is written by ora2pg 23.2 as a
     recursive WITH that does not parse (no FROM, an empty JOIN ... ON ()): it is SELECT f(level) FROM
@@ -1419,6 +1451,7 @@ PROCEDURE_PATCHES = [
     member_date_result_as_timestamp,
     to_date_of_orafce,
     for_update_of_tables,
+    empty_string_arguments_as_null,
     savepoint_of_exception_block_dropped,
     connect_by_level_as_generate_series,
     empty_strings_stored_as_null,
