@@ -341,6 +341,9 @@ END PILOT_JOB_DESCRIPTION;
 -- (modificationhost = node, computingelement, schedulerid = scheduler_id or harvester_id, batchid of
 -- the harvester worker, state-change and modification time now), each transition is logged in
 -- jobs_statuslog, and harvester_rel_jobs_workers records harvester_id/worker_id when given.
+-- A harvester worker that asks again while the jobs it was given are still 'sent' (the answer was lost)
+-- gets those again, described again with their modification time refreshed, not new ones (PostgreSQL's
+-- dispatch_again); they are not logged again.
 -- Returns a JSON array of job descriptions (pilot_job_description), [] when nothing fits.
 -- Concurrency: FOR UPDATE SKIP LOCKED, so concurrent callers never receive the same job.
 --   p_site_name  the PanDA queue (computingsite)
@@ -400,6 +403,7 @@ AS
     v_job ATLAS_PANDA.JOBSACTIVE4%ROWTYPE;
     v_result JSON_ARRAY_T := JSON_ARRAY_T();
     v_both SYS.ODCIVARCHAR2LIST;  -- an intersection of two label lists
+    v_again NUMBER(1) := 0;  -- 1: the jobs are given again to the worker that asked before
 BEGIN
     IF p_site_name IS NULL THEN
         RAISE_APPLICATION_ERROR(-20002, 'site_name is required');
@@ -533,56 +537,81 @@ BEGIN
         END;
     END IF;
 
-    v_shares := ATLAS_PANDA.DISPATCH_SHARE_ORDER(p_site_name);
-    LOOP
-        FETCH v_shares INTO v_share_key, v_target, v_actual, v_rank;
-        EXIT WHEN v_shares%NOTFOUND OR v_ids.COUNT >= v_wanted;
-        -- the expressions of JOBSACTIVE4_DISPATCH_IDX, so that the pick is a range of that index
+    -- a worker that asks again (its answer was lost: server killed after the commit, connection cut) gets
+    -- the jobs it was given and has not started yet, instead of new ones: a harvester worker runs one pilot
+    IF v_harvester IS NOT NULL AND v_worker IS NOT NULL THEN
         OPEN v_candidates FOR
-            SELECT PANDAID
-              FROM ATLAS_PANDA.JOBSACTIVE4
-             WHERE CASE WHEN JOBSTATUS = 'activated' THEN COMPUTINGSITE END = p_site_name
-               AND CASE WHEN JOBSTATUS = 'activated' THEN COALESCE(GSHARE, ' ') END = v_share_key
-               AND (v_any_label = 1 OR PRODSOURCELABEL IN (SELECT COLUMN_VALUE FROM TABLE(v_labels)))
-               AND (v_memory IS NULL OR MINRAMCOUNT <= v_memory)
-               AND (v_disk IS NULL OR MAXDISKCOUNT <= v_disk)
-               AND (v_resource_type IS NULL OR RESOURCE_TYPE = v_resource_type)
-               AND (v_core_limit IS NULL OR NVL(CORECOUNT, 1) <= v_core_limit)
-               AND (v_task_id IS NULL OR JEDITASKID = v_task_id)
-               AND (v_user IS NULL OR PRODUSERID = v_user OR PRODUSERNAME = v_user)
-               AND (v_remaining IS NULL OR NVL(MAXWALLTIME, 0) <= v_remaining)
-               AND (COMMANDTOPILOT IS NULL OR COMMANDTOPILOT <> 'tobekilled')
-               AND (p_requester_vo IS NULL OR VO IS NULL OR VO = p_requester_vo)
-             ORDER BY CASE WHEN JOBSTATUS = 'activated' THEN CURRENTPRIORITY END DESC,
-                      CASE WHEN JOBSTATUS = 'activated' THEN PANDAID END
+            SELECT j.PANDAID
+              FROM ATLAS_PANDA.JOBSACTIVE4 j
+             WHERE j.PANDAID IN (SELECT r.PANDAID FROM ATLAS_PANDA.HARVESTER_REL_JOBS_WORKERS r
+                                  WHERE r.HARVESTERID = v_harvester AND r.WORKERID = v_worker)
+               AND j.COMPUTINGSITE = p_site_name AND j.JOBSTATUS = 'sent'
+             ORDER BY j.CURRENTPRIORITY DESC, j.PANDAID
                FOR UPDATE SKIP LOCKED;
-        FETCH v_candidates BULK COLLECT INTO v_picked LIMIT v_wanted - v_ids.COUNT;
+        FETCH v_candidates BULK COLLECT INTO v_picked;
         CLOSE v_candidates;
-        FORALL i IN 1 .. v_picked.COUNT
-            UPDATE ATLAS_PANDA.JOBSACTIVE4 j
-               SET j.JOBSTATUS = 'sent', j.MODIFICATIONTIME = v_now, j.STATECHANGETIME = v_now,
-                   j.MODIFICATIONHOST = NVL(v_node, j.MODIFICATIONHOST),
-                   j.COMPUTINGELEMENT = NVL(v_computing_element, j.COMPUTINGELEMENT),
-                   j.SCHEDULERID = NVL(v_scheduler, j.SCHEDULERID),
-                   j.BATCHID = NVL(v_batch, j.BATCHID)
-             WHERE j.PANDAID = v_picked(i);
-        FOR i IN 1 .. v_picked.COUNT LOOP
-            v_ids.EXTEND;
-            v_ids(v_ids.COUNT) := v_picked(i);
+        IF v_picked.COUNT > 0 THEN
+            v_again := 1;
+            FORALL i IN 1 .. v_picked.COUNT
+                UPDATE ATLAS_PANDA.JOBSACTIVE4 j SET j.MODIFICATIONTIME = v_now WHERE j.PANDAID = v_picked(i);
+            v_ids := v_picked;
+        END IF;
+    END IF;
+
+    IF v_again = 0 THEN
+        v_shares := ATLAS_PANDA.DISPATCH_SHARE_ORDER(p_site_name);
+        LOOP
+            FETCH v_shares INTO v_share_key, v_target, v_actual, v_rank;
+            EXIT WHEN v_shares%NOTFOUND OR v_ids.COUNT >= v_wanted;
+            -- the expressions of JOBSACTIVE4_DISPATCH_IDX, so that the pick is a range of that index
+            OPEN v_candidates FOR
+                SELECT PANDAID
+                  FROM ATLAS_PANDA.JOBSACTIVE4
+                 WHERE CASE WHEN JOBSTATUS = 'activated' THEN COMPUTINGSITE END = p_site_name
+                   AND CASE WHEN JOBSTATUS = 'activated' THEN COALESCE(GSHARE, ' ') END = v_share_key
+                   AND (v_any_label = 1 OR PRODSOURCELABEL IN (SELECT COLUMN_VALUE FROM TABLE(v_labels)))
+                   AND (v_memory IS NULL OR MINRAMCOUNT <= v_memory)
+                   AND (v_disk IS NULL OR MAXDISKCOUNT <= v_disk)
+                   AND (v_resource_type IS NULL OR RESOURCE_TYPE = v_resource_type)
+                   AND (v_core_limit IS NULL OR NVL(CORECOUNT, 1) <= v_core_limit)
+                   AND (v_task_id IS NULL OR JEDITASKID = v_task_id)
+                   AND (v_user IS NULL OR PRODUSERID = v_user OR PRODUSERNAME = v_user)
+                   AND (v_remaining IS NULL OR NVL(MAXWALLTIME, 0) <= v_remaining)
+                   AND (COMMANDTOPILOT IS NULL OR COMMANDTOPILOT <> 'tobekilled')
+                   AND (p_requester_vo IS NULL OR VO IS NULL OR VO = p_requester_vo)
+                 ORDER BY CASE WHEN JOBSTATUS = 'activated' THEN CURRENTPRIORITY END DESC,
+                          CASE WHEN JOBSTATUS = 'activated' THEN PANDAID END
+                   FOR UPDATE SKIP LOCKED;
+            FETCH v_candidates BULK COLLECT INTO v_picked LIMIT v_wanted - v_ids.COUNT;
+            CLOSE v_candidates;
+            FORALL i IN 1 .. v_picked.COUNT
+                UPDATE ATLAS_PANDA.JOBSACTIVE4 j
+                   SET j.JOBSTATUS = 'sent', j.MODIFICATIONTIME = v_now, j.STATECHANGETIME = v_now,
+                       j.MODIFICATIONHOST = NVL(v_node, j.MODIFICATIONHOST),
+                       j.COMPUTINGELEMENT = NVL(v_computing_element, j.COMPUTINGELEMENT),
+                       j.SCHEDULERID = NVL(v_scheduler, j.SCHEDULERID),
+                       j.BATCHID = NVL(v_batch, j.BATCHID)
+                 WHERE j.PANDAID = v_picked(i);
+            FOR i IN 1 .. v_picked.COUNT LOOP
+                v_ids.EXTEND;
+                v_ids(v_ids.COUNT) := v_picked(i);
+            END LOOP;
         END LOOP;
-    END LOOP;
-    CLOSE v_shares;
+        CLOSE v_shares;
+    END IF;
     IF v_ids.COUNT = 0 THEN
         RETURN TO_CLOB('[]');
     END IF;
 
-    INSERT INTO ATLAS_PANDA.JOBS_STATUSLOG (PANDAID, MODIFICATIONTIME, JOBSTATUS, PRODSOURCELABEL, CLOUD, COMPUTINGSITE,
-                                           MODIFICATIONHOST, MODIFTIME_EXTENDED)
-    SELECT j.PANDAID, j.MODIFICATIONTIME, j.JOBSTATUS, j.PRODSOURCELABEL, j.CLOUD, j.COMPUTINGSITE, j.MODIFICATIONHOST,
-           ATLAS_PANDA.JOB_PRECISE_NOW()
-      FROM ATLAS_PANDA.JOBSACTIVE4 j
-     WHERE j.PANDAID IN (SELECT COLUMN_VALUE FROM TABLE(v_ids));
-    IF v_harvester IS NOT NULL AND v_worker IS NOT NULL THEN
+    IF v_again = 0 THEN
+        INSERT INTO ATLAS_PANDA.JOBS_STATUSLOG (PANDAID, MODIFICATIONTIME, JOBSTATUS, PRODSOURCELABEL, CLOUD, COMPUTINGSITE,
+                                               MODIFICATIONHOST, MODIFTIME_EXTENDED)
+        SELECT j.PANDAID, j.MODIFICATIONTIME, j.JOBSTATUS, j.PRODSOURCELABEL, j.CLOUD, j.COMPUTINGSITE, j.MODIFICATIONHOST,
+               ATLAS_PANDA.JOB_PRECISE_NOW()
+          FROM ATLAS_PANDA.JOBSACTIVE4 j
+         WHERE j.PANDAID IN (SELECT COLUMN_VALUE FROM TABLE(v_ids));
+    END IF;
+    IF v_again = 0 AND v_harvester IS NOT NULL AND v_worker IS NOT NULL THEN
         MERGE INTO ATLAS_PANDA.HARVESTER_REL_JOBS_WORKERS r
         USING (SELECT v_harvester AS HARVESTERID, v_worker AS WORKERID, COLUMN_VALUE AS PANDAID FROM TABLE(v_ids)) s
            ON (r.HARVESTERID = s.HARVESTERID AND r.WORKERID = s.WORKERID AND r.PANDAID = s.PANDAID)
