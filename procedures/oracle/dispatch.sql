@@ -404,6 +404,16 @@ AS
     v_result JSON_ARRAY_T := JSON_ARRAY_T();
     v_both SYS.ODCIVARCHAR2LIST;  -- an intersection of two label lists
     v_again NUMBER(1) := 0;  -- 1: the jobs are given again to the worker that asked before
+    -- the share order and its cache (ATLAS_PANDA.CACHE, as the PostgreSQL twin's doma_panda.cache)
+    v_order SYS.ODCIVARCHAR2LIST := SYS.ODCIVARCHAR2LIST();
+    v_order_seconds NUMBER;
+    v_cached_order CLOB;
+    v_cached_at DATE;
+    v_use_cached NUMBER(1) := 0;
+    v_locked NUMBER;
+    v_order_text VARCHAR2(32767);
+    v_item VARCHAR2(4000);
+    v_clock DATE := CAST(SYS_EXTRACT_UTC(SYSTIMESTAMP) AS DATE);  -- the cache's clock: real time, never pinned
 BEGIN
     IF p_site_name IS NULL THEN
         RAISE_APPLICATION_ERROR(-20002, 'site_name is required');
@@ -559,10 +569,69 @@ BEGIN
     END IF;
 
     IF v_again = 0 THEN
-        v_shares := ATLAS_PANDA.DISPATCH_SHARE_ORDER(p_site_name);
-        LOOP
-            FETCH v_shares INTO v_share_key, v_target, v_actual, v_rank;
-            EXIT WHEN v_shares%NOTFOUND OR v_ids.COUNT >= v_wanted;
+        -- the share order, cached per queue for gdpconfig dispatcher SHARE_ORDER_CACHE_SECONDS (default 10; 0 or
+        -- less: counted on every call) in the PostgreSQL twin's format (a text[] literal, '""' the jobs without
+        -- a share, here ' '): the caller that locks a stale row recounts, the others keep the old order meanwhile
+        v_order_seconds := NVL(TO_NUMBER(ATLAS_PANDA.GET_CONFIG_VALUE('dispatcher', 'SHARE_ORDER_CACHE_SECONDS')), 10);
+        IF v_order_seconds > 0 THEN
+            BEGIN
+                SELECT c.DATA, c.LAST_UPDATE INTO v_cached_order, v_cached_at FROM ATLAS_PANDA.CACHE c
+                 WHERE c.MAIN_KEY = 'dispatch_share_order' AND c.SUB_KEY = p_site_name;
+            EXCEPTION
+                WHEN NO_DATA_FOUND THEN
+                    v_cached_at := NULL;
+            END;
+            IF v_cached_at >= v_clock - v_order_seconds / 86400 THEN
+                v_use_cached := 1;
+            ELSIF v_cached_at IS NOT NULL THEN
+                BEGIN
+                    SELECT 1 INTO v_locked FROM ATLAS_PANDA.CACHE c
+                     WHERE c.MAIN_KEY = 'dispatch_share_order' AND c.SUB_KEY = p_site_name
+                       FOR UPDATE SKIP LOCKED;
+                EXCEPTION
+                    WHEN NO_DATA_FOUND THEN  -- another caller is refreshing it
+                        v_use_cached := 1;
+                END;
+            END IF;
+        END IF;
+        IF v_use_cached = 1 THEN
+            v_order_text := DBMS_LOB.SUBSTR(v_cached_order, 32767, 1);
+            FOR i IN 1 .. REGEXP_COUNT(v_order_text, '("[^"]*"|[^,{}"]+)') LOOP
+                v_item := REGEXP_SUBSTR(v_order_text, '("[^"]*"|[^,{}"]+)', 1, i);
+                v_order.EXTEND;
+                v_order(v_order.COUNT) := NVL(TRIM(BOTH '"' FROM v_item), ' ');
+            END LOOP;
+        ELSE
+            v_shares := ATLAS_PANDA.DISPATCH_SHARE_ORDER(p_site_name);
+            LOOP
+                FETCH v_shares INTO v_share_key, v_target, v_actual, v_rank;
+                EXIT WHEN v_shares%NOTFOUND;
+                v_order.EXTEND;
+                v_order(v_order.COUNT) := v_share_key;
+            END LOOP;
+            CLOSE v_shares;
+            IF v_order_seconds > 0 AND LENGTH(p_site_name) <= 56 THEN
+                v_order_text := NULL;
+                FOR i IN 1 .. v_order.COUNT LOOP
+                    v_order_text := v_order_text || CASE WHEN i > 1 THEN ',' END
+                                    || '"' || CASE WHEN v_order(i) <> ' ' THEN v_order(i) END || '"';
+                END LOOP;
+                BEGIN
+                    MERGE INTO ATLAS_PANDA.CACHE c
+                    USING (SELECT 'dispatch_share_order' AS MAIN_KEY, p_site_name AS SUB_KEY FROM DUAL) k
+                       ON (c.MAIN_KEY = k.MAIN_KEY AND c.SUB_KEY = k.SUB_KEY)
+                     WHEN MATCHED THEN UPDATE SET c.DATA = '{' || v_order_text || '}', c.LAST_UPDATE = v_clock
+                     WHEN NOT MATCHED THEN INSERT (MAIN_KEY, SUB_KEY, DATA, LAST_UPDATE)
+                          VALUES (k.MAIN_KEY, k.SUB_KEY, '{' || v_order_text || '}', v_clock);
+                EXCEPTION
+                    WHEN DUP_VAL_ON_INDEX THEN  -- a concurrent first caller stored the queue's order meanwhile
+                        NULL;
+                END;
+            END IF;
+        END IF;
+        FOR s IN 1 .. v_order.COUNT LOOP
+            v_share_key := v_order(s);
+            EXIT WHEN v_ids.COUNT >= v_wanted;
             -- the expressions of JOBSACTIVE4_DISPATCH_IDX, so that the pick is a range of that index
             OPEN v_candidates FOR
                 SELECT PANDAID
@@ -597,7 +666,6 @@ BEGIN
                 v_ids(v_ids.COUNT) := v_picked(i);
             END LOOP;
         END LOOP;
-        CLOSE v_shares;
     END IF;
     IF v_ids.COUNT = 0 THEN
         RETURN TO_CLOB('[]');

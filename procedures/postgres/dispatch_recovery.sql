@@ -1,6 +1,7 @@
 -- Helpers of acquire_jobs (dispatch.sql) added with the recoverable acquire: the queue's DDM endpoints the
 -- job descriptions carry, and the jobs a harvester worker asks for again after a lost answer.
--- PostgreSQL only: the PL/SQL twin comes with the Oracle issue (the Oracle acquire_jobs does not re-deliver).
+-- PostgreSQL only: no PL/SQL twin of these routines; the Oracle acquire_jobs re-delivers to a worker that asks
+-- again in its own body (procedures/oracle/dispatch.sql).
 
 -- dispatch_queue_endpoints: the default input and output DDM endpoints of a queue ('' when it has none):
 -- panda_ddm_relation's default_read / default_write (by order), else panda_site.default_ddm_endpoint.
