@@ -42,9 +42,10 @@ def skip_literal_or_comment(sql: str, i: int) -> int:
     return i
 
 
-def closing_bracket(sql: str, opening: int) -> int:
-    """The index of the bracket closing the '(' or '[' at `opening`."""
-    depth, i = 0, opening
+def code_with_depth(sql: str, start: int):
+    """(index, character, bracket depth after it) of each character of code from `start` on: string
+    literals, quoted identifiers and comments are stepped over."""
+    depth, i = 0, start
     while i < len(sql):
         after = skip_literal_or_comment(sql, i)
         if after != i:
@@ -54,9 +55,15 @@ def closing_bracket(sql: str, opening: int) -> int:
             depth += 1
         elif sql[i] in ")]":
             depth -= 1
-            if depth == 0:
-                return i
+        yield i, sql[i], depth
         i += 1
+
+
+def closing_bracket(sql: str, opening: int) -> int:
+    """The index of the bracket closing the '(' or '[' at `opening`."""
+    for i, character, depth in code_with_depth(sql, opening):
+        if depth == 0 and character in ")]":
+            return i
     raise ValueError(f"unbalanced bracket at {opening}: {sql[opening : opening + 80]!r}")
 
 
@@ -964,19 +971,9 @@ def oracle_search_path(sql: str, ctx: PatchContext | None = None) -> str:
 def statement_end(sql: str, start: int) -> int:
     """The index of the ';' ending the statement that starts at `start` (outside literals, comments and
     brackets)."""
-    depth, i = 0, start
-    while i < len(sql):
-        after = skip_literal_or_comment(sql, i)
-        if after != i:
-            i = after
-            continue
-        if sql[i] in "([":
-            depth += 1
-        elif sql[i] in ")]":
-            depth -= 1
-        elif sql[i] == ";" and depth <= 0:
+    for i, character, depth in code_with_depth(sql, start):
+        if character == ";" and depth <= 0:
             return i
-        i += 1
     return len(sql)
 
 

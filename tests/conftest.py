@@ -155,3 +155,15 @@ def db(database_url):
     """An autocommit connection to this test's migrated database."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         yield conn
+
+
+@pytest.fixture
+def oracle_db(database_url):
+    """An autocommit connection to this test's migrated database with the environment the converted PL/SQL
+    twin runs in: orafce and ora2pg/oracle_environment.sql (`pandadb ora2pg check --procedures`)."""
+    from ora2pg.procedures import ORACLE_ENVIRONMENT
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS orafce")
+        conn.execute(ORACLE_ENVIRONMENT.read_text())
+        yield conn

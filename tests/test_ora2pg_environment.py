@@ -9,17 +9,6 @@ import threading
 import psycopg
 import pytest
 
-from ora2pg.procedures import ORACLE_ENVIRONMENT
-
-
-@pytest.fixture
-def oracle_db(database_url):
-    """An autocommit connection to a migrated database with orafce and the Oracle environment."""
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS orafce")
-        conn.execute(ORACLE_ENVIRONMENT.read_text())
-        yield conn
-
 
 @pytest.fixture
 def other_session(database_url, oracle_db):

@@ -7,19 +7,7 @@ from __future__ import annotations
 
 import json
 
-import psycopg
-import pytest
-
 from ora2pg.procedure_patches import PROCEDURE_PATCHES
-from ora2pg.procedures import ORACLE_ENVIRONMENT
-
-
-@pytest.fixture
-def twin_db(database_url):
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS orafce")
-        conn.execute(ORACLE_ENVIRONMENT.read_text())
-        yield conn
 
 
 def create_patched(conn, ora2pg_output: str) -> str:
@@ -38,9 +26,9 @@ def routine(name: str, signature: str, declare: str, body: str, kind: str = "FUN
     )
 
 
-def test_json_object_types_become_jsonb_values_with_the_methods_semantics(twin_db):
+def test_json_object_types_become_jsonb_values_with_the_methods_semantics(oracle_db):
     create_patched(
-        twin_db,
+        oracle_db,
         routine(
             "patched_json",
             "(p_text text) RETURNS text",
@@ -62,13 +50,13 @@ def test_json_object_types_become_jsonb_values_with_the_methods_semantics(twin_d
             "    RETURN v_obj.();",
         ),
     )
-    (result,) = twin_db.execute("SELECT doma_panda.patched_json(%s)", ['{"drop": 1, "kept": "k"}']).fetchone()
+    (result,) = oracle_db.execute("SELECT doma_panda.patched_json(%s)", ['{"drop": 1, "kept": "k"}']).fetchone()
     assert json.loads(result) == {"kept": "k", "n": 5, "s": "x", "z": None, "a": [6], "keys": 5, "first": "[6]"}
 
 
-def test_collections_become_arrays(twin_db):
+def test_collections_become_arrays(oracle_db):
     create_patched(
-        twin_db,
+        oracle_db,
         routine(
             "patched_collections",
             "(p_allowed SYS.ODCIVARCHAR2LIST) RETURNS text",
@@ -87,12 +75,12 @@ def test_collections_become_arrays(twin_db):
             "    RETURN v_out;",
         ),
     )
-    assert twin_db.execute("SELECT doma_panda.patched_collections(ARRAY['c', 'a'])").fetchone() == ("ac",)
+    assert oracle_db.execute("SELECT doma_panda.patched_collections(ARRAY['c', 'a'])").fetchone() == ("ac",)
 
 
-def test_associative_arrays_become_jsonb_objects_walked_in_key_order(twin_db):
+def test_associative_arrays_become_jsonb_objects_walked_in_key_order(oracle_db):
     create_patched(
-        twin_db,
+        oracle_db,
         routine(
             "patched_counts",
             "(p_keys text[]) RETURNS text",
@@ -115,13 +103,13 @@ def test_associative_arrays_become_jsonb_objects_walked_in_key_order(twin_db):
             "    RETURN v_out;",
         ),
     )
-    (result,) = twin_db.execute("SELECT doma_panda.patched_counts(ARRAY['b', 'a', 'b', 'c'])").fetchone()
+    (result,) = oracle_db.execute("SELECT doma_panda.patched_counts(ARRAY['b', 'a', 'b', 'c'])").fetchone()
     assert result == "a=1 b=2 c=1 "
 
 
-def test_sql_json_functions_and_outer_apply(twin_db):
+def test_sql_json_functions_and_outer_apply(oracle_db):
     create_patched(
-        twin_db,
+        oracle_db,
         routine(
             "patched_sql_json",
             "(p_document text) RETURNS text",
@@ -135,18 +123,18 @@ def test_sql_json_functions_and_outer_apply(twin_db):
             "    RETURN v_result;",
         ),
     )
-    (result,) = twin_db.execute("SELECT doma_panda.patched_sql_json(%s)", ['{"corepower": "1.5"}']).fetchone()
+    (result,) = oracle_db.execute("SELECT doma_panda.patched_sql_json(%s)", ['{"corepower": "1.5"}']).fetchone()
     assert json.loads(result) == [
         {"n": 2, "core": 1.5, "doc": {"corepower": "1.5"}},
         {"n": 1, "core": 1.5, "doc": {"corepower": "1.5"}},
     ]
-    (not_a_number,) = twin_db.execute("SELECT doma_panda.patched_sql_json(%s)", ['{"corepower": "fast"}']).fetchone()
+    (not_a_number,) = oracle_db.execute("SELECT doma_panda.patched_sql_json(%s)", ['{"corepower": "fast"}']).fetchone()
     assert json.loads(not_a_number)[0]["core"] is None  # NULL ON ERROR
 
 
-def test_procedure_calls_package_variables_and_oracle_concatenation(twin_db):
+def test_procedure_calls_package_variables_and_oracle_concatenation(oracle_db):
     create_patched(
-        twin_db,
+        oracle_db,
         routine(
             "patched_add",
             "(p_list INOUT text, p_value text)",
@@ -156,7 +144,7 @@ def test_procedure_calls_package_variables_and_oracle_concatenation(twin_db):
         ),
     )
     create_patched(
-        twin_db,
+        oracle_db,
         routine(
             "patched_caller",
             "(p_clock text) RETURNS text",
@@ -167,10 +155,10 @@ def test_procedure_calls_package_variables_and_oracle_concatenation(twin_db):
             "    RETURN v_list || ' at ' || to_char(ATLAS_PANDA.clock, 'YYYY-MM-DD HH24:MI');",
         ),
     )
-    (result,) = twin_db.execute("SELECT doma_panda.patched_caller('2026-01-02 03:04:05')").fetchone()
+    (result,) = oracle_db.execute("SELECT doma_panda.patched_caller('2026-01-02 03:04:05')").fetchone()
     # NULL || ',' || 'a' is ',a' in Oracle (NULL in PostgreSQL); the clock is PostgreSQL's pandadb.clock
     assert result == ",a, at 2026-01-02 03:04"
-    assert twin_db.execute("SELECT doma_panda.panda_now()").fetchone()[0].isoformat() == "2026-01-02T03:04:05"
+    assert oracle_db.execute("SELECT doma_panda.panda_now()").fetchone()[0].isoformat() == "2026-01-02T03:04:05"
 
 
 def test_every_twin_routine_converts_and_creates(database_url, tmp_path):
@@ -185,17 +173,17 @@ def test_every_twin_routine_converts_and_creates(database_url, tmp_path):
     assert not_created == {}
 
 
-def test_oracle_statements_and_null_semantics(twin_db):
+def test_oracle_statements_and_null_semantics(oracle_db):
     """MERGE with Oracle's action conditions and alias-qualified SET, TRUNC of numbers and of a computed
     format, REGEXP_SUBSTR with a subexpression (kept for orafce), record types, Oracle's '' = NULL, IS NULL
     inside UPDATE SET, and a function's COMMIT: each gives Oracle's result."""
     from ora2pg.procedure_patches import oracle_functions_kept_for_orafce
 
-    twin_db.execute("CREATE TABLE doma_panda.patched_merge (k integer PRIMARY KEY, v integer, note text)")
-    twin_db.execute("INSERT INTO doma_panda.patched_merge VALUES (1, 10, NULL), (2, 20, NULL)")
+    oracle_db.execute("CREATE TABLE doma_panda.patched_merge (k integer PRIMARY KEY, v integer, note text)")
+    oracle_db.execute("INSERT INTO doma_panda.patched_merge VALUES (1, 10, NULL), (2, 20, NULL)")
     source = "    v_cmd := REGEXP_SUBSTR(p_text, '^(CALL|SELECT)\\s+x\\.(\\w+)', 1, 1, 'i', 2);\n"
     create_patched(
-        twin_db,
+        oracle_db,
         "CREATE TYPE pair AS (name character varying(10), n smallint);\n\n"
         + routine(
             "patched_oracle",
@@ -218,11 +206,11 @@ def test_oracle_statements_and_null_semantics(twin_db):
             " || ' ' || (300 / 60::numeric) || ' ' || v_pair.name;",
         ),
     )
-    (result,) = twin_db.execute("SELECT doma_panda.patched_oracle('call x.Job(1)')").fetchone()
+    (result,) = oracle_db.execute("SELECT doma_panda.patched_oracle('call x.Job(1)')").fetchone()
     # 2 loops ('a', 'b': TRIM of the rest is NULL, not ''), subexpression 2 with the 'i' flag,
     # TRUNC(57, -1), TRUNC(7.9), TRUNC(date, 'MM'), a NUMBER as Oracle writes it
     assert result == "2 Job 50 7 2026-03-01 5 x"
-    assert twin_db.execute("SELECT k, v, note FROM doma_panda.patched_merge ORDER BY k").fetchall() == [
+    assert oracle_db.execute("SELECT k, v, note FROM doma_panda.patched_merge ORDER BY k").fetchall() == [
         (1, 10, "none"),
         (2, 21, "changed"),
         (3, 30, "none"),
