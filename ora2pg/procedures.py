@@ -25,7 +25,14 @@ from ora2pg.procedure_patches import PROCEDURE_PATCHES, in_code, oracle_function
 
 ORACLE_PROCEDURES = PROJECT_ROOT / "procedures" / "oracle"
 # what the converted twin runs with in the scratch database (orafce, the JSON methods)
-ORACLE_ENVIRONMENT = Path(__file__).with_name("oracle_environment.sql")
+ORACLE_ENVIRONMENT_DIR = Path(__file__).with_name("oracle_environment")
+
+
+def oracle_environment_sql() -> str:
+    """The SQL of the Oracle environment: ora2pg/oracle_environment/*.sql in file order."""
+    return "\n".join(path.read_text() for path in sorted(ORACLE_ENVIRONMENT_DIR.glob("*.sql")))
+
+
 # the behavioural tests of the stored logic the twin covers
 BEHAVIOUR_TESTS = (
     "test_job_lifecycle.py",
@@ -240,7 +247,7 @@ def load_in_place(database_url: str, conversion: ProcedureConversion) -> Procedu
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS orafce")
-        conn.execute(ORACLE_ENVIRONMENT.read_text())
+        conn.execute(oracle_environment_sql())
         json_parameters: dict[str, tuple[set[str], bool]] = {}
         postgres_clients: dict[str, PostgresRoutine] = {}
         for name in sorted(conversion.oracle_routines):

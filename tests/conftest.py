@@ -160,10 +160,10 @@ def db(database_url):
 @pytest.fixture
 def oracle_db(database_url):
     """An autocommit connection to this test's migrated database with the environment the converted PL/SQL
-    twin runs in: orafce and ora2pg/oracle_environment.sql (`pandadb ora2pg check --procedures`)."""
-    from ora2pg.procedures import ORACLE_ENVIRONMENT
+    twin runs in: orafce and ora2pg/oracle_environment/*.sql (`pandadb ora2pg check --procedures`)."""
+    from ora2pg.procedures import oracle_environment_sql
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS orafce")
-        conn.execute(ORACLE_ENVIRONMENT.read_text())
+        conn.execute(oracle_environment_sql())
         yield conn

@@ -1,4 +1,4 @@
-"""The Oracle environment the converted PL/SQL twin runs in (ora2pg/oracle_environment.sql, on top of
+"""The Oracle environment the converted PL/SQL twin runs in (ora2pg/oracle_environment/*.sql, on top of
 orafce): the dictionary views, SYS_CONTEXT, DBMS_LOCK, DBMS_SCHEDULER and the other emulated members
 behave as Oracle documents them, in a migrated database."""
 

@@ -1,4 +1,4 @@
-"""The patches of ora2pg's PL/pgSQL output (ora2pg/procedure_patches.py), run: routines written the way
+"""The patches of ora2pg's PL/pgSQL output (ora2pg/procedure_patches/), run: routines written the way
 ora2pg 23.2 leaves the twin's PL/SQL (JSON object types, collections, SQL/JSON functions, package calls and
 variables) go through PROCEDURE_PATCHES, are created in a migrated database with the Oracle environment,
 and called; their results are Oracle's."""
