@@ -4,6 +4,7 @@ literals and comments, for the patches of this package."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 # --------------------------------------------------------------------------------------------
 # A small scanner: balanced parentheses outside string literals and comments
@@ -88,6 +89,20 @@ def in_code(sql: str, position: int) -> bool:
             continue
         i += 1
     return True
+
+
+def rewrite_tokens(sql: str, rewrite: Callable[[str, str], str]) -> str:
+    """sql with each string literal, quoted identifier and comment replaced by rewrite(token, the code
+    between the previous token and this one); the code itself is kept."""
+    out, i, start = [], 0, 0
+    while i < len(sql):
+        after = skip_literal_or_comment(sql, i)
+        if after == i:
+            i += 1
+            continue
+        out.append(sql[start:i] + rewrite(sql[i:after], sql[start:i]))
+        i = start = after
+    return "".join(out) + sql[start:]
 
 
 def sub_in_code(pattern: str, replacement: str, sql: str) -> str:

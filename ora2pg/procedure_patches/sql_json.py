@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 
 from ora2pg.patches import PatchContext, split_top_level
-from ora2pg.procedure_patches.scanner import closing_bracket, in_code, skip_literal_or_comment
+from ora2pg.procedure_patches.scanner import closing_bracket, in_code, rewrite_tokens
 
 # --------------------------------------------------------------------------------------------
 # SQL/JSON functions (Oracle 12.2 syntax) -> PostgreSQL 15's jsonb functions
@@ -92,36 +92,22 @@ def sql_json_value_in_dynamic_sql(sql: str, ctx: PatchContext | None = None) -> 
     by EXECUTE IMMEDIATE) is converted as sql_json_value_as_path_query converts one in code: PostgreSQL 15
     cannot parse its RETURNING ... NULL ON ERROR clauses. (Its quotes stay doubled: it is still literal
     text.) A call split over several concatenated literals is left as it is."""
-    out, i, start = [], 0, 0
-    while i < len(sql):
-        after = skip_literal_or_comment(sql, i)
-        if after == i:
-            i += 1
-            continue
-        literal = sql[i:after]
+
+    def converted(literal: str, code_before: str) -> str:
         if literal.startswith("'") and re.search(r"(?i)\bJSON_VALUE\s*\(", literal):
             try:
-                literal = "'" + sql_json_value_as_path_query(literal[1:-1]) + "'"
+                return "'" + sql_json_value_as_path_query(literal[1:-1]) + "'"
             except ValueError:  # the call does not end in this literal
                 pass
-        out.append(sql[start:i] + literal)
-        i = start = after
-    return "".join(out) + sql[start:]
+        return literal
+
+    return rewrite_tokens(sql, converted)
 
 
 def oracle_regex_escapes(sql: str, ctx: PatchContext | None = None) -> str:
     """Oracle's regular expressions end a string with \\z; PostgreSQL's ARE spell it \\Z (and have no \\z).
     Applied to the string literals (the patterns)."""
-    out, i, start = [], 0, 0
-    while i < len(sql):
-        after = skip_literal_or_comment(sql, i)
-        if after != i:
-            literal = sql[i:after]
-            out.append(sql[start:i] + (literal.replace("\\z", "\\Z") if literal.startswith("'") else literal))
-            i = start = after
-            continue
-        i += 1
-    return "".join(out) + sql[start:]
+    return rewrite_tokens(sql, lambda token, _: token.replace("\\z", "\\Z") if token.startswith("'") else token)
 
 
 def apply_as_lateral_join(sql: str, ctx: PatchContext | None = None) -> str:

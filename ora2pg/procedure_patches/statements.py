@@ -9,7 +9,7 @@ from ora2pg.procedure_patches.scanner import (
     closing_bracket,
     code_with_depth,
     in_code,
-    skip_literal_or_comment,
+    rewrite_tokens,
     sub_in_code,
 )
 
@@ -238,18 +238,13 @@ def quoted_upper_case_names_lowered(sql: str, ctx: PatchContext | None = None) -
     """The twin quotes the column names that are Oracle keywords ("TYPE", "VALUE", "KEY", "TIMESTAMP"):
     in Oracle a quoted upper-case name is the unquoted name; PostgreSQL's columns are lower case, so the
     quoted name is lower-cased (COLLATE "BINARY" is an Oracle collation name: left)."""
-    out, i, start = [], 0, 0
-    while i < len(sql):
-        after = skip_literal_or_comment(sql, i)
-        if after == i:
-            i += 1
-            continue
-        token = sql[i:after]
-        if re.fullmatch(r'"[A-Z][A-Z0-9_$#]*"', token) and not re.search(r"(?i)COLLATE\s*$", sql[start:i]):
-            token = token.lower()
-        out.append(sql[start:i] + token)
-        i = start = after
-    return "".join(out) + sql[start:]
+
+    def lowered(token: str, code_before: str) -> str:
+        if re.fullmatch(r'"[A-Z][A-Z0-9_$#]*"', token) and not re.search(r"(?i)COLLATE\s*$", code_before):
+            return token.lower()
+        return token
+
+    return rewrite_tokens(sql, lowered)
 
 
 def call_variables_as_text(sql: str, ctx: PatchContext | None = None) -> str:
@@ -289,20 +284,14 @@ def dynamic_sql_translated(sql: str, ctx: PatchContext | None = None) -> str:
             continue
         end = statement_end(sql, match.end())
         mask = sql[match.end() : end]
-        depth, i, stop = 0, 0, len(mask)
-        while i < len(mask):  # the text ends at INTO or USING outside brackets and literals
-            after = skip_literal_or_comment(mask, i)
-            if after != i:
-                i = after
-                continue
-            if mask[i] in "([":
-                depth += 1
-            elif mask[i] in ")]":
-                depth -= 1
-            elif depth == 0 and re.match(r"(?i)\s(INTO|USING)\b", mask[i:]):
-                stop = i
-                break
-            i += 1
+        stop = next(  # the text ends at INTO or USING outside brackets and literals
+            (
+                i
+                for i, _, depth in code_with_depth(mask, 0)
+                if depth == 0 and re.match(r"(?i)\s(INTO|USING)\b", mask[i:])
+            ),
+            len(mask),
+        )
         text = mask[:stop].strip()
         out.append(sql[position : match.end()] + f"doma_panda.oracle_dynamic_sql({text})" + mask[stop:])
         position = end
